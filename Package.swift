@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies flow one way: Tensor <- ONNX <- Runtime; Tensor <- Training -> ONNX;
+// Colorize -> Runtime; the CLI on top. See ../shared/DESIGN.md.
+let package = Package(
+    name: "MangaColor",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mangacolor", targets: ["mangacolor"]),
+        .library(name: "Runtime", targets: ["Runtime"]),
+        .library(name: "Training", targets: ["Training"]),
+        .library(name: "Colorize", targets: ["Colorize"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CProtobufC", path: "Sources/CProtobufC", pkgConfig: "libprotobuf-c",
+                       providers: [.apt(["libprotobuf-c-dev"])]),
+        .target(name: "ONNXProto", dependencies: ["CProtobufC"], path: "Sources/ONNXProto"),
+        .target(name: "Tensor", dependencies: [
+            "CBLAS", .product(name: "Numerics", package: "swift-numerics"),
+        ], swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .target(name: "ONNX", dependencies: ["Tensor", "ONNXProto", "CProtobufC"]),
+        .target(name: "Runtime", dependencies: ["Tensor", "ONNX", "CBLAS",
+            .product(name: "Numerics", package: "swift-numerics")]),
+        .target(name: "Training", dependencies: ["Tensor", "ONNX", "CBLAS",
+            .product(name: "Numerics", package: "swift-numerics")]),
+        .target(name: "Colorize", dependencies: ["Tensor", "Runtime", "CPNG", "CJPEG"]),
+        .executableTarget(name: "mangacolor", dependencies: [
+            "Tensor", "ONNX", "Runtime", "Training", "Colorize",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Tensor"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ONNX", "Tensor"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Runtime", "ONNX", "Tensor"]),
+        .testTarget(name: "ColorizeTests", dependencies: ["Colorize", "Runtime", "Tensor"]),
+    ]
+)

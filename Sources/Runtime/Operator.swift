@@ -1,0 +1,82 @@
+import ONNX
+import Tensor
+
+/// A ready-to-run operator: built once from its node (attributes parsed and validated, constant weights
+/// pre-packed), then run any number of times. `run` touches no strings or dictionaries.
+public protocol Operator: Sendable {
+    /// Computes the node's outputs. `inputs[i]` is nil when optional input `i` was omitted or is past the
+    /// end of the node's input list. Returns one tensor per node output (trailing optional outputs may be
+    /// left off). Throw `KernelError` for bad inputs; the engine adds the node's name.
+    func run(_ inputs: [Tensor?]) throws -> [Tensor]
+}
+
+/// What an operator's builder sees of its node.
+public struct OperatorContext: Sendable {
+    public let node: Node
+    /// The opset version the model imports for the node's domain.
+    public let opset: Int
+    /// Inputs whose values are known at load time (initializers and folded constants), by input position.
+    public let constants: [Tensor?]
+
+    public init(node: Node, opset: Int, constants: [Tensor?]) {
+        self.node = node
+        self.opset = opset
+        self.constants = constants
+    }
+
+    /// The constant value of input `i`, if it is known at load time.
+    public func constant(_ i: Int) -> Tensor? { i < constants.count ? constants[i] : nil }
+}
+
+/// A kernel's complaint about its inputs ("input has 3 dimensions, expected 4"). The engine reports it
+/// as `RuntimeError.nodeFailed` with the node's label.
+public struct KernelError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// One line of the operator registry: an op type in a domain, the opset versions it implements, and how to
+/// build it from a node.
+public struct Registration: Sendable {
+    public let domain: String
+    public let opType: String
+    public let versions: ClosedRange<Int>
+    public let make: @Sendable (OperatorContext) throws -> any Operator
+
+    public init(_ opType: String, _ versions: ClosedRange<Int>, domain: String = "",
+                _ make: @escaping @Sendable (OperatorContext) throws -> any Operator) {
+        self.domain = domain
+        self.opType = opType
+        self.versions = versions
+        self.make = make
+    }
+
+    /// Registers `opType` for every opset from `since` on.
+    public init(_ opType: String, since: Int, domain: String = "",
+                _ make: @escaping @Sendable (OperatorContext) throws -> any Operator) {
+        self.init(opType, since...Int.max, domain: domain, make)
+    }
+}
+
+/// An operator given as a closure, for simple kernels.
+public struct ClosureOperator: Operator {
+    let body: @Sendable ([Tensor?]) throws -> [Tensor]
+    public init(_ body: @escaping @Sendable ([Tensor?]) throws -> [Tensor]) { self.body = body }
+    public func run(_ inputs: [Tensor?]) throws -> [Tensor] { try body(inputs) }
+}
+
+/// Input access for kernels.
+extension Array where Element == Tensor? {
+    /// Input `i`, which must be present.
+    @inline(__always)
+    public func required(_ i: Int, _ what: String = "") throws -> Tensor {
+        guard i < count, let t = self[i] else {
+            throw KernelError("required input \(i)\(what.isEmpty ? "" : " (\(what))") is missing")
+        }
+        return t
+    }
+    /// Input `i`, or nil when omitted.
+    @inline(__always)
+    public func optional(_ i: Int) -> Tensor? { i < count ? self[i] : nil }
+}

@@ -1,0 +1,5 @@
+import ONNX
+import Tensor
+
+let normalizationOperators: [Registration] = [
+]

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct MangaColor: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mangacolor",
+        abstract: "Colorize black-and-white manga pages with a conditional GAN; train it; run ONNX models.",
+        subcommands: [])
+}

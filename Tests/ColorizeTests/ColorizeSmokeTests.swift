@@ -1,0 +1,6 @@
+import Testing
+@testable import Colorize
+
+@Test func ColorizeModuleLoads() {
+    #expect(Bool(true))
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import ONNX
+
+@Test func ONNXModuleLoads() {
+    #expect(Bool(true))
+}

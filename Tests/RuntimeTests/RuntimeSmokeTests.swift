@@ -1,0 +1,6 @@
+import Testing
+@testable import Runtime
+
+@Test func RuntimeModuleLoads() {
+    #expect(Bool(true))
+}

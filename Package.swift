@@ -26,6 +26,7 @@ let package = Package(
         .systemLibrary(name: "CProtobufC", path: "Sources/CProtobufC", pkgConfig: "libprotobuf-c",
                        providers: [.apt(["libprotobuf-c-dev"])]),
         .target(name: "ONNXProto", dependencies: ["CProtobufC"], path: "Sources/ONNXProto"),
+        .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"], path: "Sources/CImageCodecs"),
         .target(name: "Tensor", dependencies: [
             "CBLAS", .product(name: "Numerics", package: "swift-numerics"),
         ], swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
@@ -34,7 +35,8 @@ let package = Package(
             .product(name: "Numerics", package: "swift-numerics")]),
         .target(name: "Training", dependencies: ["Tensor", "ONNX", "CBLAS",
             .product(name: "Numerics", package: "swift-numerics")]),
-        .target(name: "Colorize", dependencies: ["Tensor", "Runtime", "CPNG", "CJPEG"]),
+        .target(name: "Colorize", dependencies: ["Tensor", "Runtime", "CPNG", "CJPEG", "CImageCodecs",
+            .product(name: "Numerics", package: "swift-numerics")]),
         .executableTarget(name: "mangacolor", dependencies: [
             "Tensor", "ONNX", "Runtime", "Training", "Colorize",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

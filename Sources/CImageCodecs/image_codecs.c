@@ -1,0 +1,1 @@
+#include "include/image_codecs.h"

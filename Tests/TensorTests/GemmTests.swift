@@ -2,7 +2,7 @@ import Testing
 @testable import Tensor
 
 /// Deterministic pseudo-random floats in [-1, 1) (tests only; no shared state).
-func testFloats(_ count: Int, seed: UInt64) -> [Float] {
+private func testFloats(_ count: Int, seed: UInt64) -> [Float] {
     var state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1
     return (0..<count).map { _ in
         state = state &* 6364136223846793005 &+ 1442695040888963407

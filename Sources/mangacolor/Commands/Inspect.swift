@@ -11,6 +11,9 @@ struct Inspect: ParsableCommand {
     @Argument(help: "The ONNX model file.")
     var model: String
 
+    @Flag(help: "Print the inferred (symbolic) output shape of every node.")
+    var shapes = false
+
     @Flag(help: "Also build the execution plan and report what the runtime would do (unsupported operators, folded constants).")
     var plan = false
 
@@ -23,8 +26,16 @@ struct Inspect: ParsableCommand {
             .map { "\($0.key.isEmpty ? "ai.onnx" : $0.key) \($0.value)" }.joined(separator: ", "))
         print("inputs:")
         for v in g.runtimeInputs { print("  \(v.name): \(v.typeDescription)") }
+        let inferred = ShapeInference.infer(m)
+        func shapeText(_ name: String) -> String {
+            inferred[name].map { "[" + $0.map(\.description).joined(separator: ",") + "]" } ?? "[unknown]"
+        }
         print("outputs:")
-        for v in g.outputs { print("  \(v.name): \(v.typeDescription)") }
+        for v in g.outputs { print("  \(v.name): \(v.typeDescription)   inferred \(shapeText(v.name))") }
+        if shapes {
+            print("value shapes:")
+            for n in g.nodes { for o in n.outputs where !o.isEmpty { print("  \(n.label) -> \(o): \(shapeText(o))") } }
+        }
         var counts: [String: Int] = [:]
         for n in g.nodes { counts[(n.domain.isEmpty ? "" : n.domain + ".") + n.opType, default: 0] += 1 }
         print("operators (\(g.nodes.count) nodes):")

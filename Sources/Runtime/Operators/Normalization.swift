@@ -1,3 +1,4 @@
+import Foundation
 import ONNX
 import Tensor
 
@@ -14,6 +15,8 @@ let normalizationOperators: [Registration] = [
     Registration("GroupNormalization", since: 21) { ctx in try GroupNormOperator(ctx, scalePerGroup: false) },
     Registration("RMSNormalization", since: 23) { ctx in try RMSNormOperator(ctx) },
     Registration("LpNormalization", since: 1) { ctx in try LpNormOperator(ctx) },
+    Registration("MeanVarianceNormalization", since: 9) { ctx in try MeanVarianceNormOperator(ctx) },
+    Registration("LRN", since: 1) { ctx in try LRNOperator(ctx) },
 ]
 
 /// Checks that a per-channel parameter holds `c` elements.
@@ -249,6 +252,90 @@ struct LpNormOperator: Operator {
                 }
                 let norm = p == 1 ? s : s.squareRoot()
                 for k in 0..<n { yp[base + k * inner] = norm == 0 ? 0 : Float(Double(xp[base + k * inner]) / norm) }
+            }
+        }
+        return [y.kernelResult(as: input.dtype)]
+    }
+}
+
+/// MeanVarianceNormalization: (X - E[X]) / (sqrt(E[(X - E[X])^2]) + 1e-9), the expectations over `axes`
+/// (default [0, 2, 3]), as the ONNX function body defines it.
+struct MeanVarianceNormOperator: Operator {
+    let axes: [Int]
+
+    init(_ ctx: OperatorContext) throws { axes = try ctx.node.ints("axes") ?? [0, 2, 3] }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let input = try inputs.required(0, "X")
+        try requireNumeric(input, "X")
+        var reduced = [Bool](repeating: false, count: input.rank)
+        for axis in axes { reduced[try normalizeAxis(axis, rank: input.rank)] = true }
+        // Slot of each element: its index with the reduced dimensions dropped.
+        let shape = input.shape
+        let keptShape = zip(shape, reduced).map { $1 ? 1 : $0 }
+        let keptStrides = Tensor.strides(of: keptShape), strides = Tensor.strides(of: shape)
+        let x = input.float32ForKernel()
+        let xp = x.pointer(as: Float.self)
+        let slots = keptShape.reduce(1, *), n = x.count
+        var slot = [Int](repeating: 0, count: n)
+        for i in 0..<n {
+            var rest = i, o = 0
+            for d in 0..<shape.count {
+                let k = rest / strides[d]
+                rest %= strides[d]
+                if !reduced[d] { o += k * keptStrides[d] }
+            }
+            slot[i] = o
+        }
+        var sum = [Double](repeating: 0, count: slots), count = sum, sq = sum
+        for i in 0..<n { sum[slot[i]] += Double(xp[i]); count[slot[i]] += 1 }
+        for s in 0..<slots { sum[s] /= max(count[s], 1) }
+        for i in 0..<n { let d = Double(xp[i]) - sum[slot[i]]; sq[slot[i]] += d * d }
+        let y = Tensor(uninitialized: x.shape, dtype: .float32)
+        let yp = y.pointer(as: Float.self)
+        for i in 0..<n {
+            let s = slot[i]
+            yp[i] = Float((Double(xp[i]) - sum[s]) / ((sq[s] / max(count[s], 1)).squareRoot() + 1e-9))
+        }
+        return [y.kernelResult(as: input.dtype)]
+    }
+}
+
+/// LRN over channels of (N, C, H, W): y = x / (bias + alpha / size * sum of x^2 over the channels
+/// [c - floor((size - 1) / 2), c + ceil((size - 1) / 2)])^beta.
+struct LRNOperator: Operator {
+    let alpha: Float
+    let beta: Float
+    let bias: Float
+    let size: Int
+
+    init(_ ctx: OperatorContext) throws {
+        alpha = try ctx.node.float("alpha", default: 1e-4)
+        beta = try ctx.node.float("beta", default: 0.75)
+        bias = try ctx.node.float("bias", default: 1)
+        guard let size = try ctx.node.int("size") else { throw ctx.node.missing("size") }
+        guard size > 0 else { throw ctx.node.invalid("size", "must be positive; got \(size)") }
+        self.size = size
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let input = try inputs.required(0, "X")
+        try requireNumeric(input, "X")
+        guard input.rank >= 2 else { throw KernelError("X \(shapeString(input.shape)) needs (N, C, ...)") }
+        let x = input.float32ForKernel()
+        let n = x.shape[0], c = x.shape[1], m = x.shape.dropFirst(2).reduce(1, *)
+        let before = (size - 1) / 2, after = (size - 1 + 1) / 2
+        let y = Tensor(uninitialized: x.shape, dtype: .float32)
+        let xp = x.pointer(as: Float.self), yp = y.pointer(as: Float.self)
+        for b in 0..<n {
+            for ch in 0..<c {
+                let lo = max(0, ch - before), hi = min(c - 1, ch + after)
+                for i in 0..<m {
+                    var s: Float = 0
+                    for k in lo...hi { let v = xp[(b * c + k) * m + i]; s += v * v }
+                    let idx = (b * c + ch) * m + i
+                    yp[idx] = xp[idx] / Float(pow(Double(bias + alpha / Float(size) * s), Double(beta)))
+                }
             }
         }
         return [y.kernelResult(as: input.dtype)]

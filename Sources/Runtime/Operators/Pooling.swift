@@ -11,6 +11,7 @@ let poolingOperators: [Registration] = [
     Registration("GlobalAveragePool", since: 1) { _ in GlobalPoolOperator(max: false) },
     Registration("GlobalMaxPool", since: 1) { _ in GlobalPoolOperator(max: true) },
     Registration("GlobalLpPool", since: 2) { ctx in try GlobalLpPoolOperator(ctx) },
+    Registration("MaxUnpool", since: 9) { ctx in try MaxUnpoolOperator(ctx) },
 ]
 
 /// The pooling attributes of a node, parsed once. `geometry(for:)` resolves auto_pad against an input.
@@ -180,5 +181,56 @@ struct GlobalLpPoolOperator: Operator {
         let x = input.float32ForKernel()
         let g = PoolingGeometry(kernel: Array(x.shape.dropFirst(2)))
         return [lpPoolForward(x, g, p: p).kernelResult(as: input.dtype)]
+    }
+}
+
+/// MaxUnpool: scatters X into zeros of the unpooled shape ((in - 1) * stride - pads + kernel per spatial
+/// dimension) at the flat offsets `I` (MaxPool's Indices); with an output_shape input the result is that
+/// shape, the unpooled block in its leading corner (as the ONNX reference does).
+struct MaxUnpoolOperator: Operator {
+    let kernel: [Int]
+    let strides: [Int]
+    let pads: [Int]
+
+    init(_ ctx: OperatorContext) throws {
+        guard let kernel = try ctx.node.ints("kernel_shape") else { throw ctx.node.missing("kernel_shape") }
+        self.kernel = kernel
+        strides = try ctx.node.ints("strides") ?? Array(repeating: 1, count: kernel.count)
+        pads = try ctx.node.ints("pads") ?? Array(repeating: 0, count: 2 * kernel.count)
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let input = try inputs.required(0, "X"), indices = try inputs.required(1, "I")
+        try requireNumeric(input, "X")
+        let k = kernel.count
+        guard input.rank == k + 2, indices.shape == input.shape else {
+            throw KernelError("X \(shapeString(input.shape)) and I \(shapeString(indices.shape)) must match and have "
+                + "rank \(k + 2) for a \(k)-D kernel")
+        }
+        var inferred = Array(input.shape.prefix(2))
+        for d in 0..<k { inferred.append((input.shape[d + 2] - 1) * strides[d] - (pads[d] + pads[k + d]) + kernel[d]) }
+        let total = inferred.reduce(1, *)
+        let x = input.doubles(), idx = indices.ints()
+        var unpooled = [Double](repeating: 0, count: total)
+        for i in 0..<x.count {
+            guard idx[i] >= 0 && idx[i] < total else {
+                throw KernelError("index \(idx[i]) is outside the unpooled tensor \(shapeString(inferred))")
+            }
+            unpooled[idx[i]] = x[i]
+        }
+        guard let requested = inputs.optional(2)?.ints(), requested != inferred else {
+            return [Tensor.fromDoubles(unpooled, shape: inferred, dtype: input.dtype)]
+        }
+        guard requested.count == inferred.count, zip(requested, inferred).allSatisfy({ $0 >= $1 }) else {
+            throw KernelError("output_shape \(shapeString(requested)) is smaller than the unpooled shape \(shapeString(inferred))")
+        }
+        var out = [Double](repeating: 0, count: requested.reduce(1, *))
+        let srcStrides = Tensor.strides(of: inferred), dstStrides = Tensor.strides(of: requested)
+        for i in 0..<total {
+            var rest = i, o = 0
+            for d in 0..<inferred.count { o += (rest / srcStrides[d]) * dstStrides[d]; rest %= srcStrides[d] }
+            out[o] = unpooled[i]
+        }
+        return [Tensor.fromDoubles(out, shape: requested, dtype: input.dtype)]
     }
 }

@@ -50,6 +50,7 @@ let activationOperators: [Registration] = [
     Registration("ThresholdedRelu", since: 10) { ctx in
         floatingMap("ThresholdedRelu", ThresholdedReluMap(alpha: Double(try ctx.node.float("alpha", default: 1))))
     },
+    Registration("Shrink", since: 9) { ctx in try ShrinkOperator(ctx) },
     Registration("Clip", 1...10) { ctx in try ClipAttributesOperator(ctx) },
     Registration("Clip", since: 11) { _ in ClipOperator() },
 ]
@@ -98,6 +99,29 @@ private struct PReluOp: NumericBinary {
     static let name = "PRelu"
     func real<T: Real & BinaryFloatingPoint>(_ a: T, _ b: T) -> T { a < 0 ? a * b : a }
     func integer<T: FixedWidthInteger>(_ a: T, _ b: T) -> T? { a < 0 ? a &* b : a }
+}
+
+/// Shrink: x + bias below -lambd, x - bias above lambd, 0 between. Integers compute in double and convert back.
+private struct ShrinkOperator: Operator {
+    let map: ShrinkMap
+    init(_ ctx: OperatorContext) throws {
+        map = ShrinkMap(bias: Double(try ctx.node.float("bias", default: 0)),
+                        lambd: Double(try ctx.node.float("lambd", default: 0.5)))
+    }
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "input")
+        if x.dtype.isInteger {
+            return [try withKernelErrors { try mapFloating(try x.converted(to: .float64), map, op: "Shrink").converted(to: x.dtype) }]
+        }
+        return [try mapFloating(x, map, op: "Shrink")]
+    }
+}
+
+private struct ShrinkMap: RealMap {
+    let bias: Double, lambd: Double
+    func callAsFunction<T: Real & BinaryFloatingPoint>(_ x: T) -> T {
+        x < -T(lambd) ? x + T(bias) : (x > T(lambd) ? x - T(bias) : 0)
+    }
 }
 
 // MARK: Clip

@@ -144,6 +144,7 @@ struct MaxOp: NumericBinary {
 /// as the ONNX reference does.
 struct ShiftLeftOp: NumericBinary {
     static let name = "BitShift"
+    static let takesFloats = false
     func real<T: Real & BinaryFloatingPoint>(_ a: T, _ b: T) -> T { .nan }
     func integer<T: FixedWidthInteger>(_ a: T, _ b: T) -> T? {
         (b < 0 || b >= T.bitWidth) ? 0 : a &<< b
@@ -151,6 +152,7 @@ struct ShiftLeftOp: NumericBinary {
 }
 struct ShiftRightOp: NumericBinary {
     static let name = "BitShift"
+    static let takesFloats = false
     func real<T: Real & BinaryFloatingPoint>(_ a: T, _ b: T) -> T { .nan }
     func integer<T: FixedWidthInteger>(_ a: T, _ b: T) -> T? {
         (b < 0 || b >= T.bitWidth) ? (a < 0 ? 0 &- 1 : 0) : a >> b
@@ -158,16 +160,19 @@ struct ShiftRightOp: NumericBinary {
 }
 struct BitwiseAndOp: NumericBinary {
     static let name = "BitwiseAnd"
+    static let takesFloats = false
     func real<T: Real & BinaryFloatingPoint>(_ a: T, _ b: T) -> T { .nan }
     func integer<T: FixedWidthInteger>(_ a: T, _ b: T) -> T? { a & b }
 }
 struct BitwiseOrOp: NumericBinary {
     static let name = "BitwiseOr"
+    static let takesFloats = false
     func real<T: Real & BinaryFloatingPoint>(_ a: T, _ b: T) -> T { .nan }
     func integer<T: FixedWidthInteger>(_ a: T, _ b: T) -> T? { a | b }
 }
 struct BitwiseXorOp: NumericBinary {
     static let name = "BitwiseXor"
+    static let takesFloats = false
     func real<T: Real & BinaryFloatingPoint>(_ a: T, _ b: T) -> T { .nan }
     func integer<T: FixedWidthInteger>(_ a: T, _ b: T) -> T? { a ^ b }
 }

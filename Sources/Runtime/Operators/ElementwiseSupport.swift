@@ -20,6 +20,12 @@ protocol NumericBinary: Sendable {
     func real<T: Real & BinaryFloatingPoint>(_ a: T, _ b: T) -> T
     /// nil when the operation does not take integers.
     func integer<T: FixedWidthInteger>(_ a: T, _ b: T) -> T?
+    /// False for the bitwise operations.
+    static var takesFloats: Bool { get }
+}
+
+extension NumericBinary {
+    static var takesFloats: Bool { true }
 }
 
 /// A comparison giving a bool for every comparable dtype.
@@ -59,6 +65,7 @@ func numericBinary<F: NumericBinary>(_ a: Tensor, _ b: Tensor, _ f: F) throws ->
     guard a.dtype == b.dtype else {
         throw KernelError("\(F.name) needs inputs of one element type; got \(a.dtype) and \(b.dtype)")
     }
+    if a.dtype.isFloatingPoint && !F.takesFloats { throw elementTypeError(F.name, a.dtype) }
     return try withKernelErrors {
         switch a.dtype {
         case .float32: return try broadcastBinary(a, b, Float.self, Float.self, Float.self) { f.real($0, $1) }

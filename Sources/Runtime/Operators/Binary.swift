@@ -35,37 +35,41 @@ let binaryOperators: [Registration] = [
 ]
 
 /// A two-input operator `C = A op B`.
-struct ArithmeticOperator<F: NumericBinary>: Operator {
-    let f: F
+/// NOTE: not generic over the operation: the generic initializer captures a closure specialised for it, so the
+/// loop is compiled per operation (a generic struct behind `any Operator` would run unspecialised code).
+struct ArithmeticOperator: Operator {
+    let apply: @Sendable (Tensor, Tensor) throws -> Tensor
     let legacy: LegacyBroadcast
 
-    init(_ ctx: OperatorContext, _ f: F) throws {
-        self.f = f
+    init<F: NumericBinary>(_ ctx: OperatorContext, _ f: F) throws {
+        apply = { a, b in try numericBinary(a, b, f) }
         legacy = try LegacyBroadcast(ctx)
     }
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let a = try inputs.required(0, "A")
         let b = try legacy.apply(a, try inputs.required(1, "B"))
-        return [try numericBinary(a, b, f)]
+        return [try apply(a, b)]
     }
 }
 
 /// Min, Max, Sum, Mean: any number of inputs (at least one), folded left to right with broadcasting.
-struct VariadicOperator<F: NumericBinary>: Operator {
-    let f: F
+struct VariadicOperator: Operator {
+    let name: String
+    let apply: @Sendable (Tensor, Tensor) throws -> Tensor
     let mean: Bool
 
-    init(_ f: F, mean: Bool) {
-        self.f = f
+    init<F: NumericBinary>(_ f: F, mean: Bool) {
+        name = mean ? "Mean" : F.name
+        apply = { a, b in try numericBinary(a, b, f) }
         self.mean = mean
     }
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let values = inputs.compactMap { $0 }
-        guard var acc = values.first else { throw KernelError("\(F.name) needs at least one input") }
+        guard var acc = values.first else { throw KernelError("\(name) needs at least one input") }
         if values.count == 1 && !mean { return [acc] }
-        for v in values.dropFirst() { acc = try numericBinary(acc, v, f) }
+        for v in values.dropFirst() { acc = try apply(acc, v) }
         if mean {
             guard acc.dtype.isFloatingPoint else { throw elementTypeError("Mean", acc.dtype) }
             let n = Tensor(scalar: Double(values.count))

@@ -35,21 +35,20 @@ private struct GreaterOrEqualTo: ElementComparison {
     func callAsFunction<T: Comparable>(_ a: T, _ b: T) -> Bool { a >= b }
 }
 
-private struct ComparisonOperator<F: ElementComparison>: Operator {
-    let f: F
-    let name: String
+/// NOTE: the generic initializer captures a closure specialised for the comparison (see ArithmeticOperator).
+private struct ComparisonOperator: Operator {
+    let apply: @Sendable (Tensor, Tensor) throws -> Tensor
     let legacy: LegacyBroadcast
 
-    init(_ ctx: OperatorContext, _ f: F, _ name: String) throws {
-        self.f = f
-        self.name = name
+    init<F: ElementComparison>(_ ctx: OperatorContext, _ f: F, _ name: String) throws {
+        apply = { a, b in try compareElements(a, b, f, op: name) }
         legacy = try LegacyBroadcast(ctx)
     }
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let a = try inputs.required(0, "A")
         let b = try legacy.apply(a, try inputs.required(1, "B"))
-        return [try compareElements(a, b, f, op: name)]
+        return [try apply(a, b)]
     }
 }
 

@@ -215,3 +215,16 @@ public func gatheredElements(_ x: Tensor, shape: [Int], sourceIndex: [Int]) -> T
     }
     return out
 }
+
+/// Reference for `stridedCopy`: one index computation per element, no row merging. Float32 only.
+public func stridedCopyNaive(_ source: Tensor, shape: [Int], strides: [Int], offset: Int = 0) -> Tensor {
+    let out = Tensor(uninitialized: shape, dtype: .float32)
+    let src = source.floats, dst = out.floats
+    let outStrides = Tensor.strides(of: shape)
+    for i in 0..<out.count {
+        var s = offset
+        for d in 0..<shape.count { s += (i / outStrides[d]) % shape[d] * strides[d] }
+        dst[i] = src[s]
+    }
+    return out
+}

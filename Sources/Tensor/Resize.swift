@@ -357,3 +357,49 @@ public func tensorFromDoubles(_ values: [Double], shape: [Int], dtype: DType, ro
     case .string: return Tensor(shape: shape, strings: v.map { String($0) })
     }
 }
+
+/// Reference for `resized` (float32): each output element is the full tensor-product sum over its
+/// per-axis taps, with no separation into passes; any extrapolated axis gives the extrapolation value.
+public func resizedNaive(_ x: Tensor, outShape: [Int], scales: [Double], roi: [(Double, Double)]? = nil,
+                         options: ResizeOptions) -> Tensor {
+    let r = x.rank
+    let taps = (0..<r).map { d -> AxisTaps in
+        if outShape[d] == x.shape[d] && scales[d] == 1 && options.coordinates != .tfCropAndResize {
+            return AxisTaps(taps: 1, indices: Array(0..<x.shape[d]), weights: Array(repeating: 1, count: x.shape[d]),
+                            extrapolated: Array(repeating: false, count: x.shape[d]))
+        }
+        return resizeAxisTaps(inLength: x.shape[d], outLength: outShape[d], scale: scales[d],
+                              roi: roi?[d] ?? (0, 1), options: options)
+    }
+    let out = Tensor(zeros: outShape)
+    let src = x.floats, dst = out.floats
+    let inStrides = x.strides, outStrides = Tensor.strides(of: outShape)
+    for i in 0..<out.count {
+        let position = (0..<r).map { (i / outStrides[$0]) % outShape[$0] }
+        if (0..<r).contains(where: { taps[$0].extrapolated[position[$0]] }) {
+            dst[i] = Float(options.extrapolationValue)
+            continue
+        }
+        var sum = 0.0
+        var k = Array(repeating: 0, count: r)
+        outer: while true {
+            var weight = 1.0, s = 0
+            for d in 0..<r {
+                let t = taps[d], at = position[d] * t.taps + k[d]
+                weight *= t.weights[at]
+                s += t.indices[at] * inStrides[d]
+            }
+            sum += weight * Double(src[s])
+            var d = r - 1
+            while d >= 0 {
+                k[d] += 1
+                if k[d] < taps[d].taps { continue outer }
+                k[d] = 0
+                d -= 1
+            }
+            break
+        }
+        dst[i] = Float(sum)
+    }
+    return out
+}

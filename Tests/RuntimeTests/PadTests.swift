@@ -59,3 +59,12 @@ private let x23 = Tensor(shape: [2, 3], floats: [1, 2, 3, 4, 5, 6])
     #expect(y.shape == [1, 1, 4, 4])
     #expect(y.scalars(as: Float.self) == [4, 3, 4, 3, 2, 1, 2, 1, 4, 3, 4, 3, 2, 1, 2, 1])
 }
+
+@Test func centerCropPadKeepsTheCentre() throws {
+    let x = iota([3, 4])
+    // Rows 3 -> 5 (pad 1 and 1), columns 4 -> 1 (crop 1 before, 2 after).
+    let y = try runShapeFamilyOp("CenterCropPad", opset: 18, [x, int64s([5, 1])])[0]
+    #expect(y.shape == [5, 1] && y.scalars(as: Float.self) == [0, 1, 5, 9, 0])
+    let z = try runShapeFamilyOp("CenterCropPad", opset: 18, [x, int64s([2])], ["axes": .ints([-1])])[0]
+    #expect(z.shape == [3, 2] && z.scalars(as: Float.self)[0..<2] == [1, 2])
+}

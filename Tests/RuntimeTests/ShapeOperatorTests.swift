@@ -175,3 +175,10 @@ import Tensor
     let halves = Tensor(shape: [3], scalars: [Float16(1), 2, 3])
     #expect(try runShapeFamilyOp("Tile", [halves, int64s([2])])[0].doubles() == [1, 2, 3, 1, 2, 3])
 }
+
+@Test func mersenneTwisterMatchesNumpy() {
+    // numpy.random.RandomState(0).uniform(0, 1, 3)
+    var twister = MersenneTwister(seed: 0)
+    let draws = (0..<3).map { _ in twister.nextDouble() }
+    #expect(draws == [0.5488135039273248, 0.7151893663724195, 0.6027633760716439])
+}

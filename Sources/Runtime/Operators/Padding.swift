@@ -7,6 +7,7 @@ let paddingOperators: [Registration] = [
     Registration("Pad", 11...17) { ctx in try PadOperator(ctx) },
     Registration("Pad", 18...18) { ctx in try PadOperator(ctx) },
     Registration("Pad", since: 19) { ctx in try PadOperator(ctx) },
+    Registration("CenterCropPad", since: 18) { ctx in try CenterCropPadOperator(ctx) },
 ]
 
 /// Pad: constant, reflect, edge or (opset 19+) wrap padding; negative pads crop.
@@ -80,5 +81,30 @@ struct PadOperator: Operator {
             }
         }
         return [padded(x, pads: pads, mode: mode, constant: constant)]
+    }
+}
+
+/// CenterCropPad: crops or zero-pads each listed axis (default all) to the size in `shape`, keeping the
+/// centre; an odd difference puts the extra element at the end.
+struct CenterCropPadOperator: Operator {
+    let axes: [Int]?
+    init(_ ctx: OperatorContext) throws { axes = try ctx.node.ints("axes") }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "input_data")
+        let target = try inputs.required(1, "shape").ints()
+        let r = x.rank
+        let axes = try (self.axes ?? Array(0..<r)).map { try normalizeAxis($0, rank: r) }
+        guard target.count == axes.count, target.allSatisfy({ $0 >= 0 }) else {
+            throw KernelError("shape \(shapeString(target)) needs one non-negative size per axis of \(shapeString(axes))")
+        }
+        var pads = Array(repeating: 0, count: 2 * r)
+        for (a, size) in zip(axes, target) {
+            let d = size - x.shape[a]  // > 0 pads, < 0 crops
+            let before = d >= 0 ? d / 2 : -((-d) / 2)
+            pads[a] = before
+            pads[r + a] = d - before
+        }
+        return [padded(x, pads: pads, mode: .constant)]
     }
 }

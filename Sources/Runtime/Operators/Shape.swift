@@ -170,54 +170,6 @@ struct IdentityOperator: Operator {
     func run(_ inputs: [Tensor?]) throws -> [Tensor] { [try inputs.required(0, "input")] }
 }
 
-/// Dropout. Inference (the default) is the identity with an all-true mask. Training mode (opset 12+,
-/// `training_mode` input true) zeroes each element with probability `ratio` and scales the rest by
-/// 1 / (1 - ratio); float32 only.
-struct DropoutOperator: Operator {
-    let ratio: Float
-    let inputsFromOpset12: Bool
-    /// Before opset 10 the mask has the data's type; from 10 it is bool.
-    let boolMask: Bool
-    let wantsMask: Bool
-
-    init(_ ctx: OperatorContext) throws {
-        inputsFromOpset12 = ctx.opset >= 12
-        ratio = inputsFromOpset12 ? 0.5 : try ctx.node.float("ratio", default: 0.5)
-        boolMask = ctx.opset >= 10
-        wantsMask = ctx.node.outputs.count > 1 && !ctx.node.outputs[1].isEmpty
-    }
-
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
-        let x = try inputs.required(0, "data")
-        var ratio = self.ratio
-        var training = false
-        if inputsFromOpset12 {
-            if let r = inputs.optional(1), r.count > 0 { ratio = Float(r.doubles()[0]) }
-            if let t = inputs.optional(2), t.count > 0 { training = t.doubles()[0] != 0 }
-        }
-        guard training && ratio > 0 else {
-            guard wantsMask else { return [x] }
-            let mask = boolMask ? broadcasted(Tensor(scalar: true), to: x.shape)
-                : broadcasted(scalarTensor(1, dtype: x.dtype), to: x.shape)
-            return [x, mask]
-        }
-        guard x.dtype == .float32 else {
-            throw KernelError("training-mode Dropout supports float32 only, input is \(x.dtype)")
-        }
-        guard ratio < 1 else { throw KernelError("ratio \(ratio) must be below 1 in training mode") }
-        let y = Tensor(uninitialized: x.shape)
-        let mask = Tensor(uninitialized: x.shape, dtype: .bool)
-        let src = x.floats, dst = y.floats, keep = mask.buffer(as: Bool.self)
-        let scale = 1 / (1 - ratio)
-        var rng = SystemRandomNumberGenerator()
-        for i in 0..<src.count {
-            keep[i] = Float.random(in: 0..<1, using: &rng) >= ratio
-            dst[i] = keep[i] ? src[i] * scale : 0
-        }
-        return wantsMask ? [y, mask] : [y]
-    }
-}
-
 /// Numpy bidirectional broadcast of two shapes, or nil when they are incompatible.
 func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
     let r = max(a.count, b.count)

@@ -194,51 +194,76 @@ public func resized(_ x: Tensor, outShape: [Int], scales: [Double], roi: [(Doubl
         let fill = x.dtype == .string ? nil : scalarTensor(options.extrapolationValue, dtype: x.dtype)
         return remapped(x, maps: maps, fill: fill)
     }
-    switch x.dtype {
-    case .float32:
-        return Tensor(shape: outShape, scalars: resizeSeparable(x.scalars(as: Float.self), shape: x.shape,
-                                                                 plan: plan, options: options))
-    default:
-        let out = resizeSeparable(x.doubles(), shape: x.shape, plan: plan, options: options)
-        return tensorFromDoubles(out, shape: outShape, dtype: x.dtype, rounding: true)
+    if x.dtype == .float32 {
+        // Float32 runs in place on tensor storage: no conversion, one buffer per resized axis.
+        var current = x
+        var shape = x.shape
+        for step in plan {
+            shape[step.axis] = step.taps.extrapolated.count
+            let next = Tensor(uninitialized: shape)
+            resizeAxis(current.pointer(as: Float.self), next.pointer(as: Float.self), shape: current.shape,
+                       axis: step.axis, taps: step.taps, fill: Float(options.extrapolationValue))
+            current = next
+        }
+        return current
     }
+    var data = x.doubles()
+    var shape = x.shape
+    for step in plan {
+        var next = [Double](repeating: 0, count: shape.reduce(1, *) / shape[step.axis] * step.taps.extrapolated.count)
+        data.withUnsafeMutableBufferPointer { src in
+            next.withUnsafeMutableBufferPointer { dst in
+                resizeAxis(src.baseAddress!, dst.baseAddress!, shape: shape, axis: step.axis, taps: step.taps,
+                           fill: options.extrapolationValue)
+            }
+        }
+        shape[step.axis] = step.taps.extrapolated.count
+        data = next
+    }
+    return tensorFromDoubles(data, shape: outShape, dtype: x.dtype, rounding: true)
 }
 
-/// Applies `plan` axis by axis. Shapes: data [shape] -> [shape with each planned axis resized].
-func resizeSeparable<F: BinaryFloatingPoint>(_ data: [F], shape: [Int], plan: [(axis: Int, taps: AxisTaps)],
-                                             options: ResizeOptions) -> [F] {
-    var current = data
-    var shape = shape
-    for (axis, t) in plan {
-        let outer = shape[0..<axis].reduce(1, *)
-        let inner = shape[(axis + 1)...].reduce(1, *)
-        let inN = shape[axis], outN = t.extrapolated.count
-        var next = [F](repeating: 0, count: outer * outN * inner)
-        let weights = t.weights.map { F($0) }
-        let fill = F(options.extrapolationValue)
-        current.withUnsafeBufferPointer { src in
-            next.withUnsafeMutableBufferPointer { dst in
+/// One separable pass: resizes axis `axis` of `src` (shape `shape`) into `dst`, every element of which
+/// it writes. Shapes: [outer, inN, inner] -> [outer, outN, inner].
+func resizeAxis<F: BinaryFloatingPoint>(_ src: UnsafeMutablePointer<F>, _ dst: UnsafeMutablePointer<F>,
+                                        shape: [Int], axis: Int, taps t: AxisTaps, fill: F) {
+    let outer = shape[0..<axis].reduce(1, *)
+    let inner = shape[(axis + 1)...].reduce(1, *)
+    let inN = shape[axis], outN = t.extrapolated.count, n = t.taps
+    let weights = t.weights.map { F($0) }
+    weights.withUnsafeBufferPointer { w in
+        t.indices.withUnsafeBufferPointer { idx in
+            if inner == 1 {
+                // Resizing the innermost axis: each output is a dot product of its taps.
                 for o in 0..<outer {
+                    let from = src + o * inN, row = dst + o * outN
                     for j in 0..<outN {
-                        let row = dst.baseAddress! + (o * outN + j) * inner
-                        if t.extrapolated[j] {
-                            row.update(repeating: fill, count: inner)
-                            continue
-                        }
-                        for k in 0..<t.taps {
-                            let w = weights[j * t.taps + k]
-                            if w == 0 { continue }
-                            let from = src.baseAddress! + (o * inN + t.indices[j * t.taps + k]) * inner
-                            for i in 0..<inner { row[i] += w * from[i] }
-                        }
+                        if t.extrapolated[j] { row[j] = fill; continue }
+                        var sum: F = 0
+                        for k in 0..<n { sum += w[j * n + k] * from[idx[j * n + k]] }
+                        row[j] = sum
+                    }
+                }
+                return
+            }
+            // An outer axis: whole rows of `inner` elements blend; the inner loop vectorises.
+            for o in 0..<outer {
+                for j in 0..<outN {
+                    let row = dst + (o * outN + j) * inner
+                    if t.extrapolated[j] { row.update(repeating: fill, count: inner); continue }
+                    let first = src + (o * inN + idx[j * n]) * inner
+                    let w0 = w[j * n]
+                    for i in 0..<inner { row[i] = w0 * first[i] }
+                    for k in 1..<max(n, 1) {
+                        let wk = w[j * n + k]
+                        if wk == 0 { continue }
+                        let from = src + (o * inN + idx[j * n + k]) * inner
+                        for i in 0..<inner { row[i] += wk * from[i] }
                     }
                 }
             }
         }
-        current = next
-        shape[axis] = outN
     }
-    return current
 }
 
 /// out[i0, i1, ...] = x[maps[0][i0], maps[1][i1], ...], or `fill` where any map entry is -1.

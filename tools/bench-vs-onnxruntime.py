@@ -28,14 +28,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH_LINE = re.compile(r"min\s+([0-9.]+)\s*ms,\s*median\s+([0-9.]+)\s*ms(?:,\s*([0-9.]+)\s*GFLOP/s)?")
 
 
-def seed_generator(path):
+def seed_generator(path, layout):
     spec = importlib.util.spec_from_file_location("seed_generator", os.path.join(ROOT, "tools", "seed-generator.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    model, params, flops = module.build()
+    model, params, flops = module.build(layout=layout)
     import onnx
     onnx.save(model, path)
-    print(f"seed generator: {params / 1e6:.2f} M parameters, {flops / 1e9:.2f} GFLOP at 1x1x512x512 -> {path}")
+    print(f"seed generator ({layout} layout): {params / 1e6:.2f} M parameters, {flops / 1e9:.2f} GFLOP at 1x1x512x512 -> {path}")
 
 
 def time_onnxruntime(model, shape, runs, warmup, threads):
@@ -87,6 +87,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads, OPENBLAS_NUM_THREADS")
     parser.add_argument("--mangacolor", default=os.path.join(ROOT, ".build", "release", "mangacolor"),
                         help="the mangacolor binary (default: the release build)")
+    parser.add_argument("--seed-layout", choices=["design", "trainer"], default="design",
+                        help="the default model's layout (tools/seed-generator.py --layout)")
     parser.add_argument("--only", choices=["ours", "ort"], help="time only one side")
     args = parser.parse_args()
 
@@ -99,7 +101,7 @@ def main():
         model = args.model
         if model is None:
             model = os.path.join(tmp, "seed-generator.onnx")
-            seed_generator(model)
+            seed_generator(model, args.seed_layout)
         ours = ort_times = None
         if args.only != "ort":
             ours = time_ours(args.mangacolor, model, args.shape, args.runs, args.threads)

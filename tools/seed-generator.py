@@ -20,6 +20,10 @@ the model has 32.2 M parameters and 125.6 GFLOP at 512x512; with two (as at ever
 127.1 GFLOP, which are exactly the "about 37 M parameters, ~127 GFLOP" that DESIGN.md states. Two it is;
 --single-deep gives the one-conv reading.
 
+--layout trainer builds what Sources/Training/Models/UNetGenerator.swift builds (GeneratorConfiguration.seed):
+one conv at 1/32 and at 1/64, and each decoder level's convs are its encoder widths reversed (so 32, 32, 16 at
+full resolution, then the 3x3 output conv from 16 channels): 29.9 M parameters, 126.5 GFLOP at 512x512.
+
 usage: tools/seed-generator.py --out seed.onnx [--width-scale 1.0] [--seed 0]
 FLOPs count 2 per multiply-add of convolutions and transposed convolutions only (norms and activations add
 well under 1%).
@@ -104,11 +108,11 @@ class Builder:
         return self.norm_act(self.conv(x, cin, cout, scale, gain), cout)
 
 
-def build(width_scale=1.0, seed=0, single_deep=False, size=512):
+def build(width_scale=1.0, seed=0, single_deep=False, size=512, layout="design"):
     """Returns (ModelProto, parameter count, FLOPs at size x size)."""
     rng = np.random.default_rng(seed)
     encoder = [list(level) for level in ENCODER]
-    if single_deep:
+    if single_deep or layout == "trainer":
         encoder[5], encoder[6] = [512], [512]
     encoder = [[max(1, int(round(c * width_scale))) for c in level] for level in encoder]
     g = Builder(rng, size)
@@ -133,9 +137,10 @@ def build(width_scale=1.0, seed=0, single_deep=False, size=512):
         n = g.name("concat")
         g.nodes.append(helper.make_node("Concat", [x, skip], [f"{n}.out"], name=n, axis=1))
         x, c = f"{n}.out", 2 * skip_c
-        for _ in range(DECODER_CONVS):
-            x = g.block(x, c, skip_c, scale)
-            c = skip_c
+        widths = [skip_c] * DECODER_CONVS if layout == "design" else list(reversed(encoder[level]))
+        for width in widths:
+            x = g.block(x, c, width, scale)
+            c = width
 
     y = g.conv(x, c, 3, 1, 1.0)  # unit gain: pre-Tanh std about 1, so random outputs are not all saturated
     g.nodes.append(helper.make_node("Tanh", [y], ["color"], name="tanh"))
@@ -159,10 +164,12 @@ def main():
     parser.add_argument("--width-scale", type=float, default=1.0, help="multiply every width (0.25 for a small model)")
     parser.add_argument("--seed", type=int, default=0, help="random seed for the weights")
     parser.add_argument("--single-deep", action="store_true", help="one conv at 1/32 and 1/64 (the seed table's reading)")
+    parser.add_argument("--layout", choices=["design", "trainer"], default="design",
+                        help="design: two convs per decoder level (37 M); trainer: as UNetGenerator.swift builds it")
     parser.add_argument("--check", action="store_true", help="run the model in onnxruntime at 1x1x64x64 and 1x1x128x192")
     args = parser.parse_args()
 
-    model, params, flops = build(args.width_scale, args.seed, args.single_deep)
+    model, params, flops = build(args.width_scale, args.seed, args.single_deep, layout=args.layout)
     onnx.save(model, args.out)
     print(f"wrote {args.out}: {params:,} parameters ({params / 1e6:.2f} M), "
           f"{flops / 1e9:.2f} GFLOP at 1x1x512x512, {len(model.graph.node)} nodes")

@@ -8,7 +8,7 @@ models with (float8*, int4/uint4, float4, complex, string).
 
 Prints the counts and writes the in-scope case names, one a line, to --out. Given a `mangacolor conformance`
 log (`PASS name` / `FAIL name: reason` lines; a `suite: ` prefix as in conformance.sh --list-failures is
-accepted), also reports in-scope passes and failures, lists the in-scope failures with their reasons and counts
+accepted; a failures-only list counts the cases missing from it as passed), also reports in-scope passes and failures, lists the in-scope failures with their reasons and counts
 them by the operator named in the reason.
 
 usage: tools/conformance-classify.py [--data DIR/node] [--out in-scope.txt] [--log conformance-node.log]
@@ -105,12 +105,12 @@ def classify(case_dir):
 def read_log(path):
     """{case name: (passed, reason)} from PASS/FAIL lines; a 'suite: ' prefix is dropped."""
     results = {}
-    line_re = re.compile(r"^(?:[\w.-]+: )?(PASS|FAIL) (\S+?)(?::\s(.*))?$")
+    line_re = re.compile(r"^(?:([\w.-]+): )?(PASS|FAIL) (\S+?)(?::\s(.*))?$")
     with open(path, errors="replace") as f:
         for line in f:
             match = line_re.match(line.rstrip("\n"))
-            if match:
-                results[match.group(2)] = (match.group(1) == "PASS", match.group(3) or "")
+            if match and match.group(1) in (None, "node"):
+                results[match.group(3)] = (match.group(2) == "PASS", match.group(4) or "")
     return results
 
 
@@ -163,6 +163,10 @@ def main():
 
     if args.log:
         results = read_log(args.log)
+        if results and not any(ok for ok, _ in results.values()):
+            # A failures-only list (conformance.sh --list-failures): cases missing from it passed.
+            print(f"\n{args.log} lists failures only: in-scope cases not in it are counted as passed")
+            results.update({n: (True, "") for n in in_scope if n not in results})
         passed = [n for n in in_scope if results.get(n, (False, ""))[0]]
         failed = [(n, results[n][1]) for n in in_scope if n in results and not results[n][0]]
         missing = [n for n in in_scope if n not in results]

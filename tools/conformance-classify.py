@@ -11,7 +11,7 @@ log (`PASS name` / `FAIL name: reason` lines; a `suite: ` prefix as in conforman
 accepted; a failures-only list counts the cases missing from it as passed), also reports in-scope passes and failures, lists the in-scope failures with their reasons and counts
 them by the operator named in the reason.
 
-usage: tools/conformance-classify.py [--data DIR/node] [--out in-scope.txt] [--log conformance-node.log]
+usage: tools/conformance-classify.py [--data DIR/node] [--out conformance-data/node-in-scope.txt] [--log conformance-node.log]
                                      [--verbose]
 """
 import argparse
@@ -124,7 +124,8 @@ def default_data():
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=default_data(), help="the node suite folder (conformance-data.py)")
-    parser.add_argument("--out", default="conformance-in-scope.txt", help="where to write the in-scope case names")
+    parser.add_argument("--out", default=os.path.join(ROOT, "conformance-data", "node-in-scope.txt"),
+                        help="where to write the in-scope case names (default in the git-ignored conformance-data/)")
     parser.add_argument("--log", help="a `mangacolor conformance` log of the node suite")
     parser.add_argument("--verbose", action="store_true", help="list the out-of-scope operators by case count")
     args = parser.parse_args()
@@ -157,6 +158,7 @@ def main():
         print("cases with only listed operators but exotic element types:")
         for name, types in exotic_cases:
             print(f"  {name}: {', '.join(types)}")
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         f.write("".join(name + "\n" for name in in_scope))
     print(f"wrote {args.out}")

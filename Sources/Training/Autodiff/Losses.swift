@@ -13,7 +13,8 @@ extension Tape {
         let xv = logits.value
         return record(Tensor(shape: [], floats: [Float(s / Double(n))]), inputs: [logits]) { dY in
             let scale = dY.floats[0] / Float(n)
-            let xp = xv.floats
+            // Borrow again: the closure must hold the tensors, not pointers into them.
+            let xp = xv.floats, z = targets.floats
             let d = Tensor(uninitialized: xv.shape)
             let dp = d.floats
             for i in 0..<n { dp[i] = (Kernels.sigmoid(xp[i]) - z[i]) * scale }
@@ -30,7 +31,7 @@ extension Tape {
         let av = a.value
         return record(Tensor(shape: [], floats: [Float(s / Double(n))]), inputs: [a]) { dY in
             let scale = dY.floats[0] / Float(n)
-            let xp = av.floats
+            let xp = av.floats, bp = b.floats
             let d = Tensor(uninitialized: av.shape)
             let dp = d.floats
             for i in 0..<n { let e = xp[i] - bp[i]; dp[i] = e > 0 ? scale : (e < 0 ? -scale : 0) }

@@ -79,7 +79,7 @@ extension Tape {
         for i in 0..<yp.count { yp[i] = xp[i] * mp[i] }
         return record(y, inputs: [x]) { dY in
             let d = Tensor(uninitialized: dY.shape)
-            let gp = dY.floats, dp = d.floats
+            let gp = dY.floats, dp = d.floats, mp = m.floats
             for i in 0..<dp.count { dp[i] = gp[i] * mp[i] }
             x.accumulate(d, owned: true)
         }

@@ -136,6 +136,9 @@ public final class GANTrainer {
         guard s[2] % g.sizeMultiple == 0, s[3] % g.sizeMultiple == 0 else {
             throw TrainingError.configuration("image \(s[2])x\(s[3]) must have sides that are multiples of \(g.sizeMultiple)")
         }
+        if d.kind == .patch && min(Discriminator.outputSide(d, input: s[2]), Discriminator.outputSide(d, input: s[3])) < 1 {
+            throw TrainingError.configuration("image \(s[2])x\(s[3]) is too small for the PatchGAN discriminator (\(d.strided.count) stride-2 layers)")
+        }
         if d.kind == .seed && (s[2] != d.imageSize || s[3] != d.imageSize) {
             throw TrainingError.configuration("the seed discriminator was built for \(d.imageSize)x\(d.imageSize) images, got \(s[2])x\(s[3])")
         }

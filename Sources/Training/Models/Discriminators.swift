@@ -97,6 +97,15 @@ public final class Discriminator {
         noise = blocks.map { _ in GaussianNoise() }
     }
 
+    /// Side of the logit map for an input side (seed: 1, the fully connected head).
+    public static func outputSide(_ c: DiscriminatorConfiguration, input side: Int) -> Int {
+        guard c.kind == .patch else { return 1 }
+        var s = side
+        for _ in c.strided { s = ConvGeometry.convOut(s, 4, 2, 1) }
+        for _ in 0...c.plain.count { s = ConvGeometry.convOut(s, 4, 1, 1) }
+        return s
+    }
+
     /// Sets instance noise: block l gets `std * layerDecay^l`.
     public func setNoise(std: Float, layerDecay: Float) {
         var s = std

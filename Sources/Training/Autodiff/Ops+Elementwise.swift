@@ -5,24 +5,24 @@ import Tensor
 extension Tape {
     public func leakyReLU(_ x: Variable, negativeSlope: Float = 0.2) -> Variable {
         let xv = x.value
-        return record(Kernels.leakyReLUForward(xv, slope: negativeSlope), inputs: [x]) { dY in
-            x.accumulate(Kernels.leakyReLUBackward(dY, xv, slope: negativeSlope), owned: true)
+        return record(leakyReluForward(xv, negativeSlope: negativeSlope), inputs: [x]) { dY in
+            x.accumulate(leakyReluBackward(dY, x: xv, negativeSlope: negativeSlope), owned: true)
         }
     }
 
     public func relu(_ x: Variable) -> Variable {
         let xv = x.value
-        return record(Kernels.reluForward(xv), inputs: [x]) { dY in x.accumulate(Kernels.reluBackward(dY, xv), owned: true) }
+        return record(reluForward(xv), inputs: [x]) { dY in x.accumulate(reluBackward(dY, x: xv), owned: true) }
     }
 
     public func tanh(_ x: Variable) -> Variable {
-        let y = Kernels.tanhForward(x.value)
-        return record(y, inputs: [x]) { dY in x.accumulate(Kernels.tanhBackward(dY, y), owned: true) }
+        let y = tanhForward(x.value)
+        return record(y, inputs: [x]) { dY in x.accumulate(tanhBackward(dY, y: y), owned: true) }
     }
 
     public func sigmoid(_ x: Variable) -> Variable {
-        let y = Kernels.sigmoidForward(x.value)
-        return record(y, inputs: [x]) { dY in x.accumulate(Kernels.sigmoidBackward(dY, y), owned: true) }
+        let y = sigmoidForward(x.value)
+        return record(y, inputs: [x]) { dY in x.accumulate(sigmoidBackward(dY, y: y), owned: true) }
     }
 
     /// Concatenation along the channel axis: [N, C_i, H, W]... -> [N, sum C_i, H, W].

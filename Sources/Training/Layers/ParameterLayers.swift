@@ -131,8 +131,19 @@ public final class BatchNorm2d: Layer {
 
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
         guard ctx.training else {
-            return ctx.tape.record(Kernels.batchNormInference(x.value, gamma: gamma.value, beta: beta.value, mean: runningMean.value,
-                                                              variance: runningVariance.value, epsilon: epsilon), inputs: []) { _ in }
+            // Inference: a fixed per-channel affine map; gradients flow to X only (statistics are constants).
+            let c = x.shape[1]
+            let g = Tensor(uninitialized: [c])
+            for i in 0..<c { g.floats[i] = gamma.value.floats[i] / (runningVariance.value.floats[i] + epsilon).squareRoot() }
+            let y = batchNormInference(x.value, scale: gamma.value, bias: beta.value, mean: runningMean.value,
+                                       variance: runningVariance.value, epsilon: epsilon)
+            return ctx.tape.record(y, inputs: [x]) { dY in
+                let plane = dY.count / max(dY.shape[0] * c, 1)
+                let d = Tensor(uninitialized: dY.shape)
+                let gp = dY.floats, dp = d.floats, sp = g.floats
+                for i in 0..<dY.count { dp[i] = gp[i] * sp[(i / plane) % c] }
+                x.accumulate(d, owned: true)
+            }
         }
         let (y, mean, variance) = ctx.tape.batchNorm(x, gamma: gamma, beta: beta, epsilon: epsilon)
         let m = Float(x.value.count / x.shape[1])

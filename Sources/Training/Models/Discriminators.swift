@@ -130,7 +130,7 @@ public final class Discriminator {
     public var parameters: [Variable] { blocks.flatMap(\.parameters) }
 
     /// Probability that each pair is real (Sigmoid of the logits), eval mode.
-    public func infer(_ x: Tensor) -> Tensor { Kernels.sigmoidForward(self(Variable(x), ForwardContext()).value) }
+    public func infer(_ x: Tensor) -> Tensor { sigmoidForward(self(Variable(x), ForwardContext()).value) }
 
     /// ONNX graph: "input" [N, 4, H, W] -> "output" probabilities (Sigmoid of the logits).
     public func exportModel() -> Model {

@@ -52,13 +52,19 @@ struct ConvolutionPlan {
 
 
     /// Output rows per column chunk: a chunk of the column matrix stays near cache size, and a big image
-    /// splits into at least two chunks per core so every core gets work.
+    /// splits into at least two chunks per core so every core gets work. Small images (deep layers: 8x8 to
+    /// 32x32 with hundreds of channels) stay whole: column chunks that narrow starve the GEMM, so one GEMM
+    /// runs on OpenBLAS's threads instead.
     var rowsPerChunk: Int {
         let byCache = max(1, columnChunkFloats / max(1, columnRows * output[2]))
-        let byCores = multiplyAdds < parallelThreshold || batch * group >= 2 * kernelThreadCount
-            ? outputRows : max(1, outputRows / (2 * kernelThreadCount))
+        let split = multiplyAdds >= parallelThreshold && batch * group < 2 * kernelThreadCount
+            && outputSize >= Self.minimumTaskColumns * 2 * kernelThreadCount
+        let byCores = split ? max(1, outputRows / (2 * kernelThreadCount)) : outputRows
         return max(1, min(outputRows, byCache, byCores))
     }
+
+    /// The narrowest column chunk worth a task of its own when an image is split across cores.
+    static let minimumTaskColumns = 1024
 
     /// How many workers to split `tasks` tasks over.
     func workers(tasks: Int) -> Int {

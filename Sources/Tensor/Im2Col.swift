@@ -56,12 +56,20 @@ struct ConvolutionPlan {
     /// 32x32 with hundreds of channels) stay whole: column chunks that narrow starve the GEMM, so one GEMM
     /// runs on OpenBLAS's threads instead.
     var rowsPerChunk: Int {
-        let byCache = max(1, columnChunkFloats / max(1, columnRows * output[2]))
+        let rowFloats = max(1, columnRows * output[2])
+        // Every GEMM call repacks the weights (M x K) for the chunk's N columns: a relative cost of about
+        // 16 / N, so chunks get at least `minimumChunkColumns` columns when that keeps them under 4x the
+        // cache target (deep layers, K in the thousands, have the FLOPs per column to afford it).
+        let wide = min((Self.minimumChunkColumns + output[2] - 1) / output[2], 4 * columnChunkFloats / rowFloats)
+        let byCache = max(1, columnChunkFloats / rowFloats, wide)
         let split = multiplyAdds >= parallelThreshold && batch * group < 2 * kernelThreadCount
             && outputSize >= Self.minimumTaskColumns * 2 * kernelThreadCount
         let byCores = split ? max(1, outputRows / (2 * kernelThreadCount)) : outputRows
         return max(1, min(outputRows, byCache, byCores))
     }
+
+    /// The narrowest column chunk worth one GEMM call when the cache target would give fewer.
+    static let minimumChunkColumns = 1024
 
     /// The narrowest column chunk worth a task of its own when an image is split across cores.
     static let minimumTaskColumns = 1024

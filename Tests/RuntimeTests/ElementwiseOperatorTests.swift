@@ -250,3 +250,10 @@ private func close(_ got: [Double], _ want: [Double], _ tol: Double = 1e-6) -> B
                     opset: 20)
     #expect(s.shape == [2, 2] && s.strings == ["ax", "aé", "bx", "bé"])
 }
+
+@Test func regexFullMatchUsesRE2WordBoundaries() throws {
+    let x = Tensor(shape: [3], strings: ["www.google.com", "www.bbc.co.uk", "xwww.a.com"])
+    let y = try run("RegexFullMatch", [x], opset: 20, attributes: ["pattern": .string(#"www\.[\w.-]+\.\bcom\b"#)])
+    #expect(y.scalars(as: Bool.self) == [true, false, false])
+    #expect(throws: ONNXError.self) { try run("RegexFullMatch", [x], opset: 20, attributes: ["pattern": .string("(")]) }
+}

@@ -257,3 +257,14 @@ private func close(_ got: [Double], _ want: [Double], _ tol: Double = 1e-6) -> B
     #expect(y.scalars(as: Bool.self) == [true, false, false])
     #expect(throws: ONNXError.self) { try run("RegexFullMatch", [x], opset: 20, attributes: ["pattern": .string("(")]) }
 }
+
+@Test func stringNormalizerFollowsReference() throws {
+    let x = Tensor(shape: [4], strings: ["Café", "monday", "Hello World", "MONDAY"])
+    let y = try run("StringNormalizer", [x], opset: 10, attributes: [
+        "case_change_action": .string("LOWER"), "stopwords": .strings(["monday"]),
+    ])
+    #expect(y.shape == [2] && y.strings == ["cafe", "hello world"])
+    let all = try run("StringNormalizer", [Tensor(shape: [1, 1], strings: ["monday"])], opset: 10,
+                      attributes: ["is_case_sensitive": .int(1), "stopwords": .strings(["monday"])])
+    #expect(all.shape == [1, 1] && all.strings == [""])
+}

@@ -20,19 +20,18 @@ import Numerics
 //   groupNormForward(_ x:, groups:, scale:, bias:, epsilon:) -> (output: Tensor, mean: Tensor, invStd: Tensor)
 //       x (N, C, D...), scale/bias per channel (C); mean, invStd (N, groups)
 //   normalizeNaive(...)  the obvious reference the kernels are tested against
+//   relaxedChunkedSum(_ n:, _ term:) -> Double   fast float sum (also used by runtime reductions)
 //
 // Statistics accumulate in Double: a 512x512 plane of float32 sums loses digits otherwise.
 
-/// Relaxed (reassociable, vectorizable) float sums over chunks, the chunks added in Double: fast like BLAS,
-/// and a 512x512 plane keeps its digits.
-private let relaxedChunk = 2048
-
-@inline(__always)
-func relaxedChunkedSum(_ n: Int, _ term: (Int) -> Float) -> Double {
+/// Sum of term(0..<n): relaxed (reassociable, vectorizable) float sums over chunks of 2048, the chunks added
+/// in Double: as fast as BLAS, and a 512x512 plane keeps its digits.
+@inlinable @inline(__always)
+public func relaxedChunkedSum(_ n: Int, _ term: (Int) -> Float) -> Double {
     var total = 0.0
     var start = 0
     while start < n {
-        let end = min(start + relaxedChunk, n)
+        let end = min(start + 2048, n)
         var s: Float = 0
         for i in start..<end { s = Relaxed.sum(s, term(i)) }
         total += Double(s)

@@ -64,3 +64,18 @@ import Tensor
     #expect(amin.shape == [1, 3])
     #expect(amin.ints() == [0, 1, 0])
 }
+
+@Test(arguments: ["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceL1", "ReduceL2", "ReduceSumSquare"])
+func float32FastPathMatchesGenericPath(op: String) throws {
+    // float32 with adjacent axes takes the strided fast path; float64 the generic one.
+    let values = (0..<60).map { Double(($0 * 37) % 23) / 7 - 1.5 }
+    let f32 = Tensor(shape: [3, 4, 5], floats: values.map { Float($0) })
+    let f64 = Tensor(shape: [3, 4, 5], scalars: values)
+    for axes in [[1], [1, 2], [0, 1], [-1]] {
+        let axesT = Tensor(shape: [axes.count], scalars: axes.map { Int64($0) })
+        let fast = try runRegisteredOperator(op, opset: 18, [f32, axesT], attributes: ["keepdims": .int(0)])[0]
+        let generic = try runRegisteredOperator(op, opset: 18, [f64, axesT], attributes: ["keepdims": .int(0)])[0]
+        #expect(fast.shape == generic.shape)
+        expectClose(fast, generic.doubles(), tolerance: 1e-4)
+    }
+}

@@ -70,6 +70,7 @@ struct ReduceOperator: Operator {
     }
 
     func reduce(_ input: Tensor, _ reduced: [Bool]) -> Tensor {
+        if input.dtype == .float32, let fast = reduceContiguousFloats(input, reduced) { return fast }
         let shape = input.shape, rank = shape.count
         let outShapeKept = zip(shape, reduced).map { $1 ? 1 : $0 }
         let outShape = keepDims ? outShapeKept : zip(shape, reduced).filter { !$0.1 }.map(\.0)
@@ -135,6 +136,47 @@ struct ReduceOperator: Operator {
             }
         }
         return Tensor.fromDoubles(acc, shape: outShape, dtype: input.dtype)
+    }
+}
+
+extension ReduceOperator {
+    /// float32 reductions whose reduced axes are adjacent: the input is (outer, n, inner) and each output
+    /// element reduces n values spaced `inner` apart, read straight from the buffer.
+    func reduceContiguousFloats(_ input: Tensor, _ reduced: [Bool]) -> Tensor? {
+        guard let first = reduced.firstIndex(of: true), let last = reduced.lastIndex(of: true),
+              reduced[first...last].allSatisfy({ $0 }), input.count > 0 else { return nil }
+        switch kind {
+        case .sum, .mean, .max, .min, .l1, .l2, .sumSquare: break
+        default: return nil
+        }
+        let shape = input.shape
+        let outer = shape[..<first].reduce(1, *), n = shape[first...last].reduce(1, *)
+        let inner = shape[(last + 1)...].reduce(1, *)
+        let outShape = keepDims ? shape.enumerated().map { reduced[$0.offset] ? 1 : $0.element }
+            : shape.enumerated().filter { !reduced[$0.offset] }.map(\.element)
+        let y = Tensor(uninitialized: outShape, dtype: .float32)
+        let x = input.pointer(as: Float.self), yp = y.pointer(as: Float.self)
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let base = o * n * inner + i
+                var v: Float
+                switch kind {
+                case .max:
+                    v = x[base]
+                    for t in 1..<max(n, 1) { let e = x[base + t * inner]; if e > v || e.isNaN { v = e; if v.isNaN { break } } }
+                case .min:
+                    v = x[base]
+                    for t in 1..<max(n, 1) { let e = x[base + t * inner]; if e < v || e.isNaN { v = e; if v.isNaN { break } } }
+                case .l1: v = Float(relaxedChunkedSum(n) { abs(x[base + $0 * inner]) })
+                case .l2: v = Float(relaxedChunkedSum(n) { let e = x[base + $0 * inner]; return e * e }.squareRoot())
+                case .sumSquare: v = Float(relaxedChunkedSum(n) { let e = x[base + $0 * inner]; return e * e })
+                case .mean: v = Float(relaxedChunkedSum(n) { x[base + $0 * inner] } / Double(n))
+                default: v = Float(relaxedChunkedSum(n) { x[base + $0 * inner] })
+                }
+                yp[o * inner + i] = v
+            }
+        }
+        return y
     }
 }
 

@@ -61,3 +61,10 @@ import Tensor
     expectClose(hard[0], [0, 1, 0])
 }
 
+
+@Test func determinantOfBatchedMatrices() throws {
+    let x = Tensor(shape: [2, 2, 2], floats: [1, 2, 3, 4, 0, 1, 1, 0])
+    expectClose(try runRegisteredOperator("Det", opset: 11, [x])[0], [-2, -1], shape: [2])
+    let singular = Tensor(shape: [3, 3], floats: [1, 2, 3, 2, 4, 6, 0, 1, 1])
+    expectClose(try runRegisteredOperator("Det", opset: 11, [singular])[0], [0], shape: [])
+}

@@ -79,3 +79,15 @@ func float32FastPathMatchesGenericPath(op: String) throws {
         expectClose(fast, generic.doubles(), tolerance: 1e-4)
     }
 }
+
+@Test func cumSumExclusiveAndReverse() throws {
+    let x = Tensor(shape: [2, 3], floats: [1, 2, 3, 4, 5, 6])
+    let axis = Tensor(scalar: Int64(1))
+    expectClose(try runRegisteredOperator("CumSum", opset: 14, [x, axis])[0], [1, 3, 6, 4, 9, 15])
+    expectClose(try runRegisteredOperator("CumSum", opset: 14, [x, axis], attributes: [
+        "exclusive": .int(1), "reverse": .int(1)])[0], [5, 3, 0, 11, 6, 0])
+    let ints = try runRegisteredOperator("CumSum", opset: 14, [Tensor(shape: [3], scalars: [Int32(1), 2, 3]),
+                                                               Tensor(scalar: Int32(0))])[0]
+    #expect(ints.dtype == .int32)
+    #expect(ints.ints() == [1, 3, 6])
+}

@@ -15,6 +15,7 @@ let matrixOperators: [Registration] = [
     Registration("LogSoftmax", since: 13) { ctx in try SoftmaxOperator(ctx, kind: .logSoftmax) },
     Registration("Hardmax", 1...12) { ctx in try SoftmaxOperator(ctx, kind: .hardmax) },
     Registration("Hardmax", since: 13) { ctx in try SoftmaxOperator(ctx, kind: .hardmax) },
+    Registration("Det", since: 11) { _ in DetOperator() },
 ]
 
 // MARK: Gemm
@@ -252,5 +253,43 @@ func softmaxKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, 
                 for t in 0..<n { y[base + t * inner] = x[base + t * inner] - shift }
             }
         }
+    }
+}
+
+// MARK: Det
+
+/// Determinant of each trailing (M, M) matrix: LU decomposition with partial pivoting, in Double.
+struct DetOperator: Operator {
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let input = try inputs.required(0, "X")
+        try requireNumeric(input, "X")
+        guard input.rank >= 2, input.shape[input.rank - 1] == input.shape[input.rank - 2] else {
+            throw KernelError("X \(shapeString(input.shape)) must end in a square matrix")
+        }
+        let m = input.shape[input.rank - 1], batches = input.shape.dropLast(2).reduce(1, *)
+        let values = input.doubles()
+        var dets = [Double](repeating: 1, count: batches)
+        for b in 0..<batches {
+            var a = Array(values[(b * m * m)..<((b + 1) * m * m)])
+            var det = 1.0
+            for col in 0..<m {
+                var pivot = col
+                for r in (col + 1)..<max(m, col + 1) where abs(a[r * m + col]) > abs(a[pivot * m + col]) { pivot = r }
+                if a[pivot * m + col] == 0 { det = 0; break }
+                if pivot != col {
+                    for k in 0..<m { a.swapAt(pivot * m + k, col * m + k) }
+                    det = -det
+                }
+                let p = a[col * m + col]
+                det *= p
+                for r in (col + 1)..<max(m, col + 1) {
+                    let f = a[r * m + col] / p
+                    if f == 0 { continue }
+                    for k in col..<m { a[r * m + k] -= f * a[col * m + k] }
+                }
+            }
+            dets[b] = det
+        }
+        return [Tensor.fromDoubles(dets, shape: Array(input.shape.dropLast(2)), dtype: input.dtype)]
     }
 }

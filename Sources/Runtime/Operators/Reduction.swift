@@ -17,6 +17,7 @@ let reductionOperators: [Registration] = [
 ] } + [
     Registration("ArgMax", since: 1) { ctx in try ArgExtremumOperator(ctx, max: true) },
     Registration("ArgMin", since: 1) { ctx in try ArgExtremumOperator(ctx, max: false) },
+    Registration("CumSum", since: 11) { ctx in try CumSumOperator(ctx) },
 ]
 
 struct ReduceOperator: Operator {
@@ -226,5 +227,39 @@ struct ArgExtremumOperator: Operator {
             }
         }
         return [Tensor(shape: outShape, scalars: result)]
+    }
+}
+
+/// CumSum along the axis given by the second input; `exclusive` shifts by one (the first sum is 0),
+/// `reverse` runs from the end.
+struct CumSumOperator: Operator {
+    let exclusive: Bool
+    let reverse: Bool
+
+    init(_ ctx: OperatorContext) throws {
+        exclusive = try ctx.node.int("exclusive", default: 0) != 0
+        reverse = try ctx.node.int("reverse", default: 0) != 0
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let input = try inputs.required(0, "x"), axisTensor = try inputs.required(1, "axis")
+        try requireNumeric(input, "x")
+        guard axisTensor.count == 1 else { throw KernelError("axis must hold one value; got \(shapeString(axisTensor.shape))") }
+        let a = try normalizeAxis(axisTensor.ints()[0], rank: input.rank)
+        let shape = input.rank == 0 ? [1] : input.shape
+        let n = shape[a], outer = shape.prefix(a).reduce(1, *), inner = shape.dropFirst(a + 1).reduce(1, *)
+        let x = input.doubles()
+        var y = [Double](repeating: 0, count: x.count)
+        for o in 0..<outer {
+            for i in 0..<inner {
+                var s = 0.0
+                for step in 0..<n {
+                    let t = reverse ? n - 1 - step : step
+                    let idx = (o * n + t) * inner + i
+                    if exclusive { y[idx] = s; s += x[idx] } else { s += x[idx]; y[idx] = s }
+                }
+            }
+        }
+        return [Tensor.fromDoubles(y, shape: input.shape, dtype: input.dtype)]
     }
 }

@@ -68,3 +68,17 @@ import Tensor
     let singular = Tensor(shape: [3, 3], floats: [1, 2, 3, 2, 4, 6, 0, 1, 1])
     expectClose(try runRegisteredOperator("Det", opset: 11, [singular])[0], [0], shape: [])
 }
+
+@Test func einsumContractsTracesAndTransposes() throws {
+    let a = Tensor(shape: [2, 2], floats: [1, 2, 3, 4])
+    let b = Tensor(shape: [2, 2], floats: [5, 6, 7, 8])
+    expectClose(try runRegisteredOperator("Einsum", opset: 12, [a, b], attributes: ["equation": .string("ij,jk->ik")])[0],
+                [19, 22, 43, 50], shape: [2, 2])
+    expectClose(try runRegisteredOperator("Einsum", opset: 12, [a], attributes: ["equation": .string("ii")])[0], [5], shape: [])
+    expectClose(try runRegisteredOperator("Einsum", opset: 12, [a], attributes: ["equation": .string("ji")])[0],
+                [1, 3, 2, 4], shape: [2, 2])
+    let batched = Tensor(shape: [1, 2, 2], floats: [1, 2, 3, 4])
+    expectClose(try runRegisteredOperator("Einsum", opset: 12, [batched, b],
+                                          attributes: ["equation": .string("...ij,jk")])[0],
+                [19, 22, 43, 50], shape: [1, 2, 2])
+}

@@ -17,7 +17,10 @@ let reductionOperators: [Registration] = [
 ] } + [
     Registration("ArgMax", since: 1) { ctx in try ArgExtremumOperator(ctx, max: true) },
     Registration("ArgMin", since: 1) { ctx in try ArgExtremumOperator(ctx, max: false) },
-    Registration("CumSum", since: 11) { ctx in try CumSumOperator(ctx) },
+    Registration("CumSum", since: 11) { ctx in try CumSumOperator(ctx, product: false) },
+    Registration("CumProd", since: 26) { ctx in try CumSumOperator(ctx, product: true) },
+    Registration("NegativeLogLikelihoodLoss", since: 12) { ctx in try ClassLossOperator(ctx, softmax: false) },
+    Registration("SoftmaxCrossEntropyLoss", since: 12) { ctx in try ClassLossOperator(ctx, softmax: true) },
 ]
 
 struct ReduceOperator: Operator {
@@ -230,13 +233,15 @@ struct ArgExtremumOperator: Operator {
     }
 }
 
-/// CumSum along the axis given by the second input; `exclusive` shifts by one (the first sum is 0),
-/// `reverse` runs from the end.
+/// CumSum (or CumProd) along the axis given by the second input; `exclusive` shifts by one (the first
+/// value is 0, or 1 for a product), `reverse` runs from the end.
 struct CumSumOperator: Operator {
+    let product: Bool
     let exclusive: Bool
     let reverse: Bool
 
-    init(_ ctx: OperatorContext) throws {
+    init(_ ctx: OperatorContext, product: Bool) throws {
+        self.product = product
         exclusive = try ctx.node.int("exclusive", default: 0) != 0
         reverse = try ctx.node.int("reverse", default: 0) != 0
     }
@@ -252,11 +257,13 @@ struct CumSumOperator: Operator {
         var y = [Double](repeating: 0, count: x.count)
         for o in 0..<outer {
             for i in 0..<inner {
-                var s = 0.0
+                var s = product ? 1.0 : 0.0
                 for step in 0..<n {
                     let t = reverse ? n - 1 - step : step
                     let idx = (o * n + t) * inner + i
-                    if exclusive { y[idx] = s; s += x[idx] } else { s += x[idx]; y[idx] = s }
+                    if exclusive { y[idx] = s }
+                    s = product ? s * x[idx] : s + x[idx]
+                    if !exclusive { y[idx] = s }
                 }
             }
         }

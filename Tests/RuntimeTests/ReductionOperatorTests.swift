@@ -91,3 +91,14 @@ func float32FastPathMatchesGenericPath(op: String) throws {
     #expect(ints.dtype == .int32)
     #expect(ints.ints() == [1, 3, 6])
 }
+
+@Test func topKLargestAndSmallest() throws {
+    let x = Tensor(shape: [2, 4], floats: [1, 4, 4, 2, 0, -1, 3, 3])
+    let k = Tensor(shape: [1], scalars: [Int64(2)])
+    let top = try runRegisteredOperator("TopK", opset: 11, [x, k], outputs: 2)
+    expectClose(top[0], [4, 4, 3, 3], shape: [2, 2])
+    #expect(top[1].ints() == [1, 2, 2, 3])
+    let bottom = try runRegisteredOperator("TopK", opset: 11, [x, k], attributes: ["largest": .int(0), "axis": .int(0)],
+                                           outputs: 2)
+    #expect(bottom[1].ints() == [1, 1, 1, 1, 0, 0, 0, 0])
+}

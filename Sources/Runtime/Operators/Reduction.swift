@@ -18,6 +18,8 @@ let reductionOperators: [Registration] = [
     Registration("ArgMax", since: 1) { ctx in try ArgExtremumOperator(ctx, max: true) },
     Registration("ArgMin", since: 1) { ctx in try ArgExtremumOperator(ctx, max: false) },
     Registration("CumSum", since: 11) { ctx in try CumSumOperator(ctx, product: false) },
+    Registration("TopK", 1...9) { ctx in try TopKOperator(ctx, kFromAttribute: true) },
+    Registration("TopK", since: 10) { ctx in try TopKOperator(ctx, kFromAttribute: false) },
     Registration("CumProd", since: 26) { ctx in try CumSumOperator(ctx, product: true) },
     Registration("NegativeLogLikelihoodLoss", since: 12) { ctx in try ClassLossOperator(ctx, softmax: false) },
     Registration("SoftmaxCrossEntropyLoss", since: 12) { ctx in try ClassLossOperator(ctx, softmax: true) },
@@ -268,5 +270,63 @@ struct CumSumOperator: Operator {
             }
         }
         return [Tensor.fromDoubles(y, shape: input.shape, dtype: input.dtype)]
+    }
+}
+
+/// TopK along `axis`: the k largest (or smallest) values and their int64 indices, sorted; equal values keep
+/// the lower index first. k is an attribute before opset 10, the second input after.
+struct TopKOperator: Operator {
+    let kAttribute: Int?
+    let axis: Int
+    let largest: Bool
+
+    init(_ ctx: OperatorContext, kFromAttribute: Bool) throws {
+        if kFromAttribute {
+            guard let k = try ctx.node.int("k") else { throw ctx.node.missing("k") }
+            kAttribute = k
+        } else {
+            kAttribute = nil
+        }
+        axis = try ctx.node.int("axis", default: -1)
+        largest = try ctx.node.int("largest", default: 1) != 0
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let input = try inputs.required(0, "X")
+        try requireNumeric(input, "X")
+        let k = try kAttribute ?? {
+            let t = try inputs.required(1, "K")
+            guard t.count == 1 else { throw KernelError("K must hold one value; got \(shapeString(t.shape))") }
+            return t.ints()[0]
+        }()
+        let a = try normalizeAxis(axis, rank: input.rank)
+        let n = input.shape[a]
+        guard k >= 0 && k <= n else { throw KernelError("k = \(k) is outside 0...\(n) (axis \(axis) of \(shapeString(input.shape)))") }
+        let outer = input.shape.prefix(a).reduce(1, *), inner = input.shape.dropFirst(a + 1).reduce(1, *)
+        var outShape = input.shape
+        outShape[a] = k
+        let x = input.doubles()
+        var values = [Double](repeating: 0, count: outer * k * inner)
+        var indices = [Int64](repeating: 0, count: values.count)
+        var order = [Int](repeating: 0, count: n)
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let base = o * n * inner + i
+                for t in 0..<n { order[t] = t }
+                order.sort { p, q in
+                    let u = x[base + p * inner], v = x[base + q * inner]
+                    if u == v || (u.isNaN && v.isNaN) { return p < q }
+                    // NaN counts as the largest value, as numpy sorts it.
+                    if u.isNaN { return largest }
+                    if v.isNaN { return !largest }
+                    return largest ? u > v : u < v
+                }
+                for t in 0..<k {
+                    values[(o * k + t) * inner + i] = x[base + order[t] * inner]
+                    indices[(o * k + t) * inner + i] = Int64(order[t])
+                }
+            }
+        }
+        return [Tensor.fromDoubles(values, shape: outShape, dtype: input.dtype), Tensor(shape: outShape, scalars: indices)]
     }
 }

@@ -17,6 +17,7 @@ let matrixOperators: [Registration] = [
     Registration("Hardmax", since: 13) { ctx in try SoftmaxOperator(ctx, kind: .hardmax) },
     Registration("Det", since: 11) { _ in DetOperator() },
     Registration("Einsum", since: 12) { ctx in try EinsumOperator(ctx) },
+    Registration("Attention", since: 23) { ctx in try AttentionOperator(ctx) },
 ]
 
 // MARK: Gemm

@@ -82,3 +82,18 @@ import Tensor
                                           attributes: ["equation": .string("...ij,jk")])[0],
                 [19, 22, 43, 50], shape: [1, 2, 2])
 }
+
+@Test func integerMatMulsShiftZeroPointsAndRequantize() throws {
+    let a = Tensor(shape: [1, 2], scalars: [UInt8(3), 5]), b = Tensor(shape: [2, 1], scalars: [UInt8(2), 4])
+    let azp = Tensor(scalar: UInt8(1)), bzp = Tensor(scalar: UInt8(2))
+    // (3-1)*(2-2) + (5-1)*(4-2) = 8
+    let y = try runRegisteredOperator("MatMulInteger", opset: 10, [a, b, azp, bzp])[0]
+    #expect(y.dtype == .int32)
+    #expect(y.ints() == [8])
+    // 8 * (0.5 * 0.25 / 0.1) + 10 = 20, saturating to uint8.
+    let q = try runRegisteredOperator("QLinearMatMul", opset: 21, [
+        a, Tensor(scalar: Float(0.5)), azp, b, Tensor(scalar: Float(0.25)), bzp,
+        Tensor(scalar: Float(0.1)), Tensor(scalar: UInt8(10))])[0]
+    #expect(q.dtype == .uint8)
+    #expect(q.ints() == [20])
+}

@@ -18,6 +18,8 @@ let matrixOperators: [Registration] = [
     Registration("Det", since: 11) { _ in DetOperator() },
     Registration("Einsum", since: 12) { ctx in try EinsumOperator(ctx) },
     Registration("Attention", since: 23) { ctx in try AttentionOperator(ctx) },
+    Registration("MatMulInteger", since: 10) { _ in MatMulIntegerOperator() },
+    Registration("QLinearMatMul", since: 10) { _ in QLinearMatMulOperator() },
 ]
 
 // MARK: Gemm

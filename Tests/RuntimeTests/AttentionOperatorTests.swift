@@ -28,3 +28,11 @@ import Tensor
                                         attributes: ["q_num_heads": .int(2), "kv_num_heads": .int(1)])
     expectClose(out[0], [5, 5], shape: [1, 1, 2])
 }
+
+@Test func rotaryEmbeddingRotatesPairs() throws {
+    // One head of size 2 at position 1 with angle 90 degrees: (x0, x1) -> (-x1, x0).
+    let x = Tensor(shape: [1, 1, 1, 2], floats: [3, 4])
+    let cos = Tensor(shape: [2, 1], floats: [1, 0]), sin = Tensor(shape: [2, 1], floats: [0, 1])
+    let y = try runRegisteredOperator("RotaryEmbedding", opset: 23, [x, cos, sin, Tensor(shape: [1, 1], scalars: [Int64(1)])])
+    expectClose(y[0], [-4, 3], shape: [1, 1, 1, 2])
+}

@@ -20,6 +20,7 @@ let matrixOperators: [Registration] = [
     Registration("Attention", since: 23) { ctx in try AttentionOperator(ctx) },
     Registration("MatMulInteger", since: 10) { _ in MatMulIntegerOperator() },
     Registration("QLinearMatMul", since: 10) { _ in QLinearMatMulOperator() },
+    Registration("RotaryEmbedding", since: 23) { ctx in try RotaryEmbeddingOperator(ctx) },
 ]
 
 // MARK: Gemm

@@ -228,3 +228,25 @@ public func stridedCopyNaive(_ source: Tensor, shape: [Int], strides: [Int], off
     }
     return out
 }
+
+/// Copies runs of `length` consecutive elements: run i goes from element `sourceOffsets[i]` of `source`
+/// to element `destinationOffsets[i]` of `destination` (same dtype). Writes into `destination`, which
+/// the caller has just made (GatherND, ScatterND and ScatterElements build on it).
+public func copyElementRuns(from source: Tensor, _ sourceOffsets: [Int], to destination: Tensor,
+                            _ destinationOffsets: [Int], length: Int) {
+    precondition(source.dtype == destination.dtype && sourceOffsets.count == destinationOffsets.count)
+    if length == 0 { return }
+    if source.dtype == .string {
+        let src = source.strings
+        var dst = destination.storage.strings
+        for (s, d) in zip(sourceOffsets, destinationOffsets) {
+            for i in 0..<length { dst[d + i] = src[s + i] }
+        }
+        destination.storage.strings = dst
+        return
+    }
+    let size = source.dtype.size
+    for (s, d) in zip(sourceOffsets, destinationOffsets) {
+        (destination.storage.pointer + d * size).copyMemory(from: source.storage.pointer + s * size, byteCount: length * size)
+    }
+}

@@ -73,6 +73,11 @@ func sourceCoordinate(_ x: Double, transform: CoordinateTransform, scale: Double
                       outLength: Int, roi: (Double, Double)) -> Double {
     let inW = Double(inLength)
     let outW = scale * inW  // the un-rounded output length
+    // NOTE: this follows onnx's reference implementation, which generates the conformance suite. It uses
+    // the fractional output length scale * inW where the spec text (and onnxruntime) use the integer one,
+    // so align_corners and tf_crop_and_resize differ from onnxruntime when scale * inW is not a whole
+    // number (test_resize_downsample_scales_*_align_corners), and a one-pixel pytorch_half_pixel output
+    // samples -0.5 rather than 0 (the same value for nearest and linear; not for cubic).
     switch transform {
     case .alignCorners:
         return outW == 1 ? 0 : x * (inW - 1) / (outW - 1)

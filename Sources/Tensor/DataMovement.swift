@@ -58,6 +58,25 @@ public func stridedCopy(_ source: Tensor, shape: [Int], strides: [Int], offset: 
         func run<W: FixedWidthInteger>(_: W.Type) {
             let src = source.storage.pointer.assumingMemoryBound(to: W.self)
             var dst = out.storage.pointer.assumingMemoryBound(to: W.self)
+            let r = dims.count
+            if r >= 2 && steps[r - 2] == 1 && abs(steps[r - 1]) > 1 && dims[r - 2] >= 8 && dims[r - 1] >= 8 {
+                // A transpose of the last two axes (NCHW <-> NHWC and the like): copy in 32 x 32 tiles so
+                // the strided reads of one tile share cache lines.
+                let rows = dims[r - 2], columns = dims[r - 1], step = steps[r - 1], tile = 32
+                forEachRow(dims: Array(dims[0..<(r - 2)]) + [1], steps: Array(steps[0..<(r - 2)]) + [0],
+                           offset: offset) { base, _, _ in
+                    for i0 in stride(from: 0, to: rows, by: tile) {
+                        for j0 in stride(from: 0, to: columns, by: tile) {
+                            for i in i0..<min(i0 + tile, rows) {
+                                let d = dst + i * columns, s = src + base + i
+                                for j in j0..<min(j0 + tile, columns) { d[j] = s[j * step] }
+                            }
+                        }
+                    }
+                    dst += rows * columns
+                }
+                return
+            }
             forEachRow(dims: dims, steps: steps, offset: offset) { start, n, step in
                 if step == 1 {
                     dst.update(from: src + start, count: n)

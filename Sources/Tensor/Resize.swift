@@ -308,8 +308,12 @@ public func remapped(_ x: Tensor, maps: [[Int]], fill: Tensor?) -> Tensor {
             var dst = out.storage.pointer.assumingMemoryBound(to: W.self)
             let value: W = fill.map { $0.storage.pointer.assumingMemoryBound(to: W.self).pointee } ?? 0
             last.withUnsafeBufferPointer { lastMap in
+                var previous: Int?? = .none  // the source row of the previous output row (nil: the fill)
                 forEachMappedRow(maps: maps, strides: strides) { base in
-                    if let base {
+                    if let previousBase = previous, previousBase == base {
+                        // Upsampling repeats source rows: copy the row just written.
+                        dst.update(from: dst - n, count: n)
+                    } else if let base {
                         if contiguous, let lo, let hi {
                             if lo > 0 { dst.update(repeating: value, count: lo) }
                             (dst + lo).update(from: src + base + lastMap[lo], count: hi - lo + 1)
@@ -324,6 +328,7 @@ public func remapped(_ x: Tensor, maps: [[Int]], fill: Tensor?) -> Tensor {
                     } else {
                         dst.update(repeating: value, count: n)
                     }
+                    previous = .some(base)
                     dst += n
                 }
             }

@@ -16,6 +16,8 @@ private func random(_ shape: [Int], seed: UInt64) -> Tensor {
     ([2, 3, 4], [0, 4, 1], 0),         // broadcast on a new leading axis
     ([2, 2, 2], [12, 2, 5], 1),        // every other element
     ([1, 5, 1], [0, 1, 0], 3),
+    ([2, 9, 10], [1, 1, 2], 0),        // tiled transpose path: 9 x 10 tiles, source stride 2
+    ([9, 10], [1, -2], 20),            // tiled with a negative column step
 ])
 func stridedCopyMatchesNaive(shape: [Int], strides: [Int], offset: Int) {
     let x = random([32], seed: 7)

@@ -25,7 +25,11 @@ struct ResizeOperator: Operator {
     let roiInput: Int?
     let attributeScales: [Float]?
     let axes: [Int]?
-    let policy: String
+    /// keep_aspect_ratio_policy: with sizes, scale the listed axes by one factor that keeps the
+    /// output within (not_larger) or around (not_smaller) the requested box.
+    let policy: AspectRatioPolicy
+
+    enum AspectRatioPolicy: String { case stretch, notLarger = "not_larger", notSmaller = "not_smaller" }
 
     init(_ ctx: OperatorContext) throws {
         let node = ctx.node
@@ -68,13 +72,14 @@ struct ResizeOperator: Operator {
         if ctx.opset >= 18 {
             o.antialias = try node.int("antialias", default: 0) != 0
             axes = try node.ints("axes")
-            policy = try node.string("keep_aspect_ratio_policy", default: "stretch")
-            guard ["stretch", "not_larger", "not_smaller"].contains(policy) else {
-                throw node.invalid("keep_aspect_ratio_policy", "must be stretch, not_larger or not_smaller; got \"\(policy)\"")
+            let name = try node.string("keep_aspect_ratio_policy", default: "stretch")
+            guard let p = AspectRatioPolicy(rawValue: name) else {
+                throw node.invalid("keep_aspect_ratio_policy", "must be stretch, not_larger or not_smaller; got \"\(name)\"")
             }
+            policy = p
         } else {
             axes = nil
-            policy = "stretch"
+            policy = .stretch
         }
         options = o
         attributeScales = nil
@@ -119,9 +124,9 @@ struct ResizeOperator: Operator {
                 outShape[a] = given[i]
                 scales[a] = Double(given[i]) / Double(x.shape[a])
             }
-            if policy != "stretch" {
+            if policy != .stretch {
                 let chosen = axes.map { scales[$0] }
-                let scale = (policy == "not_larger" ? chosen.min() : chosen.max()) ?? 1
+                let scale = (policy == .notLarger ? chosen.min() : chosen.max()) ?? 1
                 for a in axes {
                     scales[a] = scale
                     outShape[a] = Int(scale * Double(x.shape[a]) + 0.5)

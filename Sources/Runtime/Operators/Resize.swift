@@ -117,6 +117,7 @@ struct ResizeOperator: Operator {
         var outShape = x.shape
         if let sizesInput, let sizes = inputs.optional(sizesInput), sizes.count > 0 {
             let given = sizes.ints()
+            guard given.allSatisfy({ $0 >= 0 }) else { throw KernelError("sizes \(shapeString(given)) has a negative size") }
             guard given.count == axes.count else {
                 throw KernelError("sizes has \(given.count) values for \(axes.count) resized axes of \(shapeString(x.shape))")
             }

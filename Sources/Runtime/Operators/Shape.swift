@@ -187,7 +187,7 @@ struct ExpandOperator: Operator {
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.required(0, "input")
         let requested = try inputs.required(1, "shape").ints()
-        guard let shape = broadcastShape(x.shape, requested) else {
+        guard requested.allSatisfy({ $0 >= 0 }), let shape = broadcastShape(x.shape, requested) else {
             throw KernelError("cannot expand \(shapeString(x.shape)) to \(shapeString(requested))")
         }
         return [shape == x.shape ? x : broadcasted(x, to: shape)]

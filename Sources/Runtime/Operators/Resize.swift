@@ -3,7 +3,8 @@ import Tensor
 
 let resizeOperators: [Registration] = [
     Registration("Upsample", 7...8) { ctx in try ResizeOperator(upsample: ctx) },
-    Registration("Upsample", 9...9) { ctx in try ResizeOperator(upsample: ctx) },
+    // Deprecated from opset 10 (Resize replaces it), still accepted there as onnxruntime does.
+    Registration("Upsample", since: 9) { ctx in try ResizeOperator(upsample: ctx) },
     Registration("Resize", 10...10) { ctx in try ResizeOperator(ctx) },
     Registration("Resize", 11...12) { ctx in try ResizeOperator(ctx) },
     Registration("Resize", 13...17) { ctx in try ResizeOperator(ctx) },
@@ -87,7 +88,8 @@ struct ResizeOperator: Operator {
 
     /// Upsample: opset 7 reads `scales` from an attribute, 9 from input 1.
     init(upsample ctx: OperatorContext) throws {
-        let base = try ResizeOperator(ctx)
+        // Upsample keeps Resize-10's inputs and coordinates at every opset.
+        let base = try ResizeOperator(OperatorContext(node: ctx.node, opset: min(ctx.opset, 10), constants: ctx.constants))
         if ctx.opset < 9 {
             guard let s = try ctx.node.floats("scales") else { throw ctx.node.missing("scales") }
             self.init(base, attributeScales: s)

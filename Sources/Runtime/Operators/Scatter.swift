@@ -7,7 +7,8 @@ let scatterOperators: [Registration] = [
     Registration("GatherND", since: 11) { ctx in try GatherNDOperator(ctx) },
     Registration("ScatterND", since: 11) { ctx in try ScatterNDOperator(ctx) },
     Registration("ScatterElements", since: 11) { ctx in try ScatterElementsOperator(ctx) },
-    Registration("Scatter", 9...10) { ctx in try ScatterElementsOperator(ctx) },
+    // Deprecated from opset 11 (renamed ScatterElements), still accepted there.
+    Registration("Scatter", since: 9) { ctx in try ScatterElementsOperator(ctx) },
 ]
 
 /// How scattered updates combine with the values already there (`reduction`, opset 16+).

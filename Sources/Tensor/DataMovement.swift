@@ -269,3 +269,97 @@ public func copyElementRuns(from source: Tensor, _ sourceOffsets: [Int], to dest
         (destination.storage.pointer + d * size).copyMemory(from: source.storage.pointer + s * size, byteCount: length * size)
     }
 }
+
+/// out[i0, i1, ...] = x[maps[0][i0], maps[1][i1], ...], or `fill` where any map entry is -1.
+/// Any dtype. Used by nearest resize and by Pad.
+public func remapped(_ x: Tensor, maps: [[Int]], fill: Tensor?) -> Tensor {
+    let r = x.rank
+    let shape = maps.map(\.count)
+    let out = Tensor(uninitialized: shape, dtype: x.dtype)
+    let total = out.count
+    if total == 0 { return out }
+    if r == 0 { return x.copy() }
+    let strides = x.strides
+    let last = maps[r - 1]
+    let n = last.count
+    if x.dtype == .string {
+        let src = x.strings
+        let value = fill?.strings.first ?? ""
+        var dst = [String]()
+        dst.reserveCapacity(total)
+        forEachMappedRow(maps: maps, strides: strides) { base in
+            guard let base else { dst += Array(repeating: value, count: n); return }
+            for m in last { dst.append(m < 0 ? value : src[base + m]) }
+        }
+        out.storage.strings = dst
+        return out
+    }
+    // When the last map is [-1..., a, a+1, ..., b, -1...] a row is one contiguous copy between fills.
+    let lo = last.firstIndex { $0 >= 0 }
+    let hi = last.lastIndex { $0 >= 0 }
+    var contiguous = false
+    if let lo, let hi {
+        contiguous = (lo...hi).allSatisfy { last[$0] == last[lo] + ($0 - lo) }
+    }
+    withElementWord(x.dtype) { word in
+        func run<W: FixedWidthInteger>(_: W.Type) {
+            let src = x.storage.pointer.assumingMemoryBound(to: W.self)
+            var dst = out.storage.pointer.assumingMemoryBound(to: W.self)
+            let value: W = fill.map { $0.storage.pointer.assumingMemoryBound(to: W.self).pointee } ?? 0
+            last.withUnsafeBufferPointer { lastMap in
+                var previous: Int?? = .none  // the source row of the previous output row (nil: the fill)
+                forEachMappedRow(maps: maps, strides: strides) { base in
+                    if let previousBase = previous, previousBase == base {
+                        // Upsampling repeats source rows: copy the row just written.
+                        dst.update(from: dst - n, count: n)
+                    } else if let base {
+                        if contiguous, let lo, let hi {
+                            if lo > 0 { dst.update(repeating: value, count: lo) }
+                            (dst + lo).update(from: src + base + lastMap[lo], count: hi - lo + 1)
+                            if hi + 1 < n { (dst + hi + 1).update(repeating: value, count: n - hi - 1) }
+                        } else {
+                            let s = src + base
+                            for o in 0..<n {
+                                let m = lastMap[o]
+                                dst[o] = m < 0 ? value : s[m]
+                            }
+                        }
+                    } else {
+                        dst.update(repeating: value, count: n)
+                    }
+                    previous = .some(base)
+                    dst += n
+                }
+            }
+        }
+        run(word)
+    }
+    return out
+}
+
+/// Walks the output rows of a remap: `body(base)` with the source offset of the row's outer
+/// coordinates, or nil when one of them maps to -1 (the fill).
+@inline(__always)
+func forEachMappedRow(maps: [[Int]], strides: [Int], _ body: (Int?) -> Void) {
+    let r = maps.count
+    if r == 1 { body(0); return }
+    var index = Array(repeating: 0, count: r - 1)
+    let rows = maps[0..<(r - 1)].reduce(1) { $0 * $1.count }
+    for _ in 0..<rows {
+        var base = 0
+        var inBorder = false
+        for d in 0..<(r - 1) {
+            let m = maps[d][index[d]]
+            if m < 0 { inBorder = true; break }
+            base += m * strides[d]
+        }
+        body(inBorder ? nil : base)
+        var d = r - 2
+        while d >= 0 {
+            index[d] += 1
+            if index[d] < maps[d].count { break }
+            index[d] = 0
+            d -= 1
+        }
+    }
+}

@@ -169,6 +169,24 @@ public func resizeAxisTaps(inLength: Int, outLength: Int, scale: Double, roi: (D
     return AxisTaps(taps: taps, indices: indices, weights: weights, extrapolated: extrapolated)
 }
 
+/// The axes a resize changes, in the order it resizes them, with their taps. Axes whose size and scale
+/// are unchanged (and whose roi is [0, 1]) are left out, as are empty ones.
+func resizePlan(inShape: [Int], outShape: [Int], scales: [Double], roi: [(Double, Double)]?, order: [Int]?,
+                options: ResizeOptions) -> [(axis: Int, taps: AxisTaps)] {
+    precondition(outShape.count == inShape.count && scales.count == inShape.count)
+    var plan: [(axis: Int, taps: AxisTaps)] = []
+    for d in order ?? Array(0..<inShape.count) {
+        let axisRoi = roi?[d] ?? (0, 1)
+        let trivialRoi = options.coordinates != .tfCropAndResize
+            || (abs(axisRoi.0) < 1e-9 && abs(axisRoi.1 - 1) < 1e-9)
+        if outShape[d] == inShape[d] && abs(scales[d] - 1) < 1e-9 && trivialRoi { continue }
+        if inShape[d] == 0 || outShape[d] == 0 { continue }
+        plan.append((d, resizeAxisTaps(inLength: inShape[d], outLength: outShape[d], scale: scales[d],
+                                       roi: axisRoi, options: options)))
+    }
+    return plan
+}
+
 /// Resizes `x` to `outShape`. `scales[d]` is the scale factor of axis d (output/input, as given or as
 /// derived from the sizes), `roi` per axis for tf_crop_and_resize. Axes whose size and scale are
 /// unchanged (and whose roi is [0, 1]) are skipped; the others are resized in `order`.
@@ -176,17 +194,7 @@ public func resizeAxisTaps(inLength: Int, outLength: Int, scale: Double, roi: (D
 public func resized(_ x: Tensor, outShape: [Int], scales: [Double], roi: [(Double, Double)]? = nil,
                     order: [Int]? = nil, options: ResizeOptions) -> Tensor {
     let r = x.rank
-    precondition(outShape.count == r && scales.count == r)
-    var plan: [(axis: Int, taps: AxisTaps)] = []
-    for d in order ?? Array(0..<r) {
-        let axisRoi = roi?[d] ?? (0, 1)
-        let trivialRoi = options.coordinates != .tfCropAndResize
-            || (abs(axisRoi.0) < 1e-9 && abs(axisRoi.1 - 1) < 1e-9)
-        if outShape[d] == x.shape[d] && abs(scales[d] - 1) < 1e-9 && trivialRoi { continue }
-        if x.shape[d] == 0 || outShape[d] == 0 { continue }
-        plan.append((d, resizeAxisTaps(inLength: x.shape[d], outLength: outShape[d], scale: scales[d],
-                                       roi: axisRoi, options: options)))
-    }
+    let plan = resizePlan(inShape: x.shape, outShape: outShape, scales: scales, roi: roi, order: order, options: options)
     if x.count == 0 || outShape.contains(0) { return Tensor(zeros: outShape, dtype: x.dtype) }
     if plan.isEmpty { return x }
 
@@ -269,6 +277,44 @@ func resizeAxis<F: BinaryFloatingPoint>(_ src: UnsafeMutablePointer<F>, _ dst: U
             }
         }
     }
+}
+
+/// Gradient of `resized` for float32: each output's gradient flows back to the input positions it read,
+/// weighted by their taps (the transpose of the forward passes, applied in reverse order); extrapolated
+/// outputs pass nothing back. Shapes: dY [outShape] -> dX [inputShape].
+public func resizeBackward(_ dY: Tensor, inputShape: [Int], scales: [Double], roi: [(Double, Double)]? = nil,
+                           options: ResizeOptions) -> Tensor {
+    let plan = resizePlan(inShape: inputShape, outShape: dY.shape, scales: scales, roi: roi, order: nil, options: options)
+    if dY.count == 0 || inputShape.contains(0) { return Tensor(zeros: inputShape) }
+    if plan.isEmpty { return dY.copy() }
+    // Shapes before each forward step.
+    var shapes = [inputShape]
+    for step in plan {
+        var next = shapes.last!
+        next[step.axis] = step.taps.extrapolated.count
+        shapes.append(next)
+    }
+    var g = dY
+    for (k, step) in plan.enumerated().reversed() {
+        let shape = shapes[k], t = step.taps
+        let outer = shape[0..<step.axis].reduce(1, *), inner = shape[(step.axis + 1)...].reduce(1, *)
+        let inN = shape[step.axis], outN = t.extrapolated.count
+        let dX = Tensor(zeros: shape)
+        let src = g.pointer(as: Float.self), dst = dX.pointer(as: Float.self)
+        for o in 0..<outer {
+            for j in 0..<outN where !t.extrapolated[j] {
+                let from = src + (o * outN + j) * inner
+                for tap in 0..<t.taps {
+                    let w = Float(t.weights[j * t.taps + tap])
+                    if w == 0 { continue }
+                    let to = dst + (o * inN + t.indices[j * t.taps + tap]) * inner
+                    for i in 0..<inner { to[i] += w * from[i] }
+                }
+            }
+        }
+        g = dX
+    }
+    return g
 }
 
 /// Reference for `resized` (float32): each output element is the full tensor-product sum over its

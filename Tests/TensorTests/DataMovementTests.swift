@@ -65,3 +65,32 @@ func separableResizeMatchesNaive(interpolation: ResizeInterpolation) {
     #expect(padSourceIndices(length: 3, before: -1, after: 1, mode: .edge) == [1, 2, 2])
     #expect(padSourceIndices(length: 1, before: 2, after: 0, mode: .reflect) == [0, 0, 0])
 }
+
+/// <resize(x), g> == <x, resizeBackward(g)>: the backward pass is the forward's transpose.
+@Test(arguments: ResizeInterpolation.allCases)
+func resizeBackwardIsTheTranspose(interpolation: ResizeInterpolation) {
+    let x = random([1, 2, 5, 4], seed: 11)
+    for (outShape, scales, transform) in [([1, 2, 10, 8], [1.0, 1, 2, 2], CoordinateTransform.halfPixel),
+                                          ([1, 2, 3, 7], [1.0, 1, 0.6, 1.75], .alignCorners)] {
+        let options = ResizeOptions(interpolation: interpolation, coordinates: transform)
+        let y = resized(x, outShape: outShape, scales: scales, options: options)
+        let g = random(outShape, seed: 13)
+        let dX = resizeBackward(g, inputShape: x.shape, scales: scales, options: options)
+        let lhs = zip(y.scalars(as: Float.self), g.scalars(as: Float.self)).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+        let rhs = zip(x.scalars(as: Float.self), dX.scalars(as: Float.self)).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+        #expect(abs(lhs - rhs) < 1e-4, "\(interpolation) \(transform): \(lhs) vs \(rhs)")
+    }
+}
+
+/// The same identity for pad: <pad(x), g> == <x, padBackward(g)>.
+@Test(arguments: PadMode.allCases)
+func padBackwardIsTheTranspose(mode: PadMode) {
+    let x = random([1, 2, 4, 5], seed: 17)
+    let pads = [0, 0, 2, 3, 0, 0, 3, 1]
+    let y = padForward(x, pads: pads, mode: mode)
+    let g = random(y.shape, seed: 19)
+    let dX = padBackward(g, inputShape: x.shape, pads: pads, mode: mode)
+    let lhs = zip(y.scalars(as: Float.self), g.scalars(as: Float.self)).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+    let rhs = zip(x.scalars(as: Float.self), dX.scalars(as: Float.self)).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+    #expect(abs(lhs - rhs) < 1e-4, "\(mode): \(lhs) vs \(rhs)")
+}

@@ -248,7 +248,7 @@ func resizeAxis<F: BinaryFloatingPoint>(_ src: UnsafeMutablePointer<F>, _ dst: U
         t.indices.withUnsafeBufferPointer { idx in
             if inner == 1 {
                 // Resizing the innermost axis: each output is a dot product of its taps.
-                for o in 0..<outer {
+                parallelRows(outer, work: outN * n) { o in
                     let from = src + o * inN, row = dst + o * outN
                     for j in 0..<outN {
                         if t.extrapolated[j] { row[j] = fill; continue }
@@ -260,7 +260,7 @@ func resizeAxis<F: BinaryFloatingPoint>(_ src: UnsafeMutablePointer<F>, _ dst: U
                 return
             }
             // An outer axis: whole rows of `inner` elements blend; the inner loop vectorises.
-            for o in 0..<outer {
+            parallelRows(outer, work: outN * n * inner) { o in
                 for j in 0..<outN {
                     let row = dst + (o * outN + j) * inner
                     if t.extrapolated[j] { row.update(repeating: fill, count: inner); continue }

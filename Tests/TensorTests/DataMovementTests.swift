@@ -94,3 +94,12 @@ func padBackwardIsTheTranspose(mode: PadMode) {
     let rhs = zip(x.scalars(as: Float.self), dX.scalars(as: Float.self)).reduce(0.0) { $0 + Double($1.0 * $1.1) }
     #expect(abs(lhs - rhs) < 1e-4, "\(mode): \(lhs) vs \(rhs)")
 }
+
+/// Large enough that the passes run on several threads.
+@Test func parallelResizeMatchesNaive() {
+    let x = random([1, 8, 64, 64], seed: 23)
+    let options = ResizeOptions(interpolation: .linear)
+    let fast = resized(x, outShape: [1, 8, 128, 128], scales: [1, 1, 2, 2], options: options).scalars(as: Float.self)
+    let naive = resizedNaive(x, outShape: [1, 8, 128, 128], scales: [1, 1, 2, 2], options: options).scalars(as: Float.self)
+    #expect(zip(fast, naive).allSatisfy { abs($0 - $1) < 1e-5 })
+}

@@ -97,9 +97,9 @@ func padBackwardIsTheTranspose(mode: PadMode) {
 
 /// Large enough that the passes run on several threads.
 @Test func parallelResizeMatchesNaive() {
-    let x = random([1, 8, 64, 64], seed: 23)
+    let x = random([1, 4, 64, 64], seed: 23)
     let options = ResizeOptions(interpolation: .linear)
-    let fast = resized(x, outShape: [1, 8, 128, 128], scales: [1, 1, 2, 2], options: options).scalars(as: Float.self)
-    let naive = resizedNaive(x, outShape: [1, 8, 128, 128], scales: [1, 1, 2, 2], options: options).scalars(as: Float.self)
+    let fast = resized(x, outShape: [1, 4, 128, 128], scales: [1, 1, 2, 2], options: options).scalars(as: Float.self)
+    let naive = resizedNaive(x, outShape: [1, 4, 128, 128], scales: [1, 1, 2, 2], options: options).scalars(as: Float.self)
     #expect(zip(fast, naive).allSatisfy { abs($0 - $1) < 1e-5 })
 }

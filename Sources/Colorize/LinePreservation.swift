@@ -1,0 +1,90 @@
+import Foundation
+
+// `--keep-lines`: the lightness of every pixel comes from the original page, only the colour from the
+// generator. In CIELAB: L* from the original, a* and b* from the generated image. Line art, screentone and
+// lettering therefore stay exactly as drawn, and a blurry generator cannot soften them.
+//
+// A chosen (L*, a*, b*) can lie outside the sRGB gamut (bright saturated yellow at low L*, say). Clipping
+// RGB would change L*, so instead the chroma is scaled down (hue kept) by bisection until the colour fits:
+// the output's L* equals the input's to float precision (the tests check |ΔL*| < 1e-3).
+//
+// Also here: the check for pages that are already in colour, so a batch run can skip them.
+//
+// API:
+//   keepLines(original:generated:) throws -> Image          3 channels
+//   meanChroma(_ image: Image) -> Double                       mean C*ab over (a sample of) the pixels
+//   isAlreadyColor(_ image: Image, threshold: Double = 8) -> Bool
+
+/// sRGB for (l, a, b), reducing chroma until the colour is inside the gamut (L* kept).
+@inline(__always)
+func rgbKeepingLightness(_ l: Double, _ a: Double, _ b: Double) -> (Double, Double, Double) {
+    let tolerance = 1e-7
+    func fits(_ c: (r: Double, g: Double, b: Double)) -> Bool {
+        c.r >= -tolerance && c.r <= 1 + tolerance && c.g >= -tolerance && c.g <= 1 + tolerance
+            && c.b >= -tolerance && c.b <= 1 + tolerance
+    }
+    let lClamped = min(max(l, 0), 100)
+    var rgb = labToRGB(lClamped, a, b)
+    if !fits(rgb) {
+        var lo = 0.0, hi = 1.0
+        for _ in 0 ..< 30 {
+            let mid = (lo + hi) / 2
+            if fits(labToRGB(lClamped, a * mid, b * mid)) { lo = mid } else { hi = mid }
+        }
+        rgb = labToRGB(lClamped, a * lo, b * lo)
+    }
+    return (min(max(rgb.r, 0), 1), min(max(rgb.g, 0), 1), min(max(rgb.b, 0), 1))
+}
+
+/// L* from `original` (grey or colour), a* b* from `generated` (colour); same size.
+public func keepLines(original: Image, generated: Image) throws -> Image {
+    guard original.width == generated.width, original.height == generated.height else {
+        throw ImageError.mismatch("the page is \(original.width)x\(original.height) but the generated image is "
+            + "\(generated.width)x\(generated.height)")
+    }
+    guard generated.channels == 3 else {
+        throw ImageError.mismatch("the generated image has \(generated.channels) channel(s); keeping lines needs colour")
+    }
+    let n = original.planeSize
+    let source = original, colours = generated
+    var out = Image(width: original.width, height: original.height, channels: 3)
+    out.pixels.withUnsafeMutableBufferPointer { buffer in
+        let dst = SendablePointer(buffer.baseAddress!)
+        parallelChunks(count: n) { _, range in
+            let p = source.pixels, q = colours.pixels
+            for i in range {
+                let l = source.channels == 1 ? lightnessOfGrey(Double(p[i]))
+                    : rgbToLab(Double(p[i]), Double(p[n + i]), Double(p[2 * n + i])).l
+                let lab = rgbToLab(Double(q[i]), Double(q[n + i]), Double(q[2 * n + i]))
+                let rgb = rgbKeepingLightness(l, lab.a, lab.b)
+                dst[i] = Float(rgb.0)
+                dst[n + i] = Float(rgb.1)
+                dst[2 * n + i] = Float(rgb.2)
+            }
+        }
+    }
+    return out
+}
+
+/// Mean CIELAB chroma sqrt(a*^2 + b*^2) over the pixels (every k-th pixel past 250 000). Grey images: 0.
+public func meanChroma(_ image: Image) -> Double {
+    guard image.channels == 3, image.planeSize > 0 else { return 0 }
+    let n = image.planeSize, step = max(1, n / 250_000)
+    var total = 0.0, count = 0
+    image.pixels.withUnsafeBufferPointer { p in
+        var i = 0
+        while i < n {
+            let lab = rgbToLab(Double(p[i]), Double(p[n + i]), Double(p[2 * n + i]))
+            total += (lab.a * lab.a + lab.b * lab.b).squareRoot()
+            count += 1
+            i += step
+        }
+    }
+    return total / Double(count)
+}
+
+/// True when the page already carries colour: mean chroma above `threshold` (C*ab units). Scanned
+/// black-and-white pages with yellowed paper sit around 2-6; coloured comic pages well above 10.
+public func isAlreadyColor(_ image: Image, threshold: Double = 8) -> Bool {
+    meanChroma(image) > threshold
+}

@@ -1,6 +1,0 @@
-import Testing
-@testable import Colorize
-
-@Test func ColorizeModuleLoads() {
-    #expect(Bool(true))
-}

@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+@testable import Colorize
+
+@Test func jpegFixtureDecodes() throws {
+    // Made by tools/make-jpeg-fixtures.c: two flat 16x16 blocks.
+    let image = try readImage(path: Fixtures.image("rgb.jpg"))
+    #expect(image.width == 32 && image.height == 16 && image.channels == 3)
+    let left: [Float] = [200, 40, 40], right: [Float] = [30, 60, 220]
+    var worst: Float = 0
+    for y in 0 ..< 16 {
+        // Chroma is upsampled smoothly across the block boundary: check away from it.
+        for x in 0 ..< 32 where x < 12 || x > 19 {
+            for c in 0 ..< 3 {
+                worst = max(worst, abs(image[x, y, c] * 255 - (x < 16 ? left[c] : right[c])))
+            }
+        }
+    }
+    #expect(worst <= 6, "max difference \(worst) levels")
+}
+
+@Test func greyJPEGGivesOneChannel() throws {
+    let image = try readImage(path: Fixtures.image("grey.jpg"))
+    #expect(image.channels == 1 && image.width == 16 && image.height == 16)
+    #expect(abs(image[2, 2, 0] * 255 - 50) <= 3)
+    #expect(abs(image[13, 13, 0] * 255 - 210) <= 3)
+}
+
+@Test func jpegEncodeDecodeRoundTrip() throws {
+    var image = Image(width: 24, height: 16, channels: 3, fill: 0.5)
+    for y in 0 ..< 16 { for x in 0 ..< 24 { image[x, y, 0] = Float(x) / 23 } }
+    let back = try decodeJPEG(try encodeJPEG(image, quality: 98), name: "memory")
+    #expect(back.width == 24 && back.height == 16 && back.channels == 3)
+    #expect(maxDifference(image, back) < 8 / 255)
+}
+
+@Test func corruptJPEGIsAnErrorNotACrash() throws {
+    let truncated = Fixtures.image("truncated.jpg")
+    #expect {
+        _ = try readImage(path: truncated)
+    } throws: { error in
+        guard case ImageError.corrupt(let path, let reason) = error else { return false }
+        return path == truncated && !reason.isEmpty
+    }
+    // A JPEG marker followed by garbage.
+    var garbage: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0]
+    garbage += (0 ..< 200).map { UInt8(truncatingIfNeeded: $0 * 31 + 7) }
+    #expect(throws: ImageError.self) { _ = try decodeJPEG(garbage, name: "garbage.jpg") }
+    #expect(throws: ImageError.self) { _ = try decodeJPEG([], name: "empty.jpg") }
+}

@@ -18,20 +18,23 @@ import Foundation
 /// sRGB for (l, a, b), reducing chroma until the colour is inside the gamut (L* kept).
 @inline(__always)
 func rgbKeepingLightness(_ l: Double, _ a: Double, _ b: Double) -> (Double, Double, Double) {
+    // Black and white have no room for chroma.
+    if l <= 0 { return (0, 0, 0) }
+    if l >= 100 { return (1, 1, 1) }
     let tolerance = 1e-7
     func fits(_ c: (r: Double, g: Double, b: Double)) -> Bool {
         c.r >= -tolerance && c.r <= 1 + tolerance && c.g >= -tolerance && c.g <= 1 + tolerance
             && c.b >= -tolerance && c.b <= 1 + tolerance
     }
-    let lClamped = min(max(l, 0), 100)
-    var rgb = labToRGB(lClamped, a, b)
+    var rgb = labToRGB(l, a, b)
     if !fits(rgb) {
+        // Largest chroma scale in [0, 1] that fits, to 2^-16 (well below what 8-bit output can show).
         var lo = 0.0, hi = 1.0
-        for _ in 0 ..< 30 {
+        for _ in 0 ..< 16 {
             let mid = (lo + hi) / 2
-            if fits(labToRGB(lClamped, a * mid, b * mid)) { lo = mid } else { hi = mid }
+            if fits(labToRGB(l, a * mid, b * mid)) { lo = mid } else { hi = mid }
         }
-        rgb = labToRGB(lClamped, a * lo, b * lo)
+        rgb = labToRGB(l, a * lo, b * lo)
     }
     return (min(max(rgb.r, 0), 1), min(max(rgb.g, 0), 1), min(max(rgb.b, 0), 1))
 }

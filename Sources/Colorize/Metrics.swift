@@ -83,6 +83,14 @@ private func filterValid(_ plane: [Double], width w: Int, height h: Int, kernel:
     return out
 }
 
+/// Result slots written by concurrent tasks, each its own index.
+private final class MomentSlots: @unchecked Sendable {
+    var values: [[Double]]
+    private let lock = NSLock()
+    init(count: Int) { values = Array(repeating: [], count: count) }
+    func set(_ k: Int, _ value: [Double]) { lock.lock(); values[k] = value; lock.unlock() }
+}
+
 /// Structural similarity of the luma of two images (see the file header for the exact definition).
 public func ssim(_ a: Image, _ b: Image) throws -> Double {
     let (a, b) = try comparable(a, b)
@@ -93,11 +101,14 @@ public func ssim(_ a: Image, _ b: Image) throws -> Double {
     if size % 2 == 0 { size -= 1 }
     let kernel = gaussianKernel(size: size, sigma: 1.5)
     let c1 = 0.01 * 0.01, c2 = 0.03 * 0.03
-    let mx = filterValid(x, width: w, height: h, kernel: kernel)
-    let my = filterValid(y, width: w, height: h, kernel: kernel)
-    let mxx = filterValid(zip(x, x).map(*), width: w, height: h, kernel: kernel)
-    let myy = filterValid(zip(y, y).map(*), width: w, height: h, kernel: kernel)
-    let mxy = filterValid(zip(x, y).map(*), width: w, height: h, kernel: kernel)
+    // The five local moments, filtered concurrently.
+    let inputs = [x, y, zip(x, x).map(*), zip(y, y).map(*), zip(x, y).map(*)]
+    let moments = MomentSlots(count: 5)
+    DispatchQueue.concurrentPerform(iterations: 5) { k in
+        moments.set(k, filterValid(inputs[k], width: w, height: h, kernel: kernel))
+    }
+    let mx = moments.values[0], my = moments.values[1], mxx = moments.values[2], myy = moments.values[3]
+    let mxy = moments.values[4]
     var total = 0.0
     for i in 0 ..< mx.count {
         let vx = mxx[i] - mx[i] * mx[i], vy = myy[i] - my[i] * my[i], cxy = mxy[i] - mx[i] * my[i]

@@ -125,7 +125,8 @@ public func ciede2000(_ lab1: (l: Double, a: Double, b: Double), _ lab2: (l: Dou
     let pow25to7 = 6_103_515_625.0 // 25^7
     let c1 = (lab1.a * lab1.a + lab1.b * lab1.b).squareRoot()
     let c2 = (lab2.a * lab2.a + lab2.b * lab2.b).squareRoot()
-    let cBar7 = pow((c1 + c2) / 2, 7)
+    let cBar = (c1 + c2) / 2, cBar2 = cBar * cBar
+    let cBar7 = cBar2 * cBar2 * cBar2 * cBar
     let g = 0.5 * (1 - (cBar7 / (cBar7 + pow25to7)).squareRoot())
     let a1p = (1 + g) * lab1.a, a2p = (1 + g) * lab2.a
     let c1p = (a1p * a1p + lab1.b * lab1.b).squareRoot(), c2p = (a2p * a2p + lab2.b * lab2.b).squareRoot()
@@ -159,8 +160,10 @@ public func ciede2000(_ lab1: (l: Double, a: Double, b: Double), _ lab2: (l: Dou
     }
     let t = 1 - 0.17 * cos((hBarP - 30) * radians) + 0.24 * cos(2 * hBarP * radians)
         + 0.32 * cos((3 * hBarP + 6) * radians) - 0.20 * cos((4 * hBarP - 63) * radians)
-    let dTheta = 30 * exp(-pow((hBarP - 275) / 25, 2))
-    let cBarP7 = pow(cBarP, 7)
+    let hueOffset = (hBarP - 275) / 25
+    let dTheta = 30 * exp(-hueOffset * hueOffset)
+    let cBarP2 = cBarP * cBarP
+    let cBarP7 = cBarP2 * cBarP2 * cBarP2 * cBarP
     let rc = 2 * (cBarP7 / (cBarP7 + pow25to7)).squareRoot()
     let l50 = (lBarP - 50) * (lBarP - 50)
     let sl = 1 + 0.015 * l50 / (20 + l50).squareRoot()

@@ -4,6 +4,6 @@ import ArgumentParser
 struct MangaColor: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mangacolor",
-        abstract: "Colorize black-and-white manga pages with a conditional GAN; train it; run ONNX models.",
-        subcommands: [])
+        abstract: "Colorize black-and-white manga pages with a conditional GAN; train it; run ONNX models on the CPU.",
+        subcommands: [Run.self, Inspect.self, Conformance.self, Bench.self])
 }

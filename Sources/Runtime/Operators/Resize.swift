@@ -2,4 +2,166 @@ import ONNX
 import Tensor
 
 let resizeOperators: [Registration] = [
+    Registration("Upsample", 7...8) { ctx in try ResizeOperator(upsample: ctx) },
+    Registration("Upsample", 9...9) { ctx in try ResizeOperator(upsample: ctx) },
+    Registration("Resize", 10...10) { ctx in try ResizeOperator(ctx) },
+    Registration("Resize", 11...12) { ctx in try ResizeOperator(ctx) },
+    Registration("Resize", 13...17) { ctx in try ResizeOperator(ctx) },
+    Registration("Resize", 18...18) { ctx in try ResizeOperator(ctx) },
+    Registration("Resize", since: 19) { ctx in try ResizeOperator(ctx) },
 ]
+
+/// Resize (opset 10+) and Upsample (7, 9): nearest, (multi-)linear or cubic interpolation of any axes.
+///
+/// Inputs: opset 10 and Upsample 9 `(X, scales)`; from 11 `(X, roi, scales, sizes)` with exactly one of
+/// scales and sizes. Upsample 7 takes `scales` as an attribute. Resize 10 and Upsample map coordinates
+/// asymmetrically and round nearest by truncation (as onnxruntime). From 18: `axes`,
+/// `keep_aspect_ratio_policy`, `antialias`; from 19: `half_pixel_symmetric`.
+struct ResizeOperator: Operator {
+    let options: ResizeOptions
+    /// Input positions of scales and sizes (nil when the operator has none).
+    let scalesInput: Int
+    let sizesInput: Int?
+    let roiInput: Int?
+    let attributeScales: [Float]?
+    let axes: [Int]?
+    let policy: String
+
+    init(_ ctx: OperatorContext) throws {
+        let node = ctx.node
+        var o = ResizeOptions()
+        let modeName = try node.string("mode", default: "nearest")
+        switch modeName {
+        case "nearest": o.interpolation = .nearest
+        case "linear": o.interpolation = .linear
+        case "bilinear" where ctx.opset < 11: o.interpolation = .linear
+        case "cubic" where ctx.opset >= 11: o.interpolation = .cubic
+        default:
+            throw node.invalid("mode", "must be nearest, linear\(ctx.opset >= 11 ? " or cubic" : ""); got \"\(modeName)\"")
+        }
+        if ctx.opset >= 11 {
+            let transform = try node.string("coordinate_transformation_mode", default: "half_pixel")
+            guard let t = CoordinateTransform(rawValue: transform),
+                  t != .halfPixelSymmetric || ctx.opset >= 19,
+                  t != .tfHalfPixelForNN || ctx.opset < 13 else {
+                throw node.invalid("coordinate_transformation_mode", "\"\(transform)\" is not a mode of Resize-\(ctx.opset)")
+            }
+            o.coordinates = t
+            let rounding = try node.string("nearest_mode", default: "round_prefer_floor")
+            guard let n = NearestRounding(rawValue: rounding), n != .simple else {
+                throw node.invalid("nearest_mode", "must be round_prefer_floor, round_prefer_ceil, floor or ceil; got \"\(rounding)\"")
+            }
+            o.nearest = n
+            o.cubicCoefficient = Double(try node.float("cubic_coeff_a", default: -0.75))
+            o.excludeOutside = try node.int("exclude_outside", default: 0) != 0
+            o.extrapolationValue = Double(try node.float("extrapolation_value", default: 0))
+            scalesInput = 2
+            sizesInput = 3
+            roiInput = 1
+        } else {
+            o.coordinates = .asymmetric
+            o.nearest = .simple
+            scalesInput = 1
+            sizesInput = nil
+            roiInput = nil
+        }
+        if ctx.opset >= 18 {
+            o.antialias = try node.int("antialias", default: 0) != 0
+            axes = try node.ints("axes")
+            policy = try node.string("keep_aspect_ratio_policy", default: "stretch")
+            guard ["stretch", "not_larger", "not_smaller"].contains(policy) else {
+                throw node.invalid("keep_aspect_ratio_policy", "must be stretch, not_larger or not_smaller; got \"\(policy)\"")
+            }
+        } else {
+            axes = nil
+            policy = "stretch"
+        }
+        options = o
+        attributeScales = nil
+    }
+
+    /// Upsample: opset 7 reads `scales` from an attribute, 9 from input 1.
+    init(upsample ctx: OperatorContext) throws {
+        let base = try ResizeOperator(ctx)
+        if ctx.opset < 9 {
+            guard let s = try ctx.node.floats("scales") else { throw ctx.node.missing("scales") }
+            self.init(base, attributeScales: s)
+        } else {
+            self = base
+        }
+    }
+
+    /// Memberwise copy with Upsample's attribute scales.
+    private init(_ other: ResizeOperator, attributeScales: [Float]) {
+        options = other.options
+        scalesInput = other.scalesInput
+        sizesInput = other.sizesInput
+        roiInput = other.roiInput
+        axes = other.axes
+        policy = other.policy
+        self.attributeScales = attributeScales
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "X")
+        let r = x.rank
+        let axes = try (self.axes ?? Array(0..<r)).map { try normalizeAxis($0, rank: r) }
+        guard Set(axes).count == axes.count else { throw KernelError("axes \(shapeString(axes)) repeat an axis") }
+
+        var scales = Array(repeating: 1.0, count: r)
+        var outShape = x.shape
+        if let sizesInput, let sizes = inputs.optional(sizesInput), sizes.count > 0 {
+            let given = sizes.ints()
+            guard given.count == axes.count else {
+                throw KernelError("sizes has \(given.count) values for \(axes.count) resized axes of \(shapeString(x.shape))")
+            }
+            for (i, a) in axes.enumerated() {
+                outShape[a] = given[i]
+                scales[a] = Double(given[i]) / Double(x.shape[a])
+            }
+            if policy != "stretch" {
+                let chosen = axes.map { scales[$0] }
+                let scale = (policy == "not_larger" ? chosen.min() : chosen.max()) ?? 1
+                for a in axes {
+                    scales[a] = scale
+                    outShape[a] = Int(scale * Double(x.shape[a]) + 0.5)
+                }
+            }
+        } else {
+            let given: [Double]
+            if let attributeScales {
+                given = attributeScales.map(Double.init)
+            } else if let s = inputs.optional(scalesInput), s.count > 0 {
+                given = s.doubles()
+            } else {
+                throw KernelError("neither scales nor sizes is given")
+            }
+            guard given.count == axes.count else {
+                throw KernelError("scales has \(given.count) values for \(axes.count) resized axes of \(shapeString(x.shape))")
+            }
+            for (i, a) in axes.enumerated() {
+                guard given[i] > 0 else { throw KernelError("scale \(given[i]) on axis \(a) must be positive") }
+                scales[a] = given[i]
+                outShape[a] = Int(given[i] * Double(x.shape[a]))
+            }
+        }
+
+        var roi: [(Double, Double)]?
+        if options.coordinates == .tfCropAndResize {
+            guard let roiInput, let t = inputs.optional(roiInput), t.count > 0 else {
+                throw KernelError("tf_crop_and_resize needs the roi input")
+            }
+            let v = t.doubles()
+            guard v.count == 2 * axes.count else {
+                throw KernelError("roi has \(v.count) values for \(axes.count) resized axes; expected \(2 * axes.count)")
+            }
+            var full = Array(repeating: (0.0, 1.0), count: r)
+            for (i, a) in axes.enumerated() { full[a] = (v[i], v[axes.count + i]) }
+            roi = full
+        }
+        if options.interpolation != .nearest && !(x.dtype.isFloatingPoint || x.dtype.isInteger) {
+            throw KernelError("\(options.interpolation.rawValue) resize needs a numeric input, got \(x.dtype)")
+        }
+        return [resized(x, outShape: outShape, scales: scales, roi: roi, order: axes, options: options)]
+    }
+}

@@ -1,5 +1,285 @@
 import ONNX
 import Tensor
 
+// Shape operators: the ones exported graphs use to compute and apply shapes. Those that only change
+// the shape (Reshape, Flatten, Squeeze, Unsqueeze, Identity, inference Dropout) return views sharing the
+// input's storage; the others copy through the data-movement kernels of the Tensor module.
+
 let shapeOperators: [Registration] = [
-]
+    Registration("Reshape", 1...4) { ctx in try ReshapeOperator(ctx) },
+    Registration("Reshape", since: 5) { ctx in try ReshapeOperator(ctx) },
+    Registration("Flatten", since: 1) { ctx in try FlattenOperator(ctx) },
+    Registration("Squeeze", 1...12) { ctx in try SqueezeOperator(ctx) },
+    Registration("Squeeze", since: 13) { ctx in try SqueezeOperator(ctx) },
+    Registration("Unsqueeze", 1...12) { ctx in try UnsqueezeOperator(ctx) },
+    Registration("Unsqueeze", since: 13) { ctx in try UnsqueezeOperator(ctx) },
+    Registration("Shape", 1...14) { ctx in try ShapeOperator(ctx) },
+    Registration("Shape", since: 15) { ctx in try ShapeOperator(ctx) },
+    Registration("Size", since: 1) { _ in SizeOperator() },
+    Registration("Identity", since: 1) { _ in IdentityOperator() },
+    Registration("Dropout", 1...11) { ctx in try DropoutOperator(ctx) },
+    Registration("Dropout", since: 12) { ctx in try DropoutOperator(ctx) },
+    Registration("Expand", since: 8) { _ in ExpandOperator() },
+    Registration("Tile", since: 6) { _ in TileOperator() },
+    Registration("Transpose", since: 1) { ctx in try TransposeOperator(ctx) },
+    Registration("DepthToSpace", 1...10) { ctx in try DepthToSpaceOperator(ctx) },
+    Registration("DepthToSpace", since: 11) { ctx in try DepthToSpaceOperator(ctx) },
+    Registration("SpaceToDepth", since: 1) { ctx in try SpaceToDepthOperator(ctx) },
+] + indexingOperators + concatOperators
+
+/// Reshape: `shape` may hold one -1 (inferred) and 0s (copy the input's dimension, unless `allowzero`).
+/// Opsets 1-4 take the shape from an attribute.
+struct ReshapeOperator: Operator {
+    let allowZero: Bool
+    let attributeShape: [Int]?
+
+    init(_ ctx: OperatorContext) throws {
+        allowZero = try ctx.node.int("allowzero", default: 0) != 0
+        attributeShape = ctx.opset < 5 ? try ctx.node.ints("shape") ?? [] : nil
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "data")
+        let requested = try attributeShape ?? inputs.required(1, "shape").ints()
+        return [x.reshaped(try reshapeTarget(requested, input: x.shape, allowZero: allowZero))]
+    }
+}
+
+/// Resolves Reshape's 0 and -1 entries against the input shape.
+func reshapeTarget(_ requested: [Int], input: [Int], allowZero: Bool) throws -> [Int] {
+    let count = input.reduce(1, *)
+    var shape = requested
+    var inferred: Int?
+    for (i, d) in requested.enumerated() {
+        if d == 0 && !allowZero {
+            guard i < input.count else {
+                throw KernelError("shape \(shapeString(requested)) copies dimension \(i) (0) from input \(shapeString(input)), which has none")
+            }
+            shape[i] = input[i]
+        } else if d == -1 {
+            guard inferred == nil else { throw KernelError("shape \(shapeString(requested)) has more than one -1") }
+            inferred = i
+        } else if d < 0 {
+            throw KernelError("shape \(shapeString(requested)) has a negative dimension")
+        }
+    }
+    if let i = inferred {
+        let known = shape.enumerated().reduce(1) { $1.offset == i ? $0 : $0 * $1.element }
+        guard known != 0, count % known == 0 else {
+            throw KernelError("cannot reshape \(shapeString(input)) (\(count) elements) to \(shapeString(requested))")
+        }
+        shape[i] = count / known
+    }
+    guard shape.reduce(1, *) == count else {
+        throw KernelError("cannot reshape \(shapeString(input)) (\(count) elements) to \(shapeString(requested))")
+    }
+    return shape
+}
+
+/// Flatten: [d0, ..., dr-1] -> [d0 * ... * d(axis-1), d(axis) * ... * dr-1]; axis in [-r, r].
+struct FlattenOperator: Operator {
+    let axis: Int
+    init(_ ctx: OperatorContext) throws { axis = try ctx.node.int("axis", default: 1) }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "input")
+        let a = axis < 0 ? axis + x.rank : axis
+        guard a >= 0 && a <= x.rank else {
+            throw KernelError("axis \(axis) is out of range for a tensor of rank \(x.rank)")
+        }
+        return [x.reshaped([x.shape[0..<a].reduce(1, *), x.shape[a...].reduce(1, *)])]
+    }
+}
+
+/// Squeeze: drops the listed size-1 axes (attribute before opset 13, input from 13), or all size-1 axes.
+struct SqueezeOperator: Operator {
+    let attributeAxes: [Int]?
+    let axesFromInput: Bool
+    init(_ ctx: OperatorContext) throws {
+        axesFromInput = ctx.opset >= 13
+        attributeAxes = axesFromInput ? nil : try ctx.node.ints("axes")
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "data")
+        let axes = axesFromInput ? inputs.optional(1)?.ints() : attributeAxes
+        guard let axes else { return [x.reshaped(x.shape.filter { $0 != 1 })] }
+        let drop = Set(try axes.map { try normalizeAxis($0, rank: x.rank) })
+        for a in drop where x.shape[a] != 1 {
+            throw KernelError("cannot squeeze axis \(a) of \(shapeString(x.shape)): its size is \(x.shape[a]), not 1")
+        }
+        return [x.reshaped(x.shape.enumerated().filter { !drop.contains($0.offset) }.map(\.element))]
+    }
+}
+
+/// Unsqueeze: inserts size-1 axes at the listed positions of the output (negative counts from the
+/// output's end). Attribute before opset 13, input from 13.
+struct UnsqueezeOperator: Operator {
+    let attributeAxes: [Int]?
+    init(_ ctx: OperatorContext) throws {
+        if ctx.opset >= 13 {
+            attributeAxes = nil
+        } else {
+            guard let axes = try ctx.node.ints("axes") else { throw ctx.node.missing("axes") }
+            attributeAxes = axes
+        }
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "data")
+        let axes = try attributeAxes ?? inputs.required(1, "axes").ints()
+        let rank = x.rank + axes.count
+        let inserted = Set(try axes.map { try normalizeAxis($0, rank: rank) })
+        guard inserted.count == axes.count else {
+            throw KernelError("axes \(shapeString(axes)) name the same output axis twice")
+        }
+        var shape: [Int] = []
+        var next = x.shape.makeIterator()
+        for i in 0..<rank { shape.append(inserted.contains(i) ? 1 : next.next()!) }
+        return [x.reshaped(shape)]
+    }
+}
+
+/// Shape: the input's dimensions as int64, from opset 15 the slice [start, end) of them (clamped).
+struct ShapeOperator: Operator {
+    let start: Int
+    let end: Int?
+    init(_ ctx: OperatorContext) throws {
+        start = ctx.opset >= 15 ? try ctx.node.int("start", default: 0) : 0
+        end = ctx.opset >= 15 ? try ctx.node.int("end") : nil
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "data")
+        let r = x.rank
+        func clamp(_ i: Int) -> Int { min(max(i < 0 ? i + r : i, 0), r) }
+        let s = clamp(start), e = clamp(end ?? r)
+        let dims = s < e ? x.shape[s..<e].map { Int64($0) } : []
+        return [Tensor(shape: [dims.count], scalars: dims)]
+    }
+}
+
+/// Size: the element count, an int64 scalar.
+struct SizeOperator: Operator {
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        [Tensor(scalar: Int64(try inputs.required(0, "data").count))]
+    }
+}
+
+struct IdentityOperator: Operator {
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] { [try inputs.required(0, "input")] }
+}
+
+/// Numpy bidirectional broadcast of two shapes, or nil when they are incompatible.
+func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
+    let r = max(a.count, b.count)
+    var out = Array(repeating: 1, count: r)
+    for i in 0..<r {
+        let x = i < r - a.count ? 1 : a[i - (r - a.count)]
+        let y = i < r - b.count ? 1 : b[i - (r - b.count)]
+        if x == y || y == 1 { out[i] = x } else if x == 1 { out[i] = y } else { return nil }
+    }
+    return out
+}
+
+/// Expand: broadcasts the input against `shape` (numpy rules, in both directions).
+struct ExpandOperator: Operator {
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "input")
+        let requested = try inputs.required(1, "shape").ints()
+        guard let shape = broadcastShape(x.shape, requested) else {
+            throw KernelError("cannot expand \(shapeString(x.shape)) to \(shapeString(requested))")
+        }
+        return [shape == x.shape ? x : broadcasted(x, to: shape)]
+    }
+}
+
+/// Tile: repeats the input `repeats[i]` times along each axis i.
+struct TileOperator: Operator {
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "input")
+        let repeats = try inputs.required(1, "repeats").ints()
+        guard repeats.count == x.rank, repeats.allSatisfy({ $0 >= 0 }) else {
+            throw KernelError("repeats \(shapeString(repeats)) needs one non-negative count per axis of \(shapeString(x.shape))")
+        }
+        return [tiled(x, repeats: repeats)]
+    }
+}
+
+/// Transpose: output axis i is input axis perm[i]; perm defaults to reversing the axes.
+struct TransposeOperator: Operator {
+    let perm: [Int]?
+    init(_ ctx: OperatorContext) throws {
+        perm = try ctx.node.ints("perm")
+        if let perm, Set(perm) != Set(0..<perm.count) {
+            throw ctx.node.invalid("perm", "must be a permutation of 0..<\(perm.count); got \(shapeString(perm))")
+        }
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "data")
+        let p = perm ?? Array((0..<x.rank).reversed())
+        guard p.count == x.rank else {
+            throw KernelError("perm \(shapeString(p)) does not match input rank \(x.rank) \(shapeString(x.shape))")
+        }
+        return [p == Array(0..<x.rank) ? x : transposed(x, perm: p)]
+    }
+}
+
+/// DepthToSpace: [N, C, H, W] -> [N, C / b², H * b, W * b]. DCR reads channel blocks depth-major
+/// (channel = (i * b + j) * C/b² + c), CRD column-major (channel = c * b² + i * b + j).
+struct DepthToSpaceOperator: Operator {
+    let blocksize: Int
+    let crd: Bool
+    init(_ ctx: OperatorContext) throws {
+        guard let b = try ctx.node.int("blocksize") else { throw ctx.node.missing("blocksize") }
+        guard b > 0 else { throw ctx.node.invalid("blocksize", "must be positive; got \(b)") }
+        blocksize = b
+        crd = try spaceDepthMode(ctx)
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "input")
+        let b = blocksize
+        guard x.rank == 4, x.shape[1] % (b * b) == 0 else {
+            throw KernelError("input \(shapeString(x.shape)) must be [N, C, H, W] with C divisible by \(b * b)")
+        }
+        let (n, c, h, w) = (x.shape[0], x.shape[1] / (b * b), x.shape[2], x.shape[3])
+        let y = crd ? transposed(x.reshaped([n, c, b, b, h, w]), perm: [0, 1, 4, 2, 5, 3])
+            : transposed(x.reshaped([n, b, b, c, h, w]), perm: [0, 3, 4, 1, 5, 2])
+        return [y.reshaped([n, c, h * b, w * b])]
+    }
+}
+
+/// SpaceToDepth, the inverse of DepthToSpace: [N, C, H, W] -> [N, C * b², H / b, W / b].
+struct SpaceToDepthOperator: Operator {
+    let blocksize: Int
+    let crd: Bool
+    init(_ ctx: OperatorContext) throws {
+        guard let b = try ctx.node.int("blocksize") else { throw ctx.node.missing("blocksize") }
+        guard b > 0 else { throw ctx.node.invalid("blocksize", "must be positive; got \(b)") }
+        blocksize = b
+        crd = try spaceDepthMode(ctx)
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "input")
+        let b = blocksize
+        guard x.rank == 4, x.shape[2] % b == 0, x.shape[3] % b == 0 else {
+            throw KernelError("input \(shapeString(x.shape)) must be [N, C, H, W] with H and W divisible by \(b)")
+        }
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2] / b, x.shape[3] / b)
+        let v = x.reshaped([n, c, h, b, w, b])
+        let y = crd ? transposed(v, perm: [0, 1, 3, 5, 2, 4]) : transposed(v, perm: [0, 3, 5, 1, 2, 4])
+        return [y.reshaped([n, c * b * b, h, w])]
+    }
+}
+
+/// The DCR / CRD `mode` attribute of DepthToSpace and SpaceToDepth: true for CRD.
+func spaceDepthMode(_ ctx: OperatorContext) throws -> Bool {
+    switch try ctx.node.string("mode", default: "DCR") {
+    case "DCR": return false
+    case "CRD": return true
+    case let other: throw ctx.node.invalid("mode", "must be DCR or CRD; got \"\(other)\"")
+    }
+}

@@ -1,0 +1,174 @@
+import RealModule
+
+/// Activation functions: forward and backward, float32, NCHW or any shape (they are element-wise).
+///
+/// Public API (trainer and runtime):
+/// - `reluForward(_:)`, `reluBackward(_:x:)`                      — NOTE: gradient at 0 is 0, as in PyTorch.
+/// - `leakyReluForward(_:negativeSlope:)`, `leakyReluBackward(_:x:negativeSlope:)` — slope applies for x < 0;
+///   at 0 the gradient is `negativeSlope` (PyTorch uses x > 0 for the positive branch).
+/// - `tanhForward(_:)`, `tanhBackward(_:y:)`                      — dX = dY * (1 - Y²), from the output Y.
+/// - `sigmoidForward(_:)`, `sigmoidBackward(_:y:)`                — dX = dY * Y * (1 - Y), from the output Y.
+/// - `Activation` — an enum of the four above with `forward(_:)` and `backward(_:x:y:)`, for layer code.
+/// - `ActivationMath` — the scalar formulas, generic over `Real` (Float, Double), forward only for the rest:
+///   elu, selu, celu, hardSigmoid, hardSwish, softplus, softsign, gelu (exact / tanh), mish,
+///   thresholdedRelu, sigmoid. The runtime's Activation operators call these.
+///
+/// Backward functions take the upstream gradient first (`dY`) and return `dX` of the same shape.
+/// Buffer variants (`reluForward(_:into:)` ...) write into caller-owned memory for fused layers.
+
+// MARK: ReLU
+
+/// Y = max(X, 0). Shape: any.
+public func reluForward(_ x: Tensor) -> Tensor {
+    x.mapFloats { $0 > 0 ? $0 : 0 }
+}
+
+/// dX = dY where X > 0, else 0. NOTE: the gradient at exactly 0 is 0, as in PyTorch.
+public func reluBackward(_ dY: Tensor, x: Tensor) -> Tensor {
+    precondition(dY.shape == x.shape, "reluBackward: dY \(dY.shape) vs X \(x.shape)")
+    let out = Tensor(uninitialized: x.shape, dtype: .float32)
+    let g = dY.pointer(as: Float.self), v = x.pointer(as: Float.self), d = out.pointer(as: Float.self)
+    for i in 0..<x.count { d[i] = v[i] > 0 ? g[i] : 0 }
+    return out
+}
+
+/// Buffer form of `reluForward`: `y` may alias `x`.
+public func reluForward(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>) {
+    precondition(x.count == y.count)
+    for i in 0..<x.count { y[i] = x[i] > 0 ? x[i] : 0 }
+}
+
+// MARK: LeakyReLU
+
+/// Y = X for X >= 0, negativeSlope * X otherwise. Shape: any.
+public func leakyReluForward(_ x: Tensor, negativeSlope: Float) -> Tensor {
+    x.mapFloats { $0 >= 0 ? $0 : $0 * negativeSlope }
+}
+
+/// dX = dY for X > 0, negativeSlope * dY otherwise (PyTorch: the positive branch is X > 0).
+public func leakyReluBackward(_ dY: Tensor, x: Tensor, negativeSlope: Float) -> Tensor {
+    precondition(dY.shape == x.shape, "leakyReluBackward: dY \(dY.shape) vs X \(x.shape)")
+    let out = Tensor(uninitialized: x.shape, dtype: .float32)
+    let g = dY.pointer(as: Float.self), v = x.pointer(as: Float.self), d = out.pointer(as: Float.self)
+    for i in 0..<x.count { d[i] = v[i] > 0 ? g[i] : g[i] * negativeSlope }
+    return out
+}
+
+/// Buffer form of `leakyReluForward`: `y` may alias `x`.
+public func leakyReluForward(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>,
+                             negativeSlope: Float) {
+    precondition(x.count == y.count)
+    for i in 0..<x.count { y[i] = x[i] >= 0 ? x[i] : x[i] * negativeSlope }
+}
+
+// MARK: Tanh
+
+/// Y = tanh(X). Shape: any.
+public func tanhForward(_ x: Tensor) -> Tensor { x.mapFloats { Float.tanh($0) } }
+
+/// dX = dY * (1 - Y²), from the forward output Y.
+public func tanhBackward(_ dY: Tensor, y: Tensor) -> Tensor {
+    precondition(dY.shape == y.shape, "tanhBackward: dY \(dY.shape) vs Y \(y.shape)")
+    let out = Tensor(uninitialized: y.shape, dtype: .float32)
+    let g = dY.pointer(as: Float.self), v = y.pointer(as: Float.self), d = out.pointer(as: Float.self)
+    for i in 0..<y.count { d[i] = g[i] * (1 - v[i] * v[i]) }
+    return out
+}
+
+// MARK: Sigmoid
+
+/// Y = 1 / (1 + exp(-X)), computed without overflow for large |X|. Shape: any.
+public func sigmoidForward(_ x: Tensor) -> Tensor { x.mapFloats { ActivationMath.sigmoid($0) } }
+
+/// dX = dY * Y * (1 - Y), from the forward output Y.
+public func sigmoidBackward(_ dY: Tensor, y: Tensor) -> Tensor {
+    precondition(dY.shape == y.shape, "sigmoidBackward: dY \(dY.shape) vs Y \(y.shape)")
+    let out = Tensor(uninitialized: y.shape, dtype: .float32)
+    let g = dY.pointer(as: Float.self), v = y.pointer(as: Float.self), d = out.pointer(as: Float.self)
+    for i in 0..<y.count { d[i] = g[i] * v[i] * (1 - v[i]) }
+    return out
+}
+
+// MARK: The four as a value
+
+/// The activations the trainer's layers use, as a value a layer can store.
+public enum Activation: Sendable, Equatable {
+    case relu
+    case leakyRelu(negativeSlope: Float)
+    case tanh
+    case sigmoid
+
+    public func forward(_ x: Tensor) -> Tensor {
+        switch self {
+        case .relu: reluForward(x)
+        case .leakyRelu(let slope): leakyReluForward(x, negativeSlope: slope)
+        case .tanh: tanhForward(x)
+        case .sigmoid: sigmoidForward(x)
+        }
+    }
+
+    /// dX from dY; ReLU and LeakyReLU read the input `x`, Tanh and Sigmoid the output `y`.
+    public func backward(_ dY: Tensor, x: Tensor, y: Tensor) -> Tensor {
+        switch self {
+        case .relu: reluBackward(dY, x: x)
+        case .leakyRelu(let slope): leakyReluBackward(dY, x: x, negativeSlope: slope)
+        case .tanh: tanhBackward(dY, y: y)
+        case .sigmoid: sigmoidBackward(dY, y: y)
+        }
+    }
+}
+
+// MARK: Scalar formulas
+
+/// Scalar activation formulas, generic over swift-numerics' `Real` (Float, Double). Parameter names and
+/// defaults follow the ONNX operators.
+public enum ActivationMath {
+    /// Numerically stable logistic function.
+    @inlinable public static func sigmoid<T: Real & BinaryFloatingPoint>(_ x: T) -> T {
+        if x >= 0 { return 1 / (1 + T.exp(-x)) }
+        let e = T.exp(x)
+        return e / (1 + e)
+    }
+    /// x for x >= 0, alpha * (exp(x) - 1) otherwise.
+    @inlinable public static func elu<T: Real & BinaryFloatingPoint>(_ x: T, alpha: T) -> T {
+        x >= 0 ? x : alpha * T.expMinusOne(x)
+    }
+    /// gamma * (x for x > 0, alpha * (exp(x) - 1) otherwise).
+    @inlinable public static func selu<T: Real & BinaryFloatingPoint>(_ x: T, alpha: T, gamma: T) -> T {
+        x > 0 ? gamma * x : gamma * alpha * T.expMinusOne(x)
+    }
+    /// max(0, x) + min(0, alpha * (exp(x / alpha) - 1)).
+    @inlinable public static func celu<T: Real & BinaryFloatingPoint>(_ x: T, alpha: T) -> T {
+        max(0, x) + min(0, alpha * T.expMinusOne(x / alpha))
+    }
+    /// max(0, min(1, alpha * x + beta)).
+    @inlinable public static func hardSigmoid<T: Real & BinaryFloatingPoint>(_ x: T, alpha: T, beta: T) -> T {
+        max(0, min(1, alpha * x + beta))
+    }
+    /// x * max(0, min(1, x / 6 + 1/2)).
+    @inlinable public static func hardSwish<T: Real & BinaryFloatingPoint>(_ x: T) -> T {
+        x * max(0, min(1, x / 6 + T(1) / 2))
+    }
+    /// log(1 + exp(x)), as max(x, 0) + log1p(exp(-|x|)) so that large x does not overflow.
+    @inlinable public static func softplus<T: Real & BinaryFloatingPoint>(_ x: T) -> T {
+        max(x, 0) + T.log(onePlus: T.exp(-abs(x)))
+    }
+    /// x / (1 + |x|).
+    @inlinable public static func softsign<T: Real & BinaryFloatingPoint>(_ x: T) -> T { x / (1 + abs(x)) }
+    /// x * Φ(x) = x/2 * (1 + erf(x / √2)).
+    @inlinable public static func gelu<T: Real & BinaryFloatingPoint>(_ x: T) -> T {
+        x / 2 * (1 + T.erf(x / T.sqrt(2)))
+    }
+    /// The tanh approximation: x/2 * (1 + tanh(√(2/π) * (x + 0.044715 x³))).
+    @inlinable public static func geluTanh<T: Real & BinaryFloatingPoint>(_ x: T) -> T {
+        let k: T = T.sqrt(2 / T.pi)
+        let c: T = 0.044715
+        let cube: T = x * x * x
+        let inner: T = k * (x + c * cube)
+        return x / 2 * (1 + T.tanh(inner))
+    }
+    /// x * tanh(softplus(x)).
+    @inlinable public static func mish<T: Real & BinaryFloatingPoint>(_ x: T) -> T { x * T.tanh(softplus(x)) }
+    /// x for x > alpha, else 0.
+    @inlinable public static func thresholdedRelu<T: Real & BinaryFloatingPoint>(_ x: T, alpha: T) -> T { x > alpha ? x : 0 }
+}

@@ -1,0 +1,202 @@
+// Public API (stable; the trainer and the runtime call these):
+//   conv2dForward(x:weight:bias:geometry:)                 x (N, C, H, W), weight (OC, C/group, KH, KW), bias (OC)?
+//                                                          -> y (N, OC, OH, OW)
+//   conv2dBackwardData(dY:weight:geometry:inputShape:)     dY (N, OC, OH, OW) -> dX of inputShape (N, C, H, W)
+//   conv2dBackwardWeight(dY:x:geometry:weightShape:)       -> dW of weightShape (OC, C/group, KH, KW)
+//   conv2dBackwardBias(dY:)                                -> dB (OC): dY summed over N and space
+//
+// All four also take 1-D (N, C, W) and 3-D (N, C, D, H, W) tensors: the spatial rank is the geometry's.
+// Geometry (kernel, strides, dilations, pads, group) is `ConvolutionGeometry` (ConvolutionGeometry.swift).
+// Oracle: ConvolutionReference.swift. Transposed convolution: ConvTranspose.swift.
+//
+// Method: per image and group, y_g (OC/g x OH*OW) = W_g (OC/g x C/g*KH*KW) * col (C/g*KH*KW x OH*OW) with
+// `col` = im2col(x_g), built a chunk of output rows at a time so it stays in cache; OIHW weights are already
+// the row-major A matrix, so nothing needs packing. 1x1 stride-1 unpadded convolutions use x itself as col.
+// The backward passes are the same GEMMs transposed: dX = col2im(W_g^T * dY_g), dW_g += dY_g * col^T.
+// Threads: OpenBLAS's, inside sgemm only.
+
+// MARK: Cores (shared with ConvTranspose.swift)
+
+/// y = conv(x, w) (+ bias) for the convolution `plan`. y is written entirely.
+func convolutionForwardCore(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                            y: UnsafeMutablePointer<Float>, plan p: ConvolutionPlan) {
+    let (cg, ocg, rowsK, ow) = (p.cg, p.ocg, p.columnRows, p.output[2])
+    let pointwise = p.isPointwise
+    let chunkRows = p.rowsPerChunk
+    let col = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 0 : rowsK * chunkRows * ow)
+    defer { col.deallocate() }
+    for n in 0..<p.batch {
+        for g in 0..<p.group {
+            let xg = x + (n * p.inputChannels + g * cg) * p.inputSize
+            let yg = y + (n * p.outputChannels + g * ocg) * p.outputSize
+            let wg = w + g * ocg * rowsK
+            if pointwise {
+                sgemm(transposeA: false, transposeB: false, m: ocg, n: p.outputSize, k: cg, alpha: 1,
+                      a: wg, lda: rowsK, b: xg, ldb: p.inputSize, beta: 0, c: yg, ldc: p.outputSize)
+                if let bias { addBias(bias + g * ocg, to: yg, channels: ocg, positions: 0..<p.outputSize,
+                                      channelStride: p.outputSize) }
+                continue
+            }
+            for r0 in stride(from: 0, to: p.outputRows, by: chunkRows) {
+                let rows = r0..<min(r0 + chunkRows, p.outputRows)
+                let columns = rows.count * ow
+                im2col(xg, channels: cg, plan: p, rows: rows, col: col)
+                sgemm(transposeA: false, transposeB: false, m: ocg, n: columns, k: rowsK, alpha: 1,
+                      a: wg, lda: rowsK, b: col, ldb: columns, beta: 0, c: yg + r0 * ow, ldc: p.outputSize)
+                if let bias { addBias(bias + g * ocg, to: yg, channels: ocg, positions: r0 * ow..<r0 * ow + columns,
+                                      channelStride: p.outputSize) }
+            }
+        }
+    }
+}
+
+/// x = conv^T(dy, w) (the adjoint of `convolutionForwardCore`: its backward-data pass).
+/// x must be zero-initialised; it is accumulated into.
+func convolutionAdjointCore(dy: UnsafePointer<Float>, w: UnsafePointer<Float>, x: UnsafeMutablePointer<Float>,
+                            plan p: ConvolutionPlan) {
+    let (cg, ocg, rowsK, ow) = (p.cg, p.ocg, p.columnRows, p.output[2])
+    let pointwise = p.isPointwise
+    let chunkRows = p.rowsPerChunk
+    let col = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 0 : rowsK * chunkRows * ow)
+    defer { col.deallocate() }
+    for n in 0..<p.batch {
+        for g in 0..<p.group {
+            let xg = x + (n * p.inputChannels + g * cg) * p.inputSize
+            let dyg = dy + (n * p.outputChannels + g * ocg) * p.outputSize
+            let wg = w + g * ocg * rowsK
+            if pointwise {
+                sgemm(transposeA: true, transposeB: false, m: cg, n: p.inputSize, k: ocg, alpha: 1,
+                      a: wg, lda: rowsK, b: dyg, ldb: p.outputSize, beta: 1, c: xg, ldc: p.inputSize)
+                continue
+            }
+            for r0 in stride(from: 0, to: p.outputRows, by: chunkRows) {
+                let rows = r0..<min(r0 + chunkRows, p.outputRows)
+                let columns = rows.count * ow
+                sgemm(transposeA: true, transposeB: false, m: rowsK, n: columns, k: ocg, alpha: 1,
+                      a: wg, lda: rowsK, b: dyg + r0 * ow, ldb: p.outputSize, beta: 0, c: col, ldc: columns)
+                col2im(col, channels: cg, plan: p, rows: rows, x: xg)
+            }
+        }
+    }
+}
+
+/// dw += dy * im2col(x)^T summed over images (the weight gradient of `convolutionForwardCore`).
+/// dw (OC, C/group * kernel) is accumulated into.
+func convolutionWeightGradientCore(dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
+                                   dw: UnsafeMutablePointer<Float>, plan p: ConvolutionPlan) {
+    let (cg, ocg, rowsK, ow) = (p.cg, p.ocg, p.columnRows, p.output[2])
+    let pointwise = p.isPointwise
+    let chunkRows = p.rowsPerChunk
+    let col = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 0 : rowsK * chunkRows * ow)
+    defer { col.deallocate() }
+    for n in 0..<p.batch {
+        for g in 0..<p.group {
+            let xg = x + (n * p.inputChannels + g * cg) * p.inputSize
+            let dyg = dy + (n * p.outputChannels + g * ocg) * p.outputSize
+            let dwg = dw + g * ocg * rowsK
+            if pointwise {
+                sgemm(transposeA: false, transposeB: true, m: ocg, n: cg, k: p.outputSize, alpha: 1,
+                      a: dyg, lda: p.outputSize, b: xg, ldb: p.inputSize, beta: 1, c: dwg, ldc: rowsK)
+                continue
+            }
+            for r0 in stride(from: 0, to: p.outputRows, by: chunkRows) {
+                let rows = r0..<min(r0 + chunkRows, p.outputRows)
+                let columns = rows.count * ow
+                im2col(xg, channels: cg, plan: p, rows: rows, col: col)
+                sgemm(transposeA: false, transposeB: true, m: ocg, n: rowsK, k: columns, alpha: 1,
+                      a: dyg + r0 * ow, lda: p.outputSize, b: col, ldb: columns, beta: 1, c: dwg, ldc: rowsK)
+            }
+        }
+    }
+}
+
+/// y[c, p] += bias[c] for the positions `positions` of `channels` channels.
+@inline(__always)
+func addBias(_ bias: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, channels: Int, positions: Range<Int>,
+             channelStride: Int) {
+    for c in 0..<channels {
+        let b = bias[c]
+        let row = y + c * channelStride
+        for i in positions { row[i] += b }
+    }
+}
+
+// MARK: Convolution
+
+/// Convolution. x (N, C, H, W), weight (OC, C/group, KH, KW), bias (OC) or nil -> (N, OC, OH, OW),
+/// OH = floor((H + pb + pe - dk) / s) + 1. Also 1-D and 3-D, following the geometry's spatial rank.
+public func conv2dForward(x: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry) -> Tensor {
+    if let problem = geometry.convolutionShapeProblem(inputShape: x.shape, weightShape: weight.shape) {
+        preconditionFailure("conv2dForward: \(problem)")
+    }
+    precondition(bias == nil || bias!.count == weight.shape[0], "conv2dForward: bias must have \(weight.shape[0]) entries")
+    let inputSpatial = Array(x.shape[2...])
+    let outputSpatial = geometry.outputSpatialShape(inputSpatialShape: inputSpatial)
+    let y = Tensor(uninitialized: [x.shape[0], weight.shape[0]] + outputSpatial)
+    guard y.count > 0 else { return y }
+    let plan = ConvolutionPlan(batch: x.shape[0], inputChannels: x.shape[1], outputChannels: weight.shape[0],
+                               inputSpatial: inputSpatial, outputSpatial: outputSpatial, geometry: geometry)
+    convolutionForwardCore(x: x.pointer(as: Float.self), w: weight.pointer(as: Float.self),
+                           bias: bias.map { UnsafePointer($0.pointer(as: Float.self)) }, y: y.pointer(as: Float.self),
+                           plan: plan)
+    return y
+}
+
+/// Gradient of `conv2dForward` with respect to x. dY (N, OC, OH, OW), weight (OC, C/group, KH, KW)
+/// -> dX of `inputShape` (N, C, H, W).
+public func conv2dBackwardData(dY: Tensor, weight: Tensor, geometry: ConvolutionGeometry,
+                               inputShape: [Int]) -> Tensor {
+    if let problem = geometry.convolutionShapeProblem(inputShape: inputShape, weightShape: weight.shape) {
+        preconditionFailure("conv2dBackwardData: \(problem)")
+    }
+    let inputSpatial = Array(inputShape[2...])
+    let outputSpatial = geometry.outputSpatialShape(inputSpatialShape: inputSpatial)
+    precondition(dY.shape == [inputShape[0], weight.shape[0]] + outputSpatial,
+                 "conv2dBackwardData: dY is \(dY.shape), the convolution's output is \([inputShape[0], weight.shape[0]] + outputSpatial)")
+    let dX = Tensor(zeros: inputShape)
+    guard dX.count > 0, dY.count > 0 else { return dX }
+    let plan = ConvolutionPlan(batch: inputShape[0], inputChannels: inputShape[1], outputChannels: weight.shape[0],
+                               inputSpatial: inputSpatial, outputSpatial: outputSpatial, geometry: geometry)
+    convolutionAdjointCore(dy: dY.pointer(as: Float.self), w: weight.pointer(as: Float.self),
+                           x: dX.pointer(as: Float.self), plan: plan)
+    return dX
+}
+
+/// Gradient of `conv2dForward` with respect to the weight. dY (N, OC, OH, OW), x (N, C, H, W)
+/// -> dW of `weightShape` (OC, C/group, KH, KW), summed over the batch.
+public func conv2dBackwardWeight(dY: Tensor, x: Tensor, geometry: ConvolutionGeometry,
+                                 weightShape: [Int]) -> Tensor {
+    if let problem = geometry.convolutionShapeProblem(inputShape: x.shape, weightShape: weightShape) {
+        preconditionFailure("conv2dBackwardWeight: \(problem)")
+    }
+    let inputSpatial = Array(x.shape[2...])
+    let outputSpatial = geometry.outputSpatialShape(inputSpatialShape: inputSpatial)
+    precondition(dY.shape == [x.shape[0], weightShape[0]] + outputSpatial,
+                 "conv2dBackwardWeight: dY is \(dY.shape), the convolution's output is \([x.shape[0], weightShape[0]] + outputSpatial)")
+    let dW = Tensor(zeros: weightShape)
+    guard dW.count > 0, dY.count > 0 else { return dW }
+    let plan = ConvolutionPlan(batch: x.shape[0], inputChannels: x.shape[1], outputChannels: weightShape[0],
+                               inputSpatial: inputSpatial, outputSpatial: outputSpatial, geometry: geometry)
+    convolutionWeightGradientCore(dy: dY.pointer(as: Float.self), x: x.pointer(as: Float.self),
+                                  dw: dW.pointer(as: Float.self), plan: plan)
+    return dW
+}
+
+/// Gradient of a per-channel bias. dY (N, C, spatial...) -> (C): dY summed over images and positions.
+/// (Used by Conv and ConvTranspose alike.)
+public func conv2dBackwardBias(dY: Tensor) -> Tensor {
+    precondition(dY.rank >= 2, "conv2dBackwardBias: dY must be (N, C, ...), got \(dY.shape)")
+    let (n, c) = (dY.shape[0], dY.shape[1])
+    let size = dY.shape[2...].reduce(1, *)
+    let src = dY.pointer(as: Float.self)
+    var sums = [Double](repeating: 0, count: c)
+    for i in 0..<n {
+        for j in 0..<c {
+            let row = src + (i * c + j) * size
+            var s: Float = 0
+            for p in 0..<size { s += row[p] }
+            sums[j] += Double(s)
+        }
+    }
+    return Tensor(shape: [c], floats: sums.map { Float($0) })
+}

@@ -1,0 +1,230 @@
+import Foundation
+
+// Data movement: kernels that copy elements without looking at their values (transpose, slice, expand,
+// tile, concat, gather). They work for every dtype by moving fixed-width words of `dtype.size` bytes;
+// string tensors move their Swift strings instead.
+
+/// Calls `body` with an unsigned integer type as wide as one element of `dtype` (1, 2, 4 or 8 bytes).
+@inline(__always)
+func withElementWord<R>(_ dtype: DType, _ body: (any FixedWidthInteger.Type) -> R) -> R {
+    switch dtype.size {
+    case 1: body(UInt8.self)
+    case 2: body(UInt16.self)
+    case 4: body(UInt32.self)
+    default: body(UInt64.self)
+    }
+}
+
+/// Drops size-1 dimensions and merges neighbours that are contiguous in the source, so the copy loop
+/// runs over as few, as long rows as possible.
+func simplifiedView(shape: [Int], strides: [Int]) -> (shape: [Int], strides: [Int]) {
+    var dims: [Int] = []
+    var steps: [Int] = []
+    for (n, s) in zip(shape, strides) where n != 1 {
+        if let lastN = dims.last, let lastS = steps.last, lastS == s * n {
+            dims[dims.count - 1] = lastN * n
+            steps[steps.count - 1] = s
+        } else {
+            dims.append(n)
+            steps.append(s)
+        }
+    }
+    if dims.isEmpty { return ([1], [1]) }
+    return (dims, steps)
+}
+
+/// Materialises a strided view of `source` as a new contiguous tensor.
+///
+/// Element `[i0, i1, ...]` of the result is `source.flat[offset + i0 * strides[0] + i1 * strides[1] + ...]`.
+/// Strides may be negative (reversed slices) or zero (broadcast). This one loop implements Transpose,
+/// Slice, Expand, Tile, DepthToSpace and SpaceToDepth.
+public func stridedCopy(_ source: Tensor, shape: [Int], strides: [Int], offset: Int = 0) -> Tensor {
+    precondition(shape.count == strides.count)
+    let out = Tensor(uninitialized: shape, dtype: source.dtype)
+    let total = out.count
+    if total == 0 { return out }
+    let (dims, steps) = simplifiedView(shape: shape, strides: strides)
+    if source.dtype == .string {
+        let src = source.strings
+        var dst = [String]()
+        dst.reserveCapacity(total)
+        forEachRow(dims: dims, steps: steps, offset: offset) { start, n, step in
+            for i in 0..<n { dst.append(src[start + i * step]) }
+        }
+        out.storage.strings = dst
+        return out
+    }
+    withElementWord(source.dtype) { word in
+        func run<W: FixedWidthInteger>(_: W.Type) {
+            let src = source.storage.pointer.assumingMemoryBound(to: W.self)
+            var dst = out.storage.pointer.assumingMemoryBound(to: W.self)
+            forEachRow(dims: dims, steps: steps, offset: offset) { start, n, step in
+                if step == 1 {
+                    dst.update(from: src + start, count: n)
+                } else if step == 0 {
+                    dst.update(repeating: src[start], count: n)
+                } else {
+                    var s = start
+                    for i in 0..<n { dst[i] = src[s]; s += step }
+                }
+                dst += n
+            }
+        }
+        run(word)
+    }
+    return out
+}
+
+/// Walks the rows (last dimension) of a strided view in row-major order: `body(start, length, step)`.
+@inline(__always)
+func forEachRow(dims: [Int], steps: [Int], offset: Int, _ body: (Int, Int, Int) -> Void) {
+    let rank = dims.count
+    let n = dims[rank - 1], step = steps[rank - 1]
+    if rank == 1 { body(offset, n, step); return }
+    var index = Array(repeating: 0, count: rank - 1)
+    var start = offset
+    let rows = dims[0..<(rank - 1)].reduce(1, *)
+    for _ in 0..<rows {
+        body(start, n, step)
+        var d = rank - 2
+        while d >= 0 {
+            index[d] += 1
+            start += steps[d]
+            if index[d] < dims[d] { break }
+            start -= steps[d] * dims[d]
+            index[d] = 0
+            d -= 1
+        }
+    }
+}
+
+/// Permutes the axes of `x`: output axis i is input axis `perm[i]`. Shapes: x [d0, ..., dn-1] ->
+/// [d_perm[0], ..., d_perm[n-1]].
+public func transposed(_ x: Tensor, perm: [Int]) -> Tensor {
+    let strides = x.strides
+    return stridedCopy(x, shape: perm.map { x.shape[$0] }, strides: perm.map { strides[$0] })
+}
+
+/// Broadcasts `x` to `shape` (numpy rules: x's dims align to the right; each is 1 or equal).
+/// The caller checks compatibility.
+public func broadcasted(_ x: Tensor, to shape: [Int]) -> Tensor {
+    let lead = shape.count - x.rank
+    let xs = x.strides
+    var strides = Array(repeating: 0, count: shape.count)
+    for i in 0..<x.rank where x.shape[i] != 1 { strides[lead + i] = xs[i] }
+    return stridedCopy(x, shape: shape, strides: strides)
+}
+
+/// Repeats `x` `repeats[i]` times along each axis i. Shapes: [d0, ...] -> [d0 * r0, ...].
+/// Done as one strided copy of the view [r0, d0, r1, d1, ...] with zero strides on the repeat axes.
+public func tiled(_ x: Tensor, repeats: [Int]) -> Tensor {
+    precondition(repeats.count == x.rank)
+    let xs = x.strides
+    var viewShape: [Int] = [], viewStrides: [Int] = []
+    for i in 0..<x.rank {
+        viewShape += [repeats[i], x.shape[i]]
+        viewStrides += [0, xs[i]]
+    }
+    let out = stridedCopy(x, shape: viewShape, strides: viewStrides)
+    return out.reshaped(zip(x.shape, repeats).map { $0 * $1 })
+}
+
+/// Joins `parts` along `axis`; all other dimensions must match (the caller checks).
+public func concatenated(_ parts: [Tensor], axis: Int) -> Tensor {
+    let first = parts[0]
+    var shape = first.shape
+    shape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
+    let out = Tensor(uninitialized: shape, dtype: first.dtype)
+    let outer = shape[0..<axis].reduce(1, *)
+    let inner = shape[(axis + 1)...].reduce(1, *)
+    let rowOut = shape[axis] * inner
+    if first.dtype == .string {
+        var dst = Array(repeating: "", count: out.count)
+        var column = 0
+        for p in parts {
+            let row = p.shape[axis] * inner, src = p.strings
+            for o in 0..<outer {
+                for i in 0..<row { dst[o * rowOut + column + i] = src[o * row + i] }
+            }
+            column += row
+        }
+        out.storage.strings = dst
+        return out
+    }
+    let size = first.dtype.size
+    var column = 0
+    for p in parts {
+        let rowBytes = p.shape[axis] * inner * size
+        if rowBytes > 0 {
+            for o in 0..<outer {
+                (out.storage.pointer + (o * rowOut * size + column))
+                    .copyMemory(from: p.storage.pointer + o * rowBytes, byteCount: rowBytes)
+            }
+        }
+        column += rowBytes
+    }
+    return out
+}
+
+/// Gathers slices of `x` along `axis` at `indices` (already normalised to [0, shape[axis])).
+/// Shapes: x [pre..., n, post...], indices [k...] -> [pre..., k..., post...].
+public func gathered(_ x: Tensor, axis: Int, indices: [Int], indicesShape: [Int]) -> Tensor {
+    let outer = x.shape[0..<axis].reduce(1, *)
+    let inner = x.shape[(axis + 1)...].reduce(1, *)
+    let n = x.shape[axis]
+    let shape = Array(x.shape[0..<axis]) + indicesShape + Array(x.shape[(axis + 1)...])
+    let out = Tensor(uninitialized: shape, dtype: x.dtype)
+    if out.count == 0 { return out }
+    if x.dtype == .string {
+        let src = x.strings
+        var dst = [String]()
+        dst.reserveCapacity(out.count)
+        for o in 0..<outer {
+            for k in indices { dst += src[((o * n + k) * inner)..<((o * n + k + 1) * inner)] }
+        }
+        out.storage.strings = dst
+        return out
+    }
+    let blockBytes = inner * x.dtype.size
+    var dst = out.storage.pointer
+    for o in 0..<outer {
+        for k in indices {
+            dst.copyMemory(from: x.storage.pointer + (o * n + k) * blockBytes, byteCount: blockBytes)
+            dst += blockBytes
+        }
+    }
+    return out
+}
+
+/// Copies element `sourceIndex[i]` of `x` (flat, row-major) to element i of a new tensor of `shape`.
+public func gatheredElements(_ x: Tensor, shape: [Int], sourceIndex: [Int]) -> Tensor {
+    let out = Tensor(uninitialized: shape, dtype: x.dtype)
+    precondition(out.count == sourceIndex.count)
+    if x.dtype == .string {
+        let src = x.strings
+        out.storage.strings = sourceIndex.map { src[$0] }
+        return out
+    }
+    withElementWord(x.dtype) { word in
+        func run<W: FixedWidthInteger>(_: W.Type) {
+            let src = x.storage.pointer.assumingMemoryBound(to: W.self)
+            let dst = out.storage.pointer.assumingMemoryBound(to: W.self)
+            for (i, s) in sourceIndex.enumerated() { dst[i] = src[s] }
+        }
+        run(word)
+    }
+    return out
+}
+
+/// Reference for `stridedCopy`: one index computation per element, no row merging. Float32 only.
+public func stridedCopyNaive(_ source: Tensor, shape: [Int], strides: [Int], offset: Int = 0) -> Tensor {
+    let out = Tensor(uninitialized: shape, dtype: .float32)
+    let src = source.floats, dst = out.floats
+    let outStrides = Tensor.strides(of: shape)
+    for i in 0..<out.count {
+        var s = offset
+        for d in 0..<shape.count { s += (i / outStrides[d]) % shape[d] * strides[d] }
+        dst[i] = src[s]
+    }
+    return out
+}

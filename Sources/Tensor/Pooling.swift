@@ -1,0 +1,465 @@
+import Foundation
+
+// Pooling kernels: max, average and Lp pooling over the trailing 1, 2 or 3 spatial dimensions of an
+// (N, C, D1...Dk) float32 tensor, forward and backward; global average and max pooling.
+//
+// Public API (used by the trainer and by Runtime/Operators/Pooling.swift):
+//   PoolingGeometry(kernel:strides:dilations:padsBegin:padsEnd:ceilMode:)  .outputSpatialShape(for:)
+//   maxPoolForward(_ x:, _ geometry:) -> (output: Tensor, indices: Tensor)       indices: int64, per plane
+//   maxPoolBackward(_ dY:, indices:, inputShape:) -> Tensor                      (dX)
+//   avgPoolForward(_ x:, _ geometry:, countIncludePad:) -> Tensor
+//   avgPoolBackward(_ dY:, _ geometry:, inputShape:, countIncludePad:) -> Tensor   (dX)
+//   lpPoolForward(_ x:, _ geometry:, p:) -> Tensor
+//   maxPool2d(_ x:, kernelSize:, stride:, padding:) -> (output: Tensor, indices: Tensor)
+//   maxPool2dBackward(_ dY:, indices:, inputShape:) -> Tensor
+//   avgPool2d(_ x:, kernelSize:, stride:, padding:, countIncludePad:) -> Tensor
+//   avgPool2dBackward(_ dY:, inputShape:, kernelSize:, stride:, padding:, countIncludePad:) -> Tensor
+//   globalAveragePool(_ x:) -> Tensor      (N, C, 1, ..., 1)
+//   globalAveragePoolBackward(_ dY:, inputShape:) -> Tensor
+//   globalMaxPool(_ x:) -> Tensor          (N, C, 1, ..., 1)
+//   maxPoolNaive / avgPoolNaive: the obvious reference loops the fast kernels are tested against.
+//
+// Layout: NC + spatial, row-major. Max-pool indices are flat offsets inside one (n, c) plane
+// (`d * H * W + h * W + w`), as PyTorch returns them; -1 for a window that holds no input element.
+
+/// The sliding window of a pooling operator over k spatial dimensions (k = 1, 2 or 3).
+public struct PoolingGeometry: Sendable, Equatable {
+    public var kernel: [Int]
+    public var strides: [Int]
+    public var dilations: [Int]
+    public var padsBegin: [Int]
+    public var padsEnd: [Int]
+    /// Output size rounds up (the last window may hang past the end padding), as ONNX `ceil_mode`.
+    public var ceilMode: Bool
+
+    public init(kernel: [Int], strides: [Int]? = nil, dilations: [Int]? = nil, padsBegin: [Int]? = nil,
+                padsEnd: [Int]? = nil, ceilMode: Bool = false) {
+        let k = kernel.count
+        self.kernel = kernel
+        self.strides = strides ?? Array(repeating: 1, count: k)
+        self.dilations = dilations ?? Array(repeating: 1, count: k)
+        self.padsBegin = padsBegin ?? Array(repeating: 0, count: k)
+        self.padsEnd = padsEnd ?? Array(repeating: 0, count: k)
+        self.ceilMode = ceilMode
+    }
+
+    public var spatialRank: Int { kernel.count }
+
+    /// Output spatial size: floor (or ceil) of (in + pb + pe - ((k - 1) * d + 1)) / s + 1. In ceil mode a
+    /// window that would start inside the end padding is dropped (PyTorch and ONNX agree on this).
+    public func outputSpatialShape(for input: [Int]) -> [Int] {
+        (0..<spatialRank).map { i in
+            let window = (kernel[i] - 1) * dilations[i] + 1
+            let span = input[i] + padsBegin[i] + padsEnd[i] - window
+            if span < 0 { return 0 }
+            var out = (ceilMode ? (span + strides[i] - 1) / strides[i] : span / strides[i]) + 1
+            if ceilMode && (out - 1) * strides[i] >= input[i] + padsBegin[i] { out -= 1 }
+            return max(out, 0)
+        }
+    }
+}
+
+/// A pooling problem flattened to 3 spatial dims (missing leading dims are size 1 with a unit window).
+private struct Pool3D {
+    var planes: Int
+    var id: Int, ih: Int, iw: Int
+    var od: Int, oh: Int, ow: Int
+    var kd: Int, kh: Int, kw: Int
+    var sd: Int, sh: Int, sw: Int
+    var dd: Int, dh: Int, dw: Int
+    var pd: Int, ph: Int, pw: Int
+    /// End pads, used only for the count_include_pad divisor.
+    var ed: Int, eh: Int, ew: Int
+
+    init(inputShape: [Int], outputSpatial: [Int], _ g: PoolingGeometry) {
+        precondition(inputShape.count == g.spatialRank + 2 && (1...3).contains(g.spatialRank),
+                     "pooling needs (N, C, D1..Dk) with k in 1...3 matching the kernel; got \(inputShape)")
+        func pad3(_ a: [Int], _ fill: Int) -> [Int] { Array(repeating: fill, count: 3 - a.count) + a }
+        let i = pad3(Array(inputShape.dropFirst(2)), 1), o = pad3(outputSpatial, 1)
+        let k = pad3(g.kernel, 1), s = pad3(g.strides, 1), d = pad3(g.dilations, 1)
+        let p = pad3(g.padsBegin, 0), e = pad3(g.padsEnd, 0)
+        planes = inputShape[0] * inputShape[1]
+        (id, ih, iw) = (i[0], i[1], i[2])
+        (od, oh, ow) = (o[0], o[1], o[2])
+        (kd, kh, kw) = (k[0], k[1], k[2])
+        (sd, sh, sw) = (s[0], s[1], s[2])
+        (dd, dh, dw) = (d[0], d[1], d[2])
+        (pd, ph, pw) = (p[0], p[1], p[2])
+        (ed, eh, ew) = (e[0], e[1], e[2])
+    }
+
+    var inPlane: Int { id * ih * iw }
+    var outPlane: Int { od * oh * ow }
+
+    /// Kernel taps of a window starting at `start` (with dilation `dil`, `k` taps) that land in [lo, hi).
+    @inline(__always)
+    static func taps(start: Int, k: Int, dil: Int, lo: Int, hi: Int) -> Int {
+        var n = 0
+        for t in 0..<k { let x = start + t * dil; if x >= lo && x < hi { n += 1 } }
+        return n
+    }
+}
+
+/// Runs `body(plane)` for every plane, in parallel when the work is large enough to pay for threads.
+/// (Shared with Normalization.swift.)
+func poolingForEachPlane(_ planes: Int, work: Int, _ body: (Int) -> Void) {
+    if planes > 1 && planes * work >= 1 << 15 {
+        withoutActuallyEscaping(body) { body in
+            let box = PoolingClosureBox(body)
+            DispatchQueue.concurrentPerform(iterations: planes) { box.body($0) }
+        }
+    } else {
+        for p in 0..<planes { body(p) }
+    }
+}
+
+/// Carries a non-Sendable closure into `concurrentPerform`; the planes it touches are disjoint.
+private struct PoolingClosureBox: @unchecked Sendable {
+    let body: (Int) -> Void
+    init(_ body: @escaping (Int) -> Void) { self.body = body }
+}
+
+private func pooledShape(_ x: Tensor, _ g: PoolingGeometry) -> [Int] {
+    Array(x.shape.prefix(2)) + g.outputSpatialShape(for: Array(x.shape.dropFirst(2)))
+}
+
+// MARK: Max pooling
+
+/// Max pooling. x: (N, C, D1..Dk) float32 -> output (N, C, O1..Ok) and indices (N, C, O1..Ok) int64,
+/// each the flat offset of the chosen element inside its (n, c) plane.
+/// NOTE: ties go to the first maximum in window order, and a NaN wins, as in PyTorch.
+public func maxPoolForward(_ x: Tensor, _ g: PoolingGeometry) -> (output: Tensor, indices: Tensor) {
+    let outShape = pooledShape(x, g)
+    let p = Pool3D(inputShape: x.shape, outputSpatial: Array(outShape.dropFirst(2)), g)
+    let y = Tensor(uninitialized: outShape, dtype: .float32)
+    let ind = Tensor(uninitialized: outShape, dtype: .int64)
+    let xp = UnsafePointer(x.pointer(as: Float.self)), yp = y.pointer(as: Float.self)
+    let ip = ind.pointer(as: Int64.self)
+    let inPlane = p.inPlane, outPlane = p.outPlane
+    poolingForEachPlane(p.planes, work: outPlane * p.kd * p.kh * p.kw) { plane in
+        let xs = xp + plane * inPlane
+        var o = plane * outPlane
+        for od in 0..<p.od {
+            let d0 = od * p.sd - p.pd
+            for oh in 0..<p.oh {
+                let h0 = oh * p.sh - p.ph
+                for ow in 0..<p.ow {
+                    let w0 = ow * p.sw - p.pw
+                    var best: Float = 0
+                    var bestIndex = -1
+                    for a in 0..<p.kd {
+                        let d = d0 + a * p.dd
+                        if d < 0 || d >= p.id { continue }
+                        for b in 0..<p.kh {
+                            let h = h0 + b * p.dh
+                            if h < 0 || h >= p.ih { continue }
+                            let row = (d * p.ih + h) * p.iw
+                            for c in 0..<p.kw {
+                                let w = w0 + c * p.dw
+                                if w < 0 || w >= p.iw { continue }
+                                let v = xs[row + w]
+                                if bestIndex < 0 || v > best || (v.isNaN && !best.isNaN) {
+                                    best = v
+                                    bestIndex = row + w
+                                }
+                            }
+                        }
+                    }
+                    yp[o] = best
+                    ip[o] = Int64(bestIndex)
+                    o += 1
+                }
+            }
+        }
+    }
+    return (y, ind)
+}
+
+/// Gradient of max pooling: each dY element flows to the input element its index names (accumulated
+/// when windows overlap). dY, indices: (N, C, O...); returns dX of `inputShape`.
+public func maxPoolBackward(_ dY: Tensor, indices: Tensor, inputShape: [Int]) -> Tensor {
+    precondition(dY.shape == indices.shape && dY.shape.prefix(2) == inputShape.prefix(2),
+                 "maxPoolBackward: dY \(dY.shape), indices \(indices.shape), input \(inputShape)")
+    let dX = Tensor(zeros: inputShape, dtype: .float32)
+    let planes = inputShape[0] * inputShape[1]
+    let inPlane = inputShape.dropFirst(2).reduce(1, *), outPlane = dY.shape.dropFirst(2).reduce(1, *)
+    let gp = UnsafePointer(dY.pointer(as: Float.self)), ip = UnsafePointer(indices.pointer(as: Int64.self))
+    let dp = dX.pointer(as: Float.self)
+    poolingForEachPlane(planes, work: outPlane) { plane in
+        let g = gp + plane * outPlane, idx = ip + plane * outPlane, d = dp + plane * inPlane
+        for o in 0..<outPlane {
+            let i = Int(idx[o])
+            if i >= 0 { d[i] += g[o] }
+        }
+    }
+    return dX
+}
+
+/// Reference max pooling: the plainest loops over (n, c, output position, window), for tests.
+public func maxPoolNaive(_ x: Tensor, _ g: PoolingGeometry) -> (output: Tensor, indices: Tensor) {
+    let outShape = pooledShape(x, g)
+    let k = g.spatialRank
+    let inSpatial = Array(x.shape.dropFirst(2)), outSpatial = Array(outShape.dropFirst(2))
+    let inPlane = inSpatial.reduce(1, *), outPlane = outSpatial.reduce(1, *)
+    let inStrides = Tensor.strides(of: inSpatial), outStrides = Tensor.strides(of: outSpatial)
+    let windowStrides = Tensor.strides(of: g.kernel)
+    var y = [Float](repeating: 0, count: outShape.reduce(1, *))
+    var ind = [Int64](repeating: -1, count: y.count)
+    let xs = x.scalars(as: Float.self)
+    for plane in 0..<(x.shape[0] * x.shape[1]) {
+        for o in 0..<outPlane {
+            var best = -Float.infinity, bestIndex = -1
+            for t in 0..<g.kernel.reduce(1, *) {
+                var offset = 0, inside = true
+                for i in 0..<k {
+                    let oi = (o / outStrides[i]) % outSpatial[i], ti = (t / windowStrides[i]) % g.kernel[i]
+                    let pos = oi * g.strides[i] - g.padsBegin[i] + ti * g.dilations[i]
+                    if pos < 0 || pos >= inSpatial[i] { inside = false; break }
+                    offset += pos * inStrides[i]
+                }
+                if inside && (bestIndex < 0 || xs[plane * inPlane + offset] > best) {
+                    best = xs[plane * inPlane + offset]
+                    bestIndex = offset
+                }
+            }
+            y[plane * outPlane + o] = bestIndex < 0 ? 0 : best
+            ind[plane * outPlane + o] = Int64(bestIndex)
+        }
+    }
+    return (Tensor(shape: outShape, floats: y), Tensor(shape: outShape, scalars: ind))
+}
+
+// MARK: Average pooling
+
+/// Average pooling. x: (N, C, D1..Dk) -> (N, C, O1..Ok). The divisor counts the window's taps that land
+/// in the input, or, with `countIncludePad`, those inside the padded input (never the extra taps a
+/// ceil-mode window hangs past the end padding), as ONNX and PyTorch define it.
+public func avgPoolForward(_ x: Tensor, _ g: PoolingGeometry, countIncludePad: Bool) -> Tensor {
+    let outShape = pooledShape(x, g)
+    let p = Pool3D(inputShape: x.shape, outputSpatial: Array(outShape.dropFirst(2)), g)
+    let y = Tensor(uninitialized: outShape, dtype: .float32)
+    let xp = UnsafePointer(x.pointer(as: Float.self)), yp = y.pointer(as: Float.self)
+    let inPlane = p.inPlane, outPlane = p.outPlane
+    poolingForEachPlane(p.planes, work: outPlane * p.kd * p.kh * p.kw) { plane in
+        let xs = xp + plane * inPlane
+        var o = plane * outPlane
+        for od in 0..<p.od {
+            let d0 = od * p.sd - p.pd
+            for oh in 0..<p.oh {
+                let h0 = oh * p.sh - p.ph
+                for ow in 0..<p.ow {
+                    let w0 = ow * p.sw - p.pw
+                    var sum: Float = 0
+                    for a in 0..<p.kd {
+                        let d = d0 + a * p.dd
+                        if d < 0 || d >= p.id { continue }
+                        for b in 0..<p.kh {
+                            let h = h0 + b * p.dh
+                            if h < 0 || h >= p.ih { continue }
+                            let row = (d * p.ih + h) * p.iw
+                            for c in 0..<p.kw {
+                                let w = w0 + c * p.dw
+                                if w >= 0 && w < p.iw { sum += xs[row + w] }
+                            }
+                        }
+                    }
+                    let n = avgDivisor(p, d0, h0, w0, countIncludePad)
+                    yp[o] = n > 0 ? sum / Float(n) : 0
+                    o += 1
+                }
+            }
+        }
+    }
+    return y
+}
+
+@inline(__always)
+private func avgDivisor(_ p: Pool3D, _ d0: Int, _ h0: Int, _ w0: Int, _ includePad: Bool) -> Int {
+    if includePad {
+        return Pool3D.taps(start: d0, k: p.kd, dil: p.dd, lo: -p.pd, hi: p.id + p.ed)
+            * Pool3D.taps(start: h0, k: p.kh, dil: p.dh, lo: -p.ph, hi: p.ih + p.eh)
+            * Pool3D.taps(start: w0, k: p.kw, dil: p.dw, lo: -p.pw, hi: p.iw + p.ew)
+    }
+    return Pool3D.taps(start: d0, k: p.kd, dil: p.dd, lo: 0, hi: p.id)
+        * Pool3D.taps(start: h0, k: p.kh, dil: p.dh, lo: 0, hi: p.ih)
+        * Pool3D.taps(start: w0, k: p.kw, dil: p.dw, lo: 0, hi: p.iw)
+}
+
+/// Gradient of average pooling: each dY element spreads dY / divisor over its window's input taps.
+public func avgPoolBackward(_ dY: Tensor, _ g: PoolingGeometry, inputShape: [Int],
+                            countIncludePad: Bool) -> Tensor {
+    let p = Pool3D(inputShape: inputShape, outputSpatial: Array(dY.shape.dropFirst(2)), g)
+    let dX = Tensor(zeros: inputShape, dtype: .float32)
+    let gp = UnsafePointer(dY.pointer(as: Float.self)), dp = dX.pointer(as: Float.self)
+    let inPlane = p.inPlane, outPlane = p.outPlane
+    poolingForEachPlane(p.planes, work: outPlane * p.kd * p.kh * p.kw) { plane in
+        let dxs = dp + plane * inPlane
+        var o = plane * outPlane
+        for od in 0..<p.od {
+            let d0 = od * p.sd - p.pd
+            for oh in 0..<p.oh {
+                let h0 = oh * p.sh - p.ph
+                for ow in 0..<p.ow {
+                    let w0 = ow * p.sw - p.pw
+                    let n = avgDivisor(p, d0, h0, w0, countIncludePad)
+                    let share = n > 0 ? gp[o] / Float(n) : 0
+                    o += 1
+                    for a in 0..<p.kd {
+                        let d = d0 + a * p.dd
+                        if d < 0 || d >= p.id { continue }
+                        for b in 0..<p.kh {
+                            let h = h0 + b * p.dh
+                            if h < 0 || h >= p.ih { continue }
+                            let row = (d * p.ih + h) * p.iw
+                            for c in 0..<p.kw {
+                                let w = w0 + c * p.dw
+                                if w >= 0 && w < p.iw { dxs[row + w] += share }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return dX
+}
+
+/// Reference average pooling (plain loops), for tests.
+public func avgPoolNaive(_ x: Tensor, _ g: PoolingGeometry, countIncludePad: Bool) -> Tensor {
+    let outShape = pooledShape(x, g)
+    let k = g.spatialRank
+    let inSpatial = Array(x.shape.dropFirst(2)), outSpatial = Array(outShape.dropFirst(2))
+    let inPlane = inSpatial.reduce(1, *), outPlane = outSpatial.reduce(1, *)
+    let inStrides = Tensor.strides(of: inSpatial), outStrides = Tensor.strides(of: outSpatial)
+    let windowStrides = Tensor.strides(of: g.kernel)
+    var y = [Float](repeating: 0, count: outShape.reduce(1, *))
+    let xs = x.scalars(as: Float.self)
+    for plane in 0..<(x.shape[0] * x.shape[1]) {
+        for o in 0..<outPlane {
+            var sum: Float = 0, n = 0
+            for t in 0..<g.kernel.reduce(1, *) {
+                var offset = 0, inside = true, insidePadded = true
+                for i in 0..<k {
+                    let oi = (o / outStrides[i]) % outSpatial[i], ti = (t / windowStrides[i]) % g.kernel[i]
+                    let pos = oi * g.strides[i] - g.padsBegin[i] + ti * g.dilations[i]
+                    if pos < 0 || pos >= inSpatial[i] { inside = false }
+                    if pos < -g.padsBegin[i] || pos >= inSpatial[i] + g.padsEnd[i] { insidePadded = false }
+                    offset += pos * inStrides[i]
+                }
+                if inside { sum += xs[plane * inPlane + offset] }
+                if countIncludePad ? insidePadded : inside { n += 1 }
+            }
+            y[plane * outPlane + o] = n > 0 ? sum / Float(n) : 0
+        }
+    }
+    return Tensor(shape: outShape, floats: y)
+}
+
+// MARK: Lp pooling
+
+/// Lp pooling: (sum over the window's input taps of |x|^p)^(1/p). Padding contributes zeros.
+public func lpPoolForward(_ x: Tensor, _ g: PoolingGeometry, p exponent: Float) -> Tensor {
+    let outShape = pooledShape(x, g)
+    let p = Pool3D(inputShape: x.shape, outputSpatial: Array(outShape.dropFirst(2)), g)
+    let y = Tensor(uninitialized: outShape, dtype: .float32)
+    let xp = UnsafePointer(x.pointer(as: Float.self)), yp = y.pointer(as: Float.self)
+    let inPlane = p.inPlane, outPlane = p.outPlane
+    poolingForEachPlane(p.planes, work: outPlane * p.kd * p.kh * p.kw) { plane in
+        let xs = xp + plane * inPlane
+        var o = plane * outPlane
+        for od in 0..<p.od {
+            for oh in 0..<p.oh {
+                for ow in 0..<p.ow {
+                    var sum: Float = 0
+                    for a in 0..<p.kd {
+                        let d = od * p.sd - p.pd + a * p.dd
+                        if d < 0 || d >= p.id { continue }
+                        for b in 0..<p.kh {
+                            let h = oh * p.sh - p.ph + b * p.dh
+                            if h < 0 || h >= p.ih { continue }
+                            for c in 0..<p.kw {
+                                let w = ow * p.sw - p.pw + c * p.dw
+                                if w < 0 || w >= p.iw { continue }
+                                let v = abs(xs[(d * p.ih + h) * p.iw + w])
+                                sum += exponent == 2 ? v * v : (exponent == 1 ? v : Float(pow(Double(v), Double(exponent))))
+                            }
+                        }
+                    }
+                    yp[o] = exponent == 2 ? sum.squareRoot() : (exponent == 1 ? sum : Float(pow(Double(sum), 1 / Double(exponent))))
+                    o += 1
+                }
+            }
+        }
+    }
+    return y
+}
+
+// MARK: 2-D conveniences (the trainer's entry points)
+
+/// 2-D max pooling of x (N, C, H, W): square `kernelSize`, `stride`, symmetric `padding`.
+public func maxPool2d(_ x: Tensor, kernelSize: Int, stride: Int, padding: Int = 0) -> (output: Tensor, indices: Tensor) {
+    maxPoolForward(x, PoolingGeometry(kernel: [kernelSize, kernelSize], strides: [stride, stride],
+                                      padsBegin: [padding, padding], padsEnd: [padding, padding]))
+}
+
+/// dX (N, C, H, W) of `maxPool2d` from dY and the indices it returned.
+public func maxPool2dBackward(_ dY: Tensor, indices: Tensor, inputShape: [Int]) -> Tensor {
+    maxPoolBackward(dY, indices: indices, inputShape: inputShape)
+}
+
+/// 2-D average pooling of x (N, C, H, W).
+public func avgPool2d(_ x: Tensor, kernelSize: Int, stride: Int, padding: Int = 0,
+                      countIncludePad: Bool = true) -> Tensor {
+    avgPoolForward(x, PoolingGeometry(kernel: [kernelSize, kernelSize], strides: [stride, stride],
+                                      padsBegin: [padding, padding], padsEnd: [padding, padding]),
+                   countIncludePad: countIncludePad)
+}
+
+/// dX (N, C, H, W) of `avgPool2d`.
+public func avgPool2dBackward(_ dY: Tensor, inputShape: [Int], kernelSize: Int, stride: Int, padding: Int = 0,
+                              countIncludePad: Bool = true) -> Tensor {
+    avgPoolBackward(dY, PoolingGeometry(kernel: [kernelSize, kernelSize], strides: [stride, stride],
+                                        padsBegin: [padding, padding], padsEnd: [padding, padding]),
+                    inputShape: inputShape, countIncludePad: countIncludePad)
+}
+
+// MARK: Global pooling
+
+/// Mean over every spatial position: (N, C, D1..Dk) -> (N, C, 1, ..., 1).
+public func globalAveragePool(_ x: Tensor) -> Tensor {
+    globalPool(x) { p, n in
+        var s: Float = 0
+        for i in 0..<n { s += p[i] }
+        return n > 0 ? s / Float(n) : .nan
+    }
+}
+
+/// Maximum over every spatial position: (N, C, D1..Dk) -> (N, C, 1, ..., 1).
+public func globalMaxPool(_ x: Tensor) -> Tensor {
+    globalPool(x) { p, n in
+        var m = -Float.infinity
+        for i in 0..<n where p[i] > m || p[i].isNaN { m = p[i]; if m.isNaN { break } }
+        return m
+    }
+}
+
+/// dX of `globalAveragePool`: dY / (spatial size) broadcast over each plane.
+public func globalAveragePoolBackward(_ dY: Tensor, inputShape: [Int]) -> Tensor {
+    let planes = inputShape.prefix(2).reduce(1, *), n = inputShape.dropFirst(2).reduce(1, *)
+    let dX = Tensor(uninitialized: inputShape, dtype: .float32)
+    let g = dY.pointer(as: Float.self), d = dX.pointer(as: Float.self)
+    for plane in 0..<planes {
+        let v = g[plane] / Float(n)
+        for i in 0..<n { d[plane * n + i] = v }
+    }
+    return dX
+}
+
+private func globalPool(_ x: Tensor, _ reduce: (UnsafePointer<Float>, Int) -> Float) -> Tensor {
+    precondition(x.rank >= 2, "global pooling needs (N, C, ...), got \(x.shape)")
+    let planes = x.shape[0] * x.shape[1], n = x.shape.dropFirst(2).reduce(1, *)
+    let y = Tensor(uninitialized: [x.shape[0], x.shape[1]] + Array(repeating: 1, count: x.rank - 2))
+    let xp = UnsafePointer(x.pointer(as: Float.self)), yp = y.pointer(as: Float.self)
+    for plane in 0..<planes { yp[plane] = reduce(xp + plane * n, n) }
+    return y
+}

@@ -1,0 +1,173 @@
+import Foundation
+import ONNX
+import Tensor
+
+/// One batch of training pairs: grey pages `input` [N, 1, H, W] and their colour `target` [N, 3, H, W],
+/// both scaled to [-1, 1].
+public struct TrainingBatch: Sendable {
+    public var input: Tensor
+    public var target: Tensor
+    public init(input: Tensor, target: Tensor) { self.input = input; self.target = target }
+}
+
+/// The cGAN training loop (pix2pix objective with the seed's stabilisation tricks).
+///
+/// Each `step(batch:)`: G forward; D step on (x, y) as real and (x, G(x)) detached as fake, with noisy and
+/// occasionally flipped labels and decaying instance noise; then the G step on BCE(D(x, G(x)), 1)
+/// + l1Weight * L1(G(x), y) (+ feature matching) through the updated D. All randomness comes from one
+/// seeded generator, stored in checkpoints: resuming reproduces an uninterrupted run bit for bit.
+public final class GANTrainer {
+    public let configuration: TrainingConfiguration
+    public let generator: UNetGenerator
+    public let discriminator: Discriminator
+    let generatorOptimizer: Adam
+    let discriminatorOptimizer: Adam
+    /// Steps taken so far.
+    public internal(set) var completedSteps = 0
+    /// The run's random generator (a data loader may draw from it to stay reproducible).
+    public var rng: RandomGenerator
+
+    public init(configuration: TrainingConfiguration) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        var rng = RandomGenerator(seed: configuration.seed)
+        generator = UNetGenerator(configuration.generator, rng: &rng)
+        discriminator = Discriminator(configuration.discriminator, rng: &rng)
+        self.rng = rng
+        let c = configuration
+        generatorOptimizer = Adam(parameters: generator.parameters, learningRate: c.generatorLearningRate, beta1: c.beta1, beta2: c.beta2)
+        discriminatorOptimizer = Adam(parameters: discriminator.parameters, learningRate: c.discriminatorLearningRate, beta1: c.beta1, beta2: c.beta2)
+    }
+
+    /// One D update then one G update on `batch`.
+    public func step(batch: TrainingBatch) throws -> StepMetrics {
+        let start = DispatchTime.now()
+        let c = configuration
+        try checkBatch(batch)
+        let n = batch.input.shape[0]
+        let lrFactor = c.learningRateFactor(at: completedSteps)
+        generatorOptimizer.learningRate = c.generatorLearningRate * lrFactor
+        discriminatorOptimizer.learningRate = c.discriminatorLearningRate * lrFactor
+        let noise = c.instanceNoise(at: completedSteps)
+        discriminator.setNoise(std: noise, layerDecay: c.instanceNoiseLayerDecay)
+
+        let x = Variable(batch.input)
+        let gTape = Tape()
+        let gContext = ForwardContext(tape: gTape, training: true, rng: rng)
+        let fake = generator(x, gContext)
+
+        // D step: real pairs against detached fakes.
+        let dContext = ForwardContext(tape: Tape(), training: true, rng: gContext.rng)
+        let realPair = dContext.tape.concatChannels([x, Variable(batch.target)])
+        let fakePair = dContext.tape.concatChannels([x, fake.detached()])
+        let realLogits = discriminator(realPair, dContext)
+        let fakeLogits = discriminator(fakePair, dContext)
+        let (realLabels, fakeLabels) = labels(count: realLogits.value.count, &dContext.rng)
+        let dReal = dContext.tape.bceWithLogits(realLogits, targets: realLabels)
+        let dFake = dContext.tape.bceWithLogits(fakeLogits, targets: fakeLabels)
+        let dLoss = dContext.tape.weightedSum([(dReal, 0.5), (dFake, 0.5)])
+        dContext.tape.backward(dLoss)
+        discriminatorOptimizer.update()
+
+        // G step through the updated D; D's gradients from this pass are dropped.
+        gContext.rng = dContext.rng
+        let pair = gTape.concatChannels([x, fake])
+        var fakeFeatures: [Variable] = []
+        let logits = discriminator(pair, gContext, features: &fakeFeatures)
+        let ones = Tensor(shape: logits.shape, floats: Array(repeating: 1, count: logits.value.count))
+        let adversarial = gTape.bceWithLogits(logits, targets: ones)
+        let l1 = gTape.l1(fake, target: batch.target)
+        var terms = [(adversarial, Float(1)), (l1, c.l1Weight)]
+        var featureLoss: Float = 0
+        if c.featureMatchingWeight > 0 {
+            let realContext = ForwardContext(tape: Tape(recording: false), training: true, rng: gContext.rng)
+            var realFeatures: [Variable] = []
+            _ = discriminator(Variable(realPair.value), realContext, features: &realFeatures)
+            gContext.rng = realContext.rng
+            var fm: [(Variable, Float)] = []
+            for (f, r) in zip(fakeFeatures, realFeatures) { fm.append((gTape.l1(f, target: r.value), 1 / Float(fakeFeatures.count))) }
+            let matching = gTape.weightedSum(fm)
+            featureLoss = matching.value.floats[0]
+            terms.append((matching, c.featureMatchingWeight))
+        }
+        let gLoss = gTape.weightedSum(terms)
+        gTape.backward(gLoss)
+        generatorOptimizer.update()
+        discriminatorOptimizer.zeroGrad()
+        rng = gContext.rng
+        completedSteps += 1
+
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return StepMetrics(
+            step: completedSteps, generatorLoss: gLoss.value.floats[0], generatorAdversarialLoss: adversarial.value.floats[0],
+            l1: l1.value.floats[0], featureMatching: featureLoss, discriminatorLoss: dLoss.value.floats[0],
+            discriminatorRealAccuracy: fraction(realLogits.value) { $0 > 0 }, discriminatorFakeAccuracy: fraction(fakeLogits.value) { $0 < 0 },
+            learningRate: generatorOptimizer.learningRate, instanceNoise: noise,
+            imagesPerSecond: Double(n) / max(seconds, 1e-9), seconds: seconds)
+    }
+
+    /// Noisy targets: real uniform in `realLabelRange`, fake in `fakeLabelRange`, each pair swapped with
+    /// probability `labelFlipProbability`.
+    private func labels(count: Int, _ rng: inout RandomGenerator) -> (Tensor, Tensor) {
+        let c = configuration
+        let real = Tensor(uninitialized: [count]), fake = Tensor(uninitialized: [count])
+        let rp = real.floats, fp = fake.floats
+        for i in 0..<count {
+            rp[i] = rng.uniform(c.realLabelRange.lowerBound, c.realLabelRange.upperBound)
+            fp[i] = rng.uniform(c.fakeLabelRange.lowerBound, c.fakeLabelRange.upperBound)
+            if rng.uniform() < c.labelFlipProbability { swap(&rp[i], &fp[i]) }
+        }
+        return (real, fake)
+    }
+
+    private func fraction(_ t: Tensor, _ predicate: (Float) -> Bool) -> Float {
+        Float(t.floats.filter(predicate).count) / Float(max(t.count, 1))
+    }
+
+    private func checkBatch(_ b: TrainingBatch) throws {
+        let g = configuration.generator, d = configuration.discriminator
+        let s = b.input.shape, t = b.target.shape
+        guard b.input.dtype == .float32, b.target.dtype == .float32, s.count == 4, t.count == 4 else {
+            throw TrainingError.configuration("batch must be float32 NCHW; got input \(b.input.dtype) \(s), target \(b.target.dtype) \(t)")
+        }
+        guard s[1] == g.inputChannels, t[1] == g.outputChannels, s[0] == t[0], s[2] == t[2], s[3] == t[3] else {
+            throw TrainingError.configuration("batch input \(s) and target \(t) must be [N, \(g.inputChannels), H, W] and [N, \(g.outputChannels), H, W]")
+        }
+        guard s[2] % g.sizeMultiple == 0, s[3] % g.sizeMultiple == 0 else {
+            throw TrainingError.configuration("image \(s[2])x\(s[3]) must have sides that are multiples of \(g.sizeMultiple)")
+        }
+        if d.kind == .patch && min(Discriminator.outputSide(d, input: s[2]), Discriminator.outputSide(d, input: s[3])) < 1 {
+            throw TrainingError.configuration("image \(s[2])x\(s[3]) is too small for the PatchGAN discriminator (\(d.strided.count) stride-2 layers)")
+        }
+        if d.kind == .seed && (s[2] != d.imageSize || s[3] != d.imageSize) {
+            throw TrainingError.configuration("the seed discriminator was built for \(d.imageSize)x\(d.imageSize) images, got \(s[2])x\(s[3])")
+        }
+    }
+
+    // MARK: Weights in and out
+
+    /// The generator as an ONNX model ("input" [N, 1, H, W] -> "output" [N, 3, H, W]).
+    public func exportGenerator() -> Model { generator.exportModel() }
+    /// The discriminator as an ONNX model ("input" [N, 4, H, W] -> "output" probabilities).
+    public func exportDiscriminator() -> Model { discriminator.exportModel() }
+
+    /// Loads generator weights from a decoded ONNX model of the same architecture (`train --init G.onnx`):
+    /// every generator parameter must be an initializer of the same name and shape.
+    public func loadGeneratorWeights(from model: Model) throws {
+        try Self.load(generator.parameters, from: model.graph.initializers, what: "generator")
+    }
+
+    static func load(_ parameters: [Variable], from initializers: [String: Tensor], what: String) throws {
+        var values: [Tensor] = []
+        for p in parameters {
+            guard let t = initializers[p.name] else {
+                throw TrainingError.weights("the model has no initializer \"\(p.name)\": it is not a \(what) of this architecture (check the width and level settings)")
+            }
+            guard t.dtype == .float32, t.shape == p.shape else {
+                throw TrainingError.weights("initializer \"\(p.name)\" is \(t.dtype) \(t.shape), the \(what) expects float32 \(p.shape)")
+            }
+            values.append(t)
+        }
+        for (p, t) in zip(parameters, values) { p.value.floats.baseAddress!.update(from: t.floats.baseAddress!, count: t.count) }
+    }
+}

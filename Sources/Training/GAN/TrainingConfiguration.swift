@@ -1,0 +1,77 @@
+/// Everything that defines a training run, with the seed document's choices as defaults. Stored in every
+/// checkpoint (as JSON), so a resumed run continues with exactly the same settings.
+public struct TrainingConfiguration: Codable, Sendable, Equatable {
+    /// Seed of the run's one random generator (initialisation, noise, labels, dropout).
+    public var seed: UInt64 = 0
+    public var generator = GeneratorConfiguration()
+    public var discriminator = DiscriminatorConfiguration()
+
+    // Adam (the seed: lr 1e-4; betas as pix2pix).
+    public var generatorLearningRate: Float = 1e-4
+    public var discriminatorLearningRate: Float = 1e-4
+    public var beta1: Float = 0.5
+    public var beta2: Float = 0.999
+    /// Linear learning-rate decay to 0 at `totalSteps`, starting at this step (nil: constant rate).
+    public var learningRateDecayStart: Int? = nil
+    public var totalSteps: Int = 10_000
+
+    // Losses.
+    /// Weight of the L1 loss to the target in the generator's objective (pix2pix: 100).
+    public var l1Weight: Float = 100
+    /// Weight of discriminator feature matching (pix2pixHD), 0 to disable.
+    public var featureMatchingWeight: Float = 0
+
+    // Stabilisation (Salimans et al. 2016; the seed's fixes).
+    /// Std of the Gaussian instance noise on the discriminator's input at step 0 (images are in [-1, 1]).
+    public var instanceNoise: Float = 0.1
+    /// The noise decays linearly to 0 over this many steps.
+    public var instanceNoiseDecaySteps: Int = 5_000
+    /// Each deeper discriminator layer gets this factor times the noise of the layer before.
+    public var instanceNoiseLayerDecay: Float = 0.5
+    /// Real targets are drawn uniformly from this range, fake targets from `fakeLabelRange`.
+    public var realLabelRange: ClosedRange<Float> = 0.7...1.0
+    public var fakeLabelRange: ClosedRange<Float> = 0.0...0.3
+    /// Probability that a discriminator target is swapped (real given a fake label and vice versa).
+    public var labelFlipProbability: Float = 0.05
+
+    public init() {}
+
+    /// A configuration for images of side `size`, with generator widths scaled by `widthMultiplier`.
+    public init(imageSize size: Int, widthMultiplier: Double = 1, discriminator kind: DiscriminatorKind = .seed, seed: UInt64 = 0) {
+        self.seed = seed
+        generator = .seed(widthMultiplier: widthMultiplier)
+        discriminator = DiscriminatorConfiguration(kind: kind, imageSize: size)
+    }
+
+    /// Learning-rate factor in [0, 1] at `step` (linear decay after `learningRateDecayStart`).
+    public func learningRateFactor(at step: Int) -> Float {
+        guard let start = learningRateDecayStart, step >= start, totalSteps > start else { return 1 }
+        return max(0, 1 - Float(step - start) / Float(totalSteps - start))
+    }
+
+    /// Instance-noise std on the discriminator's input at `step`.
+    public func instanceNoise(at step: Int) -> Float {
+        guard instanceNoiseDecaySteps > 0 else { return 0 }
+        return instanceNoise * max(0, 1 - Float(step) / Float(instanceNoiseDecaySteps))
+    }
+
+    /// Throws when the settings cannot train (the message names the setting).
+    public func validate() throws {
+        func fail(_ s: String) -> TrainingError { .configuration(s) }
+        if generator.levels.isEmpty || generator.levels.contains(where: { $0.isEmpty || $0.contains { $0 < 1 } }) {
+            throw fail("generator levels \(generator.levels) must each list at least one positive width")
+        }
+        if discriminator.inputChannels != generator.inputChannels + generator.outputChannels {
+            throw fail("discriminator takes \(discriminator.inputChannels) channels, but grey + colour is \(generator.inputChannels + generator.outputChannels)")
+        }
+        if discriminator.kind == .seed && discriminator.imageSize % generator.sizeMultiple != 0 {
+            throw fail("image size \(discriminator.imageSize) must be a multiple of \(generator.sizeMultiple) for a \(generator.levels.count)-level U-Net")
+        }
+        if !(generatorLearningRate > 0 && discriminatorLearningRate > 0) { throw fail("learning rates must be positive") }
+        if !(0..<1).contains(beta1) || !(0..<1).contains(beta2) { throw fail("Adam betas must be in [0, 1)") }
+        if !(0...1).contains(labelFlipProbability) { throw fail("label flip probability \(labelFlipProbability) must be in [0, 1]") }
+        if realLabelRange.lowerBound < 0 || realLabelRange.upperBound > 1 || fakeLabelRange.lowerBound < 0 || fakeLabelRange.upperBound > 1 {
+            throw fail("label ranges must lie in [0, 1]")
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import ONNX
+import Tensor
+
+/// Shape of the seed U-Net: conv widths per resolution level (level i at 1/2^i), every conv 3x3 pad 1
+/// followed by InstanceNorm and LeakyReLU; 2x2 max-pool between levels.
+public struct GeneratorConfiguration: Codable, Sendable, Equatable {
+    public var levels: [[Int]]
+    public var inputChannels: Int
+    public var outputChannels: Int
+    public var negativeSlope: Float
+    /// Dropout after each decoder level's up-convolution when training (0: none).
+    public var dropout: Float
+    /// Affine InstanceNorm (learned scale and shift).
+    public var affineNorm: Bool
+
+    /// The seed document's generator: 16,32,32 | 64,64 | 128,128 | 256,256 | 512,512 | 512 | 512.
+    public static let seedLevels: [[Int]] = [[16, 32, 32], [64, 64], [128, 128], [256, 256], [512, 512], [512], [512]]
+
+    public init(levels: [[Int]] = GeneratorConfiguration.seedLevels, inputChannels: Int = 1, outputChannels: Int = 3,
+                negativeSlope: Float = 0.2, dropout: Float = 0, affineNorm: Bool = true) {
+        self.levels = levels
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.negativeSlope = negativeSlope
+        self.dropout = dropout
+        self.affineNorm = affineNorm
+    }
+
+    /// The seed widths scaled by `multiplier` (at least 1 channel each), optionally with fewer levels.
+    public static func seed(widthMultiplier: Double = 1, levels: Int = 7) -> GeneratorConfiguration {
+        GeneratorConfiguration(levels: seedLevels.prefix(levels).map { $0.map { max(1, Int((Double($0) * widthMultiplier).rounded())) } })
+    }
+
+    /// Input sides must be multiples of this (one halving per level below the first).
+    public var sizeMultiple: Int { 1 << (levels.count - 1) }
+}
+
+/// Conv 3x3 -> InstanceNorm -> LeakyReLU, named `name.conv`, `name.norm`.
+func convBlock(_ name: String, _ cin: Int, _ cout: Int, slope: Float, affine: Bool, stride: Int = 1, norm: Bool = true,
+               rng: inout RandomGenerator) -> Sequential {
+    var layers: [any Layer] = [Conv2d(name: "\(name).conv", inChannels: cin, outChannels: cout, stride: stride,
+                                      negativeSlope: slope, rng: &rng)]
+    if norm { layers.append(InstanceNorm2d(name: "\(name).norm", channels: cout, affine: affine)) }
+    layers.append(LeakyReLU(negativeSlope: slope))
+    return Sequential(layers)
+}
+
+/// The seed U-Net generator: grey [N, 1, H, W] in [-1, 1] -> colour [N, 3, H, W] in (-1, 1).
+///
+/// Encoder level i: its convs, then (below the last level) max-pool 2x2. Decoder, for each level i from the
+/// second deepest up: ConvTranspose 3x3 s2 p1 op1 to level i's width, InstanceNorm, LeakyReLU, concat with
+/// the encoder output of level i, then level i's widths in reverse; at full resolution a 3x3 conv to the
+/// output channels and Tanh.
+public final class UNetGenerator {
+    public let configuration: GeneratorConfiguration
+    let encoders: [Sequential]
+    let ups: [Sequential]      // ups[i]: level i+1 -> level i
+    let dropouts: [Dropout]
+    let decoders: [Sequential] // decoders[i]: at level i, after the concat
+    let output: Conv2d
+    let pool = MaxPool2d(kernelSize: 2)
+    let tanh = Tanh()
+
+    public init(_ config: GeneratorConfiguration, rng: inout RandomGenerator) {
+        configuration = config
+        let s = config.negativeSlope, a = config.affineNorm
+        var enc: [Sequential] = []
+        var cin = config.inputChannels
+        for (i, widths) in config.levels.enumerated() {
+            var blocks: [any Layer] = []
+            for (j, w) in widths.enumerated() {
+                blocks.append(convBlock("enc\(i).\(j)", cin, w, slope: s, affine: a, rng: &rng))
+                cin = w
+            }
+            enc.append(Sequential(blocks))
+        }
+        encoders = enc
+        var ups: [Sequential] = [], decs: [Sequential] = []
+        var below = config.levels.last!.last!
+        // Built deepest first so initialisation order follows the forward pass.
+        var upsRev: [Sequential] = [], decsRev: [Sequential] = []
+        for i in stride(from: config.levels.count - 2, through: 0, by: -1) {
+            let skip = config.levels[i].last!
+            upsRev.append(Sequential([
+                ConvTranspose2d(name: "up\(i).conv", inChannels: below, outChannels: skip, negativeSlope: s, rng: &rng),
+                InstanceNorm2d(name: "up\(i).norm", channels: skip, affine: a), LeakyReLU(negativeSlope: s),
+            ]))
+            var blocks: [any Layer] = []
+            var c = 2 * skip
+            for (j, w) in config.levels[i].reversed().enumerated() {
+                blocks.append(convBlock("dec\(i).\(j)", c, w, slope: s, affine: a, rng: &rng))
+                c = w
+            }
+            decsRev.append(Sequential(blocks))
+            below = c
+        }
+        ups = upsRev.reversed(); decs = decsRev.reversed()
+        self.ups = ups
+        self.decoders = decs
+        dropouts = ups.map { _ in Dropout(probability: config.dropout) }
+        output = Conv2d(name: "out", inChannels: below, outChannels: config.outputChannels, negativeSlope: 1, rng: &rng)
+    }
+
+    public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
+        var skips: [Variable] = []
+        var h = x
+        for (i, e) in encoders.enumerated() {
+            if i > 0 { h = pool(h, ctx) }
+            h = e(h, ctx)
+            skips.append(h)
+        }
+        for i in stride(from: encoders.count - 2, through: 0, by: -1) {
+            h = dropouts[i](ups[i](h, ctx), ctx)
+            h = decoders[i](ctx.tape.concatChannels([h, skips[i]]), ctx)
+        }
+        return tanh(output(h, ctx), ctx)
+    }
+
+    /// Inference on a plain tensor [N, 1, H, W] -> [N, 3, H, W] (no tape, eval mode).
+    public func infer(_ x: Tensor) -> Tensor { self(Variable(x), ForwardContext()).value }
+
+    public var parameters: [Variable] {
+        var all: [Variable] = encoders.flatMap(\.parameters)
+        for i in stride(from: ups.count - 1, through: 0, by: -1) {
+            all += ups[i].parameters
+            all += decoders[i].parameters
+        }
+        return all + output.parameters
+    }
+
+    /// ONNX graph: input "input" [N, C, H, W] -> output "output" [N, 3, H, W] (N, H, W symbolic).
+    public func exportModel() -> Model {
+        var b = GraphBuilder(name: "mangacolor_generator")
+        var skips: [String] = []
+        var h = "input"
+        for (i, e) in encoders.enumerated() {
+            if i > 0 { h = pool.export(&b, h) }
+            h = e.export(&b, h)
+            skips.append(h)
+        }
+        for i in stride(from: encoders.count - 2, through: 0, by: -1) {
+            h = ups[i].export(&b, h)
+            h = b.node("Concat", [h, skips[i]], ["axis": .int(1)], name: "concat\(i)")
+            h = decoders[i].export(&b, h)
+        }
+        h = tanh.export(&b, output.export(&b, h))
+        b.rename(h, to: "output")
+        b.setInputs([ValueInfo(name: "input", dtype: .float32, shape: [.symbol("N"), .fixed(configuration.inputChannels), .symbol("H"), .symbol("W")])])
+        b.setOutputs([ValueInfo(name: "output", dtype: .float32, shape: [.symbol("N"), .fixed(configuration.outputChannels), .symbol("H"), .symbol("W")])])
+        return b.model(metadata: ["mangacolor.role": "generator", "mangacolor.levels": configuration.levels.map { $0.map(String.init).joined(separator: ",") }.joined(separator: "|"),
+                                  "mangacolor.size_multiple": String(configuration.sizeMultiple)])
+    }
+}

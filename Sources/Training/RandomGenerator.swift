@@ -1,0 +1,65 @@
+import Foundation
+import Tensor
+
+/// A seeded, serialisable random generator (xoshiro256**, seeded through SplitMix64). Everything random in
+/// training — initialisation, instance noise, label noise and flips, dropout — draws from one of these, so
+/// a run is a function of its seed and a checkpoint can store the exact state.
+public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
+    public private(set) var state: [UInt64]
+
+    public init(seed: UInt64) {
+        var z = seed
+        var s = [UInt64](repeating: 0, count: 4)
+        for i in 0..<4 {
+            z &+= 0x9E37_79B9_7F4A_7C15
+            var x = z
+            x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
+            s[i] = x ^ (x >> 31)
+        }
+        state = s
+    }
+
+    /// Restores a saved `state` (four words).
+    public init(state: [UInt64]) {
+        precondition(state.count == 4 && state.contains { $0 != 0 }, "generator state must be four words, not all zero")
+        self.state = state
+    }
+
+    public mutating func next() -> UInt64 {
+        let result = ((state[1] &* 5) << 7 | (state[1] &* 5) >> 57) &* 9
+        let t = state[1] << 17
+        state[2] ^= state[0]; state[3] ^= state[1]; state[1] ^= state[2]; state[0] ^= state[3]
+        state[2] ^= t
+        state[3] = state[3] << 45 | state[3] >> 19
+        return result
+    }
+
+    /// Uniform in [0, 1) with 24 bits.
+    public mutating func uniform() -> Float { Float(next() >> 40) * 0x1p-24 }
+
+    /// Uniform in [low, high).
+    public mutating func uniform(_ low: Float, _ high: Float) -> Float { low + (high - low) * uniform() }
+
+    /// Standard normal (Box-Muller; both values of a pair are used by `fillNormal`).
+    public mutating func normalPair() -> (Float, Float) {
+        let u1 = (Double(next() >> 11) + 1) * 0x1p-53  // (0, 1]
+        let u2 = Double(next() >> 11) * 0x1p-53
+        let r = (-2 * Foundation.log(u1)).squareRoot(), t = 2 * Double.pi * u2
+        return (Float(r * Foundation.cos(t)), Float(r * Foundation.sin(t)))
+    }
+
+    /// A tensor of N(mean, std^2) samples.
+    public mutating func normal(_ shape: [Int], mean: Float = 0, std: Float = 1) -> Tensor {
+        let t = Tensor(uninitialized: shape)
+        let p = t.floats
+        var i = 0
+        while i < p.count {
+            let (a, b) = normalPair()
+            p[i] = mean + std * a
+            if i + 1 < p.count { p[i + 1] = mean + std * b }
+            i += 2
+        }
+        return t
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import ONNX
+import Runtime
+import Tensor
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time a model on random input: prints `min X ms, median Y ms, Z GFLOP/s` and peak memory.",
+        discussion: "GFLOP/s counts the multiply-adds of Conv, ConvTranspose, Gemm and MatMul (2 FLOP each) at the given shape. Use a release build (swift build -c release).")
+
+    @Argument(help: "The ONNX model file.")
+    var model: String
+
+    @Option(help: "Input shape like 1x1x512x512 (for the first graph input; float32).")
+    var shape: String
+
+    @Option(help: "Timed runs after one warm-up run.")
+    var runs: Int = 5
+
+    func validate() throws {
+        guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+        guard parseShape(shape) != nil else { throw ValidationError("--shape must look like 1x1x512x512") }
+    }
+
+    func run() throws {
+        let plan = try loadPlan(model)
+        let dims = parseShape(shape)!
+        guard plan.inputs.count >= 1 else { throw CLIError("\(model) has no inputs to feed") }
+        var rng = SystemRandomNumberGenerator()
+        let x = Tensor(shape: dims, floats: (0..<dims.reduce(1, *)).map { _ in Float.random(in: -1...1, using: &rng) })
+        let extra = plan.inputs.dropFirst().map { info -> Tensor in
+            Tensor(zeros: (info.shape ?? []).map { if case .fixed(let n) = $0 { n } else { 1 } }, dtype: info.dtype ?? .float32)
+        }
+        let feed = [x] + extra
+        var flops = 0.0
+        _ = try plan.run(feed)  // warm-up (also pages in weights)
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            _ = try plan.run(feed)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        }
+        flops = try FlopCounter.count(plan: plan, inputs: feed)
+        times.sort()
+        let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+        let gflops = flops / (median / 1000) / 1e9
+        print(String(format: "min %.1f ms, median %.1f ms, %.1f GFLOP/s", times[0], median, gflops))
+        print(String(format: "%.2f GFLOP per run, %d runs, peak memory %.0f MiB", flops / 1e9, runs, peakMemoryMiB()))
+    }
+}
+
+func parseShape(_ text: String) -> [Int]? {
+    let parts = text.split(separator: "x").map { Int($0) }
+    guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+    return parts.map { $0! }
+}
+
+/// Peak resident set size of this process (Linux: VmHWM in /proc/self/status).
+func peakMemoryMiB() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
+        return kb / 1024
+    }
+    return 0
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import ONNX
+import Runtime
+import Tensor
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run any ONNX model on tensor files.",
+        discussion: """
+        Inputs are given in graph-input order, each a .npy file or an ONNX TensorProto .pb file. \
+        Writes DIR/output_K.npy (or .pb) for each graph output K.
+        """)
+
+    @Argument(help: "The ONNX model file.")
+    var model: String
+
+    @Option(name: .customLong("input"), help: "An input tensor file (.npy or .pb); repeat once per graph input, in order.")
+    var inputs: [String] = []
+
+    @Option(name: .customLong("output-dir"), help: "Folder for output_K files (created if missing).")
+    var outputDir: String
+
+    @Option(help: "Output file format: npy or pb.")
+    var format: TensorFileFormat = .npy
+
+    func run() throws {
+        let plan = try loadPlan(model)
+        guard inputs.count == plan.inputs.count else {
+            throw CLIError("\(model) takes \(plan.inputs.count) input(s) (\(plan.inputs.map(\.name).joined(separator: ", "))); \(inputs.count) --input given")
+        }
+        let tensors = try inputs.map { try Tensor(contentsOfFile: $0) }
+        let outputs = try plan.run(tensors)
+        try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+        for (k, t) in outputs.enumerated() {
+            let path = "\(outputDir)/output_\(k).\(format.rawValue)"
+            try t.write(to: path, format: format, name: plan.outputNames[k])
+            print("\(path): \(plan.outputNames[k]) \(t.dtype) \(shapeString(t.shape))")
+        }
+    }
+}
+
+extension TensorFileFormat: ExpressibleByArgument {}
+
+/// A user-facing error: printed as is.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+func loadPlan(_ path: String) throws -> Plan {
+    try Plan(model: Model(contentsOf: path))
+}

@@ -1,0 +1,63 @@
+import Foundation
+import ONNX
+import Testing
+@testable import Runtime
+import Tensor
+
+@Test func gemmTransposesScalesAndBroadcastsC() throws {
+    let a = Tensor(shape: [3, 2], floats: [1, 4, 2, 5, 3, 6])       // A^T = [[1,2,3],[4,5,6]]
+    let b = Tensor(shape: [2, 3], floats: [1, 0, 1, 0, 1, 1])       // B^T = [[1,0],[0,1],[1,1]]
+    let c = Tensor(shape: [2], floats: [10, 20])
+    let attrs: [String: Attribute] = ["transA": .int(1), "transB": .int(1), "alpha": .float(2), "beta": .float(0.5)]
+    // A^T B^T = [[4, 5], [10, 11]].
+    let y = try runRegisteredOperator("Gemm", opset: 13, [a, b, c], attributes: attrs)
+    expectClose(y[0], [13, 20, 25, 32], shape: [2, 2])
+    let yd = try runRegisteredOperator("Gemm", opset: 13, [
+        Tensor(shape: [3, 2], scalars: [1.0, 4, 2, 5, 3, 6]), Tensor(shape: [2, 3], scalars: [1.0, 0, 1, 0, 1, 1]),
+        Tensor(shape: [2], scalars: [10.0, 20])], attributes: attrs)
+    #expect(yd[0].dtype == .float64)
+    expectClose(yd[0], [13, 20, 25, 32])
+    let noC = try runRegisteredOperator("Gemm", opset: 11, [Tensor(shape: [1, 2], floats: [1, 2]),
+                                                             Tensor(shape: [2, 1], floats: [3, 4])])
+    expectClose(noC[0], [11], shape: [1, 1])
+}
+
+@Test func matMulBroadcastsBatchesAndVectors() throws {
+    let a = Tensor(shape: [2, 1, 1, 2], floats: [1, 2, 3, 4])
+    let b = Tensor(shape: [3, 2, 1], floats: [1, 0, 0, 1, 1, 1])
+    let y = try runRegisteredOperator("MatMul", opset: 13, [a, b])
+    expectClose(y[0], [1, 2, 3, 3, 4, 7], shape: [2, 3, 1, 1])
+    let v = try runRegisteredOperator("MatMul", opset: 13, [Tensor(shape: [2], floats: [1, 2]),
+                                                            Tensor(shape: [2], floats: [3, 4])])
+    expectClose(v[0], [11], shape: [])
+    let mv = try runRegisteredOperator("MatMul", opset: 13, [Tensor(shape: [2, 2], floats: [1, 2, 3, 4]),
+                                                             Tensor(shape: [2], floats: [1, 1])])
+    expectClose(mv[0], [3, 7], shape: [2])
+    let shared = try runRegisteredOperator("MatMul", opset: 13, [Tensor(shape: [2, 1, 2], floats: [1, 2, 3, 4]),
+                                                                 Tensor(shape: [2, 2], floats: [1, 0, 0, 2])])
+    expectClose(shared[0], [1, 4, 3, 8], shape: [2, 1, 2])
+    let ints = try runRegisteredOperator("MatMul", opset: 13, [Tensor(shape: [1, 2], scalars: [Int32(2), 3]),
+                                                               Tensor(shape: [2, 1], scalars: [Int32(4), 5])])
+    #expect(ints[0].ints() == [23])
+    let empty = try runRegisteredOperator("MatMul", opset: 13, [Tensor(zeros: [0, 3]), Tensor(zeros: [3, 2])])
+    #expect(empty[0].shape == [0, 2])
+}
+
+@Test func softmaxIsStableAndFollowsOpset() throws {
+    let x = Tensor(shape: [2, 2], floats: [1000, 1001, 0, 0])
+    let y = try runRegisteredOperator("Softmax", opset: 13, [x])
+    let e = 1 / (1 + 2.718281828459045)
+    expectClose(y[0], [e, 1 - e, 0.5, 0.5])
+    // Opset 11 with axis 0 flattens everything into one row.
+    let flat = try runRegisteredOperator("Softmax", opset: 11, [Tensor(shape: [2, 2], floats: [0, 0, 0, 0])],
+                                         attributes: ["axis": .int(0)])
+    expectClose(flat[0], [0.25, 0.25, 0.25, 0.25])
+    let perAxis = try runRegisteredOperator("Softmax", opset: 13, [Tensor(shape: [2, 2], floats: [0, 0, 0, 0])],
+                                            attributes: ["axis": .int(0)])
+    expectClose(perAxis[0], [0.5, 0.5, 0.5, 0.5])
+    let logSoftmax = try runRegisteredOperator("LogSoftmax", opset: 13, [x])
+    expectClose(logSoftmax[0], [log(e), log(1 - e), -0.6931471805599453, -0.6931471805599453], tolerance: 1e-4)
+    let hard = try runRegisteredOperator("Hardmax", opset: 13, [Tensor(shape: [1, 3], floats: [2, 5, 5])])
+    expectClose(hard[0], [0, 1, 0])
+}
+

@@ -1,0 +1,106 @@
+import Testing
+import ONNX
+import Tensor
+@testable import Runtime
+
+private func resize(_ x: Tensor, opset: Int = 19, scales: [Float]? = nil, sizes: [Int]? = nil, roi: [Float]? = nil,
+                    _ attributes: [String: Attribute]) throws -> Tensor {
+    let s = scales.map { Tensor(shape: [$0.count], floats: $0) }
+    let r = roi.map { Tensor(shape: [$0.count], floats: $0) }
+    return try runShapeFamilyOp("Resize", opset: opset, [x, r, s, sizes.map(int64s)], attributes)[0]
+}
+
+private func close(_ a: [Float], _ b: [Double], tolerance: Double = 1e-5) -> Bool {
+    a.count == b.count && zip(a, b).allSatisfy { abs(Double($0) - $1) <= tolerance }
+}
+
+@Test func nearestDoublesPixels() throws {
+    let x = Tensor(shape: [1, 1, 2, 2], floats: [1, 2, 3, 4])
+    let y = try resize(x, scales: [1, 1, 2, 2], ["mode": .string("nearest")])
+    #expect(y.shape == [1, 1, 4, 4])
+    #expect(y.scalars(as: Float.self) == [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4])
+    // Upsample 7 (scales attribute) and 9 (scales input), integer factors.
+    let up7 = try runShapeFamilyOp("Upsample", opset: 7, [x], ["scales": .floats([1, 1, 2, 3])])[0]
+    #expect(up7.shape == [1, 1, 4, 6] && up7.scalars(as: Float.self)[0..<6] == [1, 1, 1, 2, 2, 2])
+    let up9 = try runShapeFamilyOp("Upsample", opset: 9, [x, Tensor(shape: [4], floats: [1, 1, 2, 2])])[0]
+    #expect(up9.scalars(as: Float.self) == y.scalars(as: Float.self))
+    // Nearest works on any type.
+    let bytes = Tensor(shape: [1, 2], scalars: [UInt8(7), 9])
+    #expect(try resize(bytes, scales: [1, 2], [:]).scalars(as: UInt8.self) == [7, 7, 9, 9])
+}
+
+@Test func nearestRoundingModes() throws {
+    // 4 -> 3 with half_pixel: source coordinates 1/6, 1.5, 17/6.
+    let x = Tensor(shape: [4], floats: [1, 2, 3, 4])
+    func pick(_ mode: String) throws -> [Float] {
+        try resize(x, sizes: [3], ["nearest_mode": .string(mode)]).scalars(as: Float.self)
+    }
+    #expect(try pick("round_prefer_floor") == [1, 2, 4])
+    #expect(try pick("round_prefer_ceil") == [1, 3, 4])
+    #expect(try pick("floor") == [1, 2, 3])
+    #expect(try pick("ceil") == [2, 3, 4])
+}
+
+@Test func linearCoordinateModes() throws {
+    let x = Tensor(shape: [1, 2], floats: [1, 2])
+    let half = try resize(x, scales: [1, 2], ["mode": .string("linear")])
+    #expect(half.scalars(as: Float.self) == [1, 1.25, 1.75, 2])
+    let corners = try resize(x, sizes: [1, 3], ["mode": .string("linear"),
+                                                 "coordinate_transformation_mode": .string("align_corners")])
+    #expect(corners.scalars(as: Float.self) == [1, 1.5, 2])
+    let asym = try resize(x, scales: [1, 2], ["mode": .string("linear"),
+                                              "coordinate_transformation_mode": .string("asymmetric")])
+    #expect(asym.scalars(as: Float.self) == [1, 1.5, 2, 2])
+    // Bilinear on a 2x2 image: the centre of the 4x4 output averages all four corners.
+    let img = Tensor(shape: [1, 1, 2, 2], floats: [0, 4, 8, 12])
+    let up = try resize(img, scales: [1, 1, 2, 2], ["mode": .string("linear")])
+    // Output (1, 1) reads source (0.25, 0.25): (4 * 3 + 8 * 3 + 12 * 1) / 16 = 3.
+    #expect(up.scalars(as: Float.self)[5] == 3)
+}
+
+@Test func cubicMatchesTheOnnxReference() throws {
+    let x = Tensor(shape: [1, 4], floats: [1, 2, 4, 8])
+    // Values from onnx.reference (op_resize._interpolate_nd), A = -0.75.
+    let y = try resize(x, scales: [1, 2], ["mode": .string("cubic")])
+    #expect(close(y.scalars(as: Float.self), [0.89453125, 1.15625, 1.5625, 2.41796875, 3.16015625, 5.1171875, 7.1640625, 8.421875]))
+    let z = try resize(x, scales: [1, 2], ["mode": .string("cubic"), "exclude_outside": .int(1),
+                                           "coordinate_transformation_mode": .string("align_corners")])
+    #expect(close(z.scalars(as: Float.self), [1.0, 1.2374670184696561, 1.7122302158273384, 2.4620991253644293,
+                                              3.078717201166181, 4.684892086330935, 6.622691292875988, 8.0]))
+}
+
+@Test func antialiasWidensTheKernel() throws {
+    let x = Tensor(shape: [1, 4], floats: [0, 1, 2, 3])
+    let y = try resize(x, scales: [1, 0.5], ["mode": .string("linear"), "antialias": .int(1)])
+    #expect(close(y.scalars(as: Float.self), [0.625, 2.375]))
+}
+
+@Test func cropAndResizeExtrapolates() throws {
+    let x = Tensor(shape: [4], floats: [0, 1, 2, 3])
+    // roi [0.5, 1.5] of 3 pixels: source coordinates 1.5, 3, 4.5 (outside).
+    let y = try resize(x, sizes: [3], roi: [0.5, 1.5], ["mode": .string("linear"), "extrapolation_value": .float(10),
+                                                          "coordinate_transformation_mode": .string("tf_crop_and_resize")])
+    #expect(y.scalars(as: Float.self) == [1.5, 3, 10])
+}
+
+@Test func axesAndAspectRatioPolicy() throws {
+    let x = Tensor(zeros: [1, 1, 2, 4])
+    #expect(try resize(x, sizes: [4, 4], ["axes": .ints([2, 3]), "keep_aspect_ratio_policy": .string("not_larger")]).shape == [1, 1, 2, 4])
+    #expect(try resize(x, sizes: [4, 4], ["axes": .ints([-2, -1]), "keep_aspect_ratio_policy": .string("not_smaller")]).shape == [1, 1, 4, 8])
+    #expect(try resize(x, scales: [3], ["axes": .ints([3])]).shape == [1, 1, 2, 12])
+    // Empty input: shape only.
+    #expect(try resize(Tensor(zeros: [0, 2]), scales: [1, 2], [:]).shape == [0, 4])
+    // Scales with the wrong count are the user's error, not a trap.
+    #expect(throws: KernelError.self) { try resize(x, scales: [2, 2], [:]) }
+    #expect(throws: ONNXError.self) { try resize(x, scales: [1, 1, 2, 2], ["mode": .string("area")]) }
+    // half_pixel_symmetric arrived in opset 19.
+    #expect(throws: ONNXError.self) {
+        try resize(x, opset: 18, scales: [1, 1, 2, 2], ["coordinate_transformation_mode": .string("half_pixel_symmetric")])
+    }
+}
+
+@Test func integerLinearResizeRoundsHalfToEven() throws {
+    let x = Tensor(shape: [1, 2], scalars: [UInt8(0), 5])
+    // half_pixel 2x: 0, 1.25, 3.75, 5 -> 0, 1, 4, 5
+    #expect(try resize(x, scales: [1, 2], ["mode": .string("linear")]).ints() == [0, 1, 4, 5])
+}

@@ -1,0 +1,38 @@
+import Testing
+@testable import Tensor
+
+/// Deterministic pseudo-random floats in [-1, 1) (tests only; no shared state).
+private func testFloats(_ count: Int, seed: UInt64) -> [Float] {
+    var state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1
+    return (0..<count).map { _ in
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Float(Int32(truncatingIfNeeded: state >> 32)) / Float(Int32.max)
+    }
+}
+
+@Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+func sgemmMatchesReference(transposeA: Bool, transposeB: Bool) {
+    let m = 7, n = 5, k = 9, pad = 2
+    let lda = (transposeA ? m : k) + pad, ldb = (transposeB ? k : n) + pad, ldc = n + pad
+    let a = testFloats((transposeA ? k : m) * lda, seed: 1)
+    let b = testFloats((transposeB ? n : k) * ldb, seed: 2)
+    let c0 = testFloats(m * ldc, seed: 3)
+    var fast = c0, slow = c0
+    for beta: Float in [0, 0.5] {
+        fast = c0; slow = c0
+        sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1.5,
+              a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &fast, ldc: ldc)
+        sgemmReference(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1.5,
+                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &slow, ldc: ldc)
+        let worst = zip(fast, slow).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst < 1e-5, "sgemm tA=\(transposeA) tB=\(transposeB) beta=\(beta): max abs diff \(worst)")
+    }
+}
+
+@Test func sgemmWithEmptyInnerDimensionScalesC() {
+    var c: [Float] = [1, 2, 3, 4]
+    let a: [Float] = [0], b: [Float] = [0]
+    sgemm(transposeA: false, transposeB: false, m: 2, n: 2, k: 0, alpha: 1, a: a, lda: 1, b: b, ldb: 2,
+          beta: 0, c: &c, ldc: 2)
+    #expect(c == [0, 0, 0, 0])
+}

@@ -25,22 +25,22 @@ public struct ColorizeOptions: Sendable, Equatable {
     public var flat = false
     public var flatOptions = FlatOptions()
     public var tiling = TilingOptions()
-    /// Return `.alreadyColor` for pages whose mean chroma exceeds `colorThreshold`.
+    /// Return `.alreadyColor` for pages with more than `colorShare` vivid pixels (see `isAlreadyColor`).
     public var skipColorPages = true
-    public var colorThreshold = 8.0
+    public var colorShare = 0.05
     /// Channels the generator expects (1, or 3 for grey repeated).
     public var inputChannels = 1
     public var range = ValueRange.minusOneToOne
 
     public init(keepLines: Bool = false, flat: Bool = false, flatOptions: FlatOptions = FlatOptions(),
-                tiling: TilingOptions = TilingOptions(), skipColorPages: Bool = true, colorThreshold: Double = 8,
+                tiling: TilingOptions = TilingOptions(), skipColorPages: Bool = true, colorShare: Double = 0.05,
                 inputChannels: Int = 1, range: ValueRange = .minusOneToOne) {
         self.keepLines = keepLines
         self.flat = flat
         self.flatOptions = flatOptions
         self.tiling = tiling
         self.skipColorPages = skipColorPages
-        self.colorThreshold = colorThreshold
+        self.colorShare = colorShare
         self.inputChannels = inputChannels
         self.range = range
     }
@@ -48,15 +48,16 @@ public struct ColorizeOptions: Sendable, Equatable {
 
 public enum ColorizeOutcome: Sendable {
     case colorized(Image)
-    case alreadyColor(meanChroma: Double)
+    /// Skipped: the share of vivid pixels found.
+    case alreadyColor(vividShare: Double)
 }
 
 /// Colorizes one page (grey or colour input; see the file header).
 public func colorizePage(_ page: Image, options: ColorizeOptions = ColorizeOptions(),
                          generator: (Tensor) throws -> Tensor) throws -> ColorizeOutcome {
     if options.skipColorPages {
-        let chroma = meanChroma(page)
-        if chroma > options.colorThreshold { return .alreadyColor(meanChroma: chroma) }
+        let share = chromaStatistics(page).vividShare
+        if share > options.colorShare { return .alreadyColor(vividShare: share) }
     }
     guard options.inputChannels == 1 || options.inputChannels == 3 else {
         throw ImageError.mismatch("the generator input must have 1 or 3 channels, not \(options.inputChannels)")

@@ -14,6 +14,7 @@ import Tensor
 //
 // API: ColorizeOptions, ColorizeOutcome, colorizePage(_:options:generator:) throws -> ColorizeOutcome,
 //      QualityReport, evaluate(generated:reference:) throws -> QualityReport,
+//      evaluateColorizer(on:options:generator:) throws -> (report, output)   grey of a colour page, colorized, compared,
 //      writeSyntheticPages(folder:count:width:height:seed:) throws -> [String]
 
 public struct ColorizeOptions: Sendable, Equatable {
@@ -92,6 +93,17 @@ public struct QualityReport: Sendable, Equatable {
     public var ciede2000: Double
     public var colourfulness: Double
     public var referenceColourfulness: Double
+}
+
+/// Quality of a colorizer on one held-out colour page: its grey (luma) version is colorized with `options`
+/// (colour pages are never skipped here) and the result compared with the page.
+public func evaluateColorizer(on reference: Image, options: ColorizeOptions = ColorizeOptions(),
+                              generator: (Tensor) throws -> Tensor) throws -> (report: QualityReport, output: Image) {
+    var options = options
+    options.skipColorPages = false
+    guard case .colorized(let output) = try colorizePage(reference.luminance(), options: options, generator: generator)
+    else { throw ImageError.mismatch("the page was skipped") }
+    return (try evaluate(generated: output, reference: reference.rgb()), output)
 }
 
 public func evaluate(generated: Image, reference: Image) throws -> QualityReport {

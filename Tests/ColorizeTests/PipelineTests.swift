@@ -74,3 +74,11 @@ private func tint(_ t: Tensor) -> Tensor {
     let colour = try readImage(path: paths[0]), manga = try readImage(path: folder + "/synth_00000_manga.png")
     #expect(colour.channels == 3 && manga.channels == 1 && colour.width == 48 && manga.height == 64)
 }
+
+@Test func evaluatingAColorizerColorizesTheGreyVersion() throws {
+    let page = synthesizePage(width: 64, height: 64, seed: 4).color
+    let options = ColorizeOptions(tiling: TilingOptions(multiple: 16))
+    let (report, output) = try evaluateColorizer(on: page, options: options, generator: tint)
+    #expect(output.channels == 3 && output.width == 64)
+    #expect(report.psnr.isFinite && report.ssim < 1 && report.ciede2000 > 0)
+}

@@ -122,3 +122,21 @@ func tinyUNetLearnsAColourMapping(kind: DiscriminatorKind) throws {
     #expect(count > 25_000_000 && count < 40_000_000, "seed U-Net has \(count) parameters")
     #expect(g.configuration.sizeMultiple == 64)
 }
+
+@Test func runFolderResumesAndLogs() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mangacolor-run-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let run = try TrainingRun(folder: dir, configuration: tinyConfiguration())
+    #expect(!run.resumed)
+    try run.step(batch: syntheticBatch(index: 0))
+    try run.save()
+    var changed = tinyConfiguration()
+    changed.l1Weight = 10
+    let again = try TrainingRun(folder: dir, configuration: changed)
+    #expect(again.resumed && again.storedConfigurationDiffers && again.trainer.completedSteps == 1)
+    #expect(again.trainer.configuration.l1Weight == 100)
+    try again.step(batch: syntheticBatch(index: 1))
+    let lines = try String(contentsOf: dir.appendingPathComponent(TrainingRun.metricsName), encoding: .utf8).split(separator: "\n")
+    #expect(lines.count == 2 && lines[1].contains("\"step\":2"))
+    #expect(throws: TrainingError.self) { try TrainingRun.load(folder: dir.appendingPathComponent("missing")) }
+}

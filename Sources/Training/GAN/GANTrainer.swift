@@ -69,8 +69,11 @@ public final class GANTrainer {
         dContext.tape.backward(dLoss)
         discriminatorOptimizer.update()
 
-        // G step through the updated D; D's gradients from this pass are dropped.
+        // G step through the updated D, frozen: gradients flow through D to G, none are computed for D's weights.
         gContext.rng = dContext.rng
+        let dParameters = discriminator.parameters
+        for p in dParameters { p.requiresGrad = false }
+        defer { for p in dParameters { p.requiresGrad = true } }
         let pair = gTape.concatChannels([x, fake])
         var fakeFeatures: [Variable] = []
         let logits = discriminator(pair, gContext, features: &fakeFeatures)
@@ -93,7 +96,6 @@ public final class GANTrainer {
         let gLoss = gTape.weightedSum(terms)
         gTape.backward(gLoss)
         generatorOptimizer.update()
-        discriminatorOptimizer.zeroGrad()
         rng = gContext.rng
         completedSteps += 1
 

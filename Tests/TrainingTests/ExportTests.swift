@@ -73,3 +73,11 @@ func exportedGraphsMatchTheTrainer(kind: DiscriminatorKind) throws {
     let c = try GANTrainer(configuration: other)
     #expect(throws: TrainingError.self) { try c.loadGeneratorWeights(from: model) }
 }
+
+@Test func generatorConfigurationIsReadBackFromTheExport() throws {
+    var rng = RandomGenerator(seed: 3)
+    let config = GeneratorConfiguration(levels: [[4, 6], [8], [12]], negativeSlope: 0.1)
+    let model = try Model(bytes: UNetGenerator(config, rng: &rng).exportModel().serialized())
+    #expect(try GeneratorConfiguration(exportedGenerator: model) == config)
+    #expect(throws: TrainingError.self) { try GeneratorConfiguration(exportedGenerator: Model(graph: Graph())) }
+}

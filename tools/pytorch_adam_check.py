@@ -8,6 +8,9 @@ This script rebuilds the architecture functionally in PyTorch from the initializ
 (enc{i}.{j}.conv/norm, up{i}.conv/norm, dec{i}.{j}.conv/norm, out), loads G0, and repeats the steps with
 torch.optim.Adam(lr=1e-3, betas=(0.5, 0.999), eps=1e-8) on F.l1_loss.
 
+It also runs the exported generator and both exported discriminators in onnxruntime (after
+onnx.checker) against the trainer's forward outputs (max abs <= 1e-5).
+
 Tolerances (float32 both sides, different summation orders):
   forward output      max abs <= 1e-5
   step-1 gradients    max abs <= 1e-5 + 1e-3 * max|grad| per tensor
@@ -101,6 +104,16 @@ def main():
     with torch.no_grad():
         out0 = forward(P, x, levels).numpy()
     report("forward output", float(np.abs(out0 - load_pb(os.path.join(d, "output0.pb"))).max()), 1e-5)
+
+    # The exporter against onnxruntime: generator and both discriminators (trainer forward in the dump).
+    import onnxruntime as ort
+    for name, inp, want in [("G0", "input.pb", "output0.pb")] + [
+            (f"D_{k}", f"D_{k}_input.pb", f"D_{k}_output.pb") for k in ("seed", "patch")]:
+        path = os.path.join(d, name + ".onnx")
+        onnx.checker.check_model(onnx.load(path))
+        sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        got = sess.run(None, {"input": load_pb(os.path.join(d, inp))})[0]
+        report(f"onnxruntime vs trainer, {name}.onnx", float(np.abs(got - load_pb(os.path.join(d, want))).max()), 1e-5)
 
     opt = torch.optim.Adam(P.values(), lr=1e-3, betas=(0.5, 0.999), eps=1e-8)
     zero_grad = set()

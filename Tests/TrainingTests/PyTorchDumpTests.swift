@@ -29,6 +29,15 @@ import Testing
         try write(y.tensorProtoBytes(name: "target"), "target.pb")
         try write(g.infer(x).tensorProtoBytes(name: "output"), "output0.pb")
         try write(g.exportModel().serialized(), "G0.onnx")
+        // Both discriminators, for the onnxruntime check of the exporter.
+        for kind in DiscriminatorKind.allCases {
+            let d = Discriminator(kind == .seed ? DiscriminatorConfiguration(kind: .seed, imageSize: 16, plain: [4], strided: [8, 8], fullyConnected: [16])
+                                                : DiscriminatorConfiguration(kind: .patch, plain: [8], strided: [4, 8]), rng: &rng)
+            let pair = randomTensor([2, 4, 16, 16], seed: 14)
+            try write(d.exportModel().serialized(), "D_\(kind).onnx")
+            try write(pair.tensorProtoBytes(name: "input"), "D_\(kind)_input.pb")
+            try write(d.infer(pair).tensorProtoBytes(name: "output"), "D_\(kind)_output.pb")
+        }
     }
     var losses: [Float] = []
     for step in 1...3 {

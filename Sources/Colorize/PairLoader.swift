@@ -23,10 +23,14 @@ public enum PageSource: Sendable {
 public final class PairLoader: Sendable {
     private let state: LoaderState
 
-    /// Starts `workers` background workers at once.
-    public init(pages: [PageSource], options: AugmentOptions, seed: UInt64, capacity: Int = 8, workers: Int = 2) {
+    /// Starts `workers` background workers at once. `startIndex` skips the first pairs (a resumed run
+    /// continues the same stream of pairs it would have seen without the interruption).
+    public init(pages: [PageSource], options: AugmentOptions, seed: UInt64, capacity: Int = 8, workers: Int = 2,
+                startIndex: Int = 0) {
         precondition(!pages.isEmpty, "the loader needs at least one page")
         state = LoaderState(pages: pages, options: options, seed: seed, capacity: max(1, capacity))
+        state.nextToClaim = startIndex
+        state.nextToDeliver = startIndex
         let queue = DispatchQueue(label: "mangacolor.pair-loader", qos: .userInitiated, attributes: .concurrent)
         for _ in 0 ..< max(1, workers) {
             let state = self.state

@@ -81,3 +81,11 @@ func exportedGraphsMatchTheTrainer(kind: DiscriminatorKind) throws {
     #expect(try GeneratorConfiguration(exportedGenerator: model) == config)
     #expect(throws: TrainingError.self) { try GeneratorConfiguration(exportedGenerator: Model(graph: Graph())) }
 }
+
+@Test func verificationCaseMatchesTheRuntime() throws {
+    let trainer = try GANTrainer(configuration: tinyConfiguration(kind: .patch))
+    let v = trainer.verificationCase()
+    #expect(v.generatorInput.shape == [1, 1, 64, 64] && v.discriminatorInput.shape == [1, 4, 64, 64])
+    #expect(maxAbsDifference(try runExported(trainer.exportGenerator(), v.generatorInput), v.generatorOutput) <= 1e-5)
+    #expect(maxAbsDifference(try runExported(trainer.exportDiscriminator(), v.discriminatorInput), v.discriminatorOutput) <= 1e-5)
+}

@@ -43,7 +43,8 @@ func tinyUNetLearnsAColourMapping(kind: DiscriminatorKind) throws {
         if i >= 146 { last += m.l1 / 4 }
         #expect(m.generatorLoss.isFinite && m.discriminatorLoss.isFinite)
     }
-    #expect(last < first / 3, "\(kind): L1 went from \(first) to \(last) in 150 steps; expected a 3x drop")
+    // Measured here: seed 0.51 -> 0.135 (3.8x), patch 0.50 -> 0.108 (4.6x).
+    #expect(last < first / 2.5, "\(kind): L1 went from \(first) to \(last) in 150 steps; expected a 2.5x drop")
 }
 
 @Test func resumeIsBitIdentical() throws {

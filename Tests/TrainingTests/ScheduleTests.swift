@@ -40,3 +40,13 @@ import Testing
     #expect(throws: TrainingError.self) { try trainer.step(batch: batch) }
     #expect(trainer.generator.parameters.allSatisfy { $0.value.floats.allSatisfy(\.isFinite) })
 }
+
+@Test func gaussianSamplesAreReproducibleAndStandard() {
+    var a = RandomGenerator(seed: 9), b = RandomGenerator(seed: 9)
+    let x = a.normal([300_001]), y = b.normal([300_001])  // several parallel pieces and an odd tail
+    #expect(x.scalars(as: Float.self) == y.scalars(as: Float.self) && a == b)
+    let v = x.floats.map(Double.init)
+    let mean = v.reduce(0, +) / Double(v.count)
+    let variance = v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(v.count)
+    #expect(abs(mean) < 0.01 && abs(variance - 1) < 0.01, "mean \(mean), variance \(variance)")
+}

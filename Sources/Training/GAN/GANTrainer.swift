@@ -182,3 +182,30 @@ public final class GANTrainer {
         for (p, t) in zip(parameters, values) { p.value.floats.baseAddress!.update(from: t.floats.baseAddress!, count: t.count) }
     }
 }
+
+/// Inputs and the trainer's own outputs for checking an exported graph (`mangacolor verify`): run the
+/// exported generator on `generatorInput` and the discriminator on `discriminatorInput`, compare with
+/// `generatorOutput` and `discriminatorOutput` (the discriminator's are probabilities, as exported).
+public struct VerificationCase: Sendable {
+    public var generatorInput: Tensor
+    public var generatorOutput: Tensor
+    public var discriminatorInput: Tensor
+    public var discriminatorOutput: Tensor
+}
+
+extension GANTrainer {
+    /// A deterministic grey page of side `size` (default: the discriminator's size for the seed kind, else
+    /// 64, rounded up to the U-Net's multiple), through both networks in inference mode.
+    public func verificationCase(size: Int? = nil, seed: UInt64 = 2024) -> VerificationCase {
+        let g = configuration.generator, d = configuration.discriminator
+        var side = size ?? (d.kind == .seed ? d.imageSize : max(64, g.sizeMultiple))
+        side = (side + g.sizeMultiple - 1) / g.sizeMultiple * g.sizeMultiple
+        if d.kind == .seed { side = d.imageSize }
+        var rng = RandomGenerator(seed: seed)
+        let x = rng.normal([1, g.inputChannels, side, side], std: 0.5)
+        let y = generator.infer(x)
+        let pair = Tape(recording: false).concatChannels([Variable(x), Variable(y)]).value
+        return VerificationCase(generatorInput: x, generatorOutput: y, discriminatorInput: pair,
+                                discriminatorOutput: discriminator.infer(pair))
+    }
+}

@@ -128,6 +128,8 @@ public final class Discriminator {
     }
 
     public var parameters: [Variable] { blocks.flatMap(\.parameters) }
+    /// Non-trained state (batch-norm running statistics), saved in checkpoints.
+    public var buffers: [Variable] { blocks.flatMap(\.buffers) }
 
     /// Probability that each pair is real (Sigmoid of the logits), eval mode.
     public func infer(_ x: Tensor) -> Tensor { sigmoidForward(self(Variable(x), ForwardContext()).value) }

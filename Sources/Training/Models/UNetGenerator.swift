@@ -145,6 +145,11 @@ public final class UNetGenerator {
         return all + output.parameters
     }
 
+    /// Non-trained state (batch-norm running statistics; none in the seed U-Net), saved in checkpoints.
+    public var buffers: [Variable] {
+        encoders.flatMap(\.buffers) + ups.flatMap(\.buffers) + decoders.flatMap(\.buffers)
+    }
+
     /// ONNX graph: input "input" [N, C, H, W] -> output "output" [N, 3, H, W] (N, H, W symbolic).
     public func exportModel() -> Model {
         var b = GraphBuilder(name: "mangacolor_generator")

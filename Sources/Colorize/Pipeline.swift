@@ -3,7 +3,7 @@ import Tensor
 
 // The colorize pipeline for one page, as `mangacolor colorize` runs it, with every stage a library call:
 //
-//   page ──(already colour? skip)──> luma grey ──> generator over tiles ──> [keep lines] ──> [flat] ──> page
+//   page ──(already colour? skip)──> luma grey ──> generator over tiles ──> [flat] ──> [keep lines] ──> page
 //
 // The generator is any `(Tensor) throws -> Tensor` (an ONNX plan's run, the trainer's forward): it gets
 // [1, inputChannels, H, W] grey and returns [1, 3, H, W], both in the value range `range` (the seed
@@ -81,8 +81,10 @@ public func colorizePage(_ page: Image, options: ColorizeOptions = ColorizeOptio
     guard output.channels == 3 else {
         throw ImageError.mismatch("the generator returned \(output.channels) channel(s); a colour page needs 3")
     }
-    if options.keepLines { output = try keepLines(original: grey, generated: output) }
+    // Flat first, then keep-lines: the page's lightness survives exactly even where flat recoloured small
+    // ink specks (screentone dots, short strokes) as part of their region.
     if options.flat { output = try flatten(generated: output, page: grey, options: options.flatOptions) }
+    if options.keepLines { output = try keepLines(original: grey, generated: output) }
     return .colorized(output)
 }
 

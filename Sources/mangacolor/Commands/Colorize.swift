@@ -57,36 +57,23 @@ struct ColorizeCommand: ParsableCommand {
                                       skipColorPages: !force)
         if let shape = plan.inputs[0].shape, shape.count == 4, case .fixed(let c) = shape[1] { options.inputChannels = c }
         let jobs = try collectPages(inputs)
-        guard !jobs.isEmpty else { throw CLIError("no pages to colorize") }
-        let singleFile = jobs.count == 1 && output.lowercased().hasSuffix(".png")
+        guard !jobs.isEmpty else { throw CLIError("no pages to colorize in \(inputs.joined(separator: ", "))") }
         let bar = ProgressBar(total: jobs.count, label: "colorize")
-        var done = 0, skipped = 0, failed: [String] = []
         let start = Date()
-        for job in jobs {
-            let target = singleFile ? output : (output as NSString).appendingPathComponent(job.relativeOutput)
-            do {
-                let page = try readImage(path: job.source)
-                switch try colorizePage(page, options: options, generator: { try plan.run([$0])[0] }) {
-                case .colorized(let image):
-                    try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent,
-                                                            withIntermediateDirectories: true)
-                    try writePNG(image, path: target)
-                    done += 1
-                case .alreadyColor(let share):
-                    skipped += 1
-                    bar.finish()
-                    writeStderr(String(format: "skipped %@: already in colour (%.0f%% vivid pixels; --force to colorize)\n", job.source, share * 100))
-                }
-            } catch {
-                failed.append(job.source)
+        let outcome = colorizePages(jobs, output: output, options: options, generator: { try plan.run([$0])[0] }) { event, done in
+            switch event {
+            case .written: break
+            case .skipped(let job, let share):
                 bar.finish()
-                writeStderr("error: \(job.source): \(error)\n")
+                writeStderr(String(format: "skipped %@: already in colour (%.0f%% vivid pixels; --force to colorize)\n", job.source, share * 100))
+            case .failed(let job, let reason):
+                bar.finish()
+                writeStderr("error: \(job.source): \(reason)\n")
             }
-            let rate = Double(done + skipped + failed.count) / max(Date().timeIntervalSince(start), 1e-9)
-            bar.update(done + skipped + failed.count, status: String(format: "%.2f pages/s", rate))
+            bar.update(done, status: String(format: "%.2f pages/s", Double(done) / max(Date().timeIntervalSince(start), 1e-9)))
         }
         bar.finish()
-        print("\(done) colorized, \(skipped) skipped, \(failed.count) failed -> \(output)")
-        if !failed.isEmpty { throw ExitCode(1) }
+        print("\(outcome.written.count) colorized, \(outcome.skipped.count) skipped, \(outcome.failed.count) failed -> \(output)")
+        if !outcome.failed.isEmpty { throw ExitCode(1) }
     }
 }

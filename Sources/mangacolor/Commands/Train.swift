@@ -116,7 +116,8 @@ struct Train: ParsableCommand {
             guard !files.isEmpty else { throw CLIError("\(data) holds no PNG or JPEG pages") }
             pages = files.map { .file($0) }
         } else {
-            pages = [.file(reference!)]
+            // One page, decoded once: every pair is a fresh crop of it.
+            pages = [.image(try readImage(path: reference!))]
         }
         var config = TrainingConfiguration(imageSize: size, widthMultiplier: widthMultiplier ?? (reference != nil ? 0.25 : 1),
                                            discriminator: discriminator, seed: seed)

@@ -62,8 +62,12 @@ public final class Discriminator {
                 blocks.append(convBlock("d\(blocks.count)", cin, w, slope: s, affine: true, norm: i > 0, rng: &rng)); cin = w
             }
             for w in c.strided {
-                blocks.append(convBlock("d\(blocks.count)", cin, w, slope: s, affine: true, stride: 2, norm: blocks.count > 0, rng: &rng))
-                cin = w; side = (side + 1) / 2
+                side = (side + 1) / 2
+                // NOTE: no InstanceNorm on maps smaller than 4x4: over a 1x1 map it outputs the constant
+                // beta whatever the input (a 64-pixel crop reaches 1x1 after six halvings), which silences D.
+                blocks.append(convBlock("d\(blocks.count)", cin, w, slope: s, affine: true, stride: 2,
+                                        norm: blocks.count > 0 && side >= 4, rng: &rng))
+                cin = w
             }
             var features = cin * side * side
             var first = true

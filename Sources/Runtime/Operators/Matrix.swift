@@ -6,7 +6,8 @@ import Tensor
 // Gemm, MatMul (numpy batching and 1-D operands), Softmax, LogSoftmax, Hardmax.
 // float32 products go to cblas_sgemm; other element types use a plain loop in Double.
 // The table also registers Det and Einsum (LinearAlgebra.swift), Attention (Attention.swift),
-// MatMulInteger and QLinearMatMul (QuantizedMatMul.swift) and RotaryEmbedding (RotaryEmbedding.swift).
+// MatMulInteger and QLinearMatMul (QuantizedMatMul.swift), RotaryEmbedding (RotaryEmbedding.swift) and
+// LinearAttention (LinearAttention.swift).
 
 let matrixOperators: [Registration] = [
     Registration("Gemm", since: 1) { ctx in try GemmOperator(ctx) },
@@ -23,6 +24,7 @@ let matrixOperators: [Registration] = [
     Registration("MatMulInteger", since: 10) { _ in MatMulIntegerOperator() },
     Registration("QLinearMatMul", since: 10) { _ in QLinearMatMulOperator() },
     Registration("RotaryEmbedding", since: 23) { ctx in try RotaryEmbeddingOperator(ctx) },
+    Registration("LinearAttention", since: 27) { ctx in try LinearAttentionOperator(ctx) },
 ]
 
 // MARK: Gemm

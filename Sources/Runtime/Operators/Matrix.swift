@@ -226,8 +226,36 @@ struct SoftmaxOperator: Operator {
         let inner = flattens ? 1 : input.shape.dropFirst(a + 1).reduce(1, *)
         let x = input.float32ForKernel()
         let y = Tensor(uninitialized: x.shape, dtype: .float32)
-        softmaxKernel(x.pointer(as: Float.self), y.pointer(as: Float.self), outer: outer, n: n, inner: inner, kind: kind)
+        if (input.dtype == .bfloat16 || input.dtype == .float16) && kind == .softmax {
+            lowPrecisionSoftmax(x.pointer(as: Float.self), y.pointer(as: Float.self), outer: outer, n: n, inner: inner,
+                                bfloat16: input.dtype == .bfloat16)
+        } else {
+            softmaxKernel(x.pointer(as: Float.self), y.pointer(as: Float.self), outer: outer, n: n, inner: inner, kind: kind)
+        }
         return [y.kernelResult(as: input.dtype)]
+    }
+
+    /// Softmax rounding every intermediate to the input's 16-bit type (x - max, exp, the quotient), as the
+    /// numpy reference computes in that type; its sum accumulates in bfloat16 (ml_dtypes) or float32
+    /// (numpy's float16 pairwise sum) and is rounded.
+    private func lowPrecisionSoftmax(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, outer: Int, n: Int,
+                                     inner: Int, bfloat16: Bool) {
+        func r(_ v: Float) -> Float { bfloat16 ? BFloat16(v).floatValue : Float(Float16(v)) }
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let base = o * n * inner + i
+                var m = x[base]
+                for t in 1..<max(n, 1) { m = max(m, x[base + t * inner]) }
+                var s: Float = 0
+                for t in 0..<n {
+                    let e = r(expf(r(x[base + t * inner] - m)))
+                    y[base + t * inner] = e
+                    s = bfloat16 ? r(s + e) : s + e
+                }
+                s = r(s)
+                for t in 0..<n { y[base + t * inner] = r(y[base + t * inner] / s) }
+            }
+        }
     }
 }
 

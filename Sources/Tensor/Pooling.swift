@@ -91,6 +91,18 @@ private struct Pool3D {
     var inPlane: Int { id * ih * iw }
     var outPlane: Int { od * oh * ow }
 
+    /// The taps t in 0..<k with start + t * dil inside [0, size).
+    @inline(__always)
+    static func tapRange(_ start: Int, _ k: Int, _ dil: Int, _ size: Int) -> Range<Int> {
+        if dil == 1 {
+            let lo = max(0, -start), hi = min(k, size - start)
+            return lo..<max(lo, hi)
+        }
+        let lo = start >= 0 ? 0 : (-start + dil - 1) / dil
+        let hi = size - start <= 0 ? 0 : min(k, (size - start + dil - 1) / dil)
+        return lo..<max(lo, hi)
+    }
+
     /// Kernel taps of a window starting at `start` (with dilation `dil`, `k` taps) that land in [lo, hi).
     @inline(__always)
     static func taps(start: Int, k: Int, dil: Int, lo: Int, hi: Int) -> Int {
@@ -146,22 +158,22 @@ public func maxPoolForward(_ x: Tensor, _ g: PoolingGeometry) -> (output: Tensor
         var o = plane * outPlane
         for od in 0..<p.od {
             let d0 = od * p.sd - p.pd
+            let dr = Pool3D.tapRange(d0, p.kd, p.dd, p.id)
             for oh in 0..<p.oh {
                 let h0 = oh * p.sh - p.ph
+                let hr = Pool3D.tapRange(h0, p.kh, p.dh, p.ih)
                 for ow in 0..<p.ow {
                     let w0 = ow * p.sw - p.pw
+                    let wr = Pool3D.tapRange(w0, p.kw, p.dw, p.iw)
                     var best: Float = 0
                     var bestIndex = -1
-                    for a in 0..<p.kd {
+                    for a in dr {
                         let d = d0 + a * p.dd
-                        if d < 0 || d >= p.id { continue }
-                        for b in 0..<p.kh {
+                        for b in hr {
                             let h = h0 + b * p.dh
-                            if h < 0 || h >= p.ih { continue }
                             let row = (d * p.ih + h) * p.iw
-                            for c in 0..<p.kw {
+                            for c in wr {
                                 let w = w0 + c * p.dw
-                                if w < 0 || w >= p.iw { continue }
                                 let v = xs[row + w]
                                 if bestIndex < 0 || v > best || (v.isNaN && !best.isNaN) {
                                     best = v
@@ -269,28 +281,39 @@ public func avgPoolForward(_ x: Tensor, _ g: PoolingGeometry, countIncludePad: B
     let y = Tensor(uninitialized: outShape, dtype: .float32)
     let xp = UnsafePointer(x.pointer(as: Float.self)), yp = y.pointer(as: Float.self)
     let inPlane = p.inPlane, outPlane = p.outPlane
+    if p.id == 1 && p.kd == 1 && p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 && p.dh == 1 && p.dw == 1
+        && p.ph == 0 && p.pw == 0 && p.oh * 2 <= p.ih && p.ow * 2 <= p.iw {
+        // 2x2 stride 2 with every window inside the input: each divisor is 4.
+        let (ih, iw, oh, ow) = (p.ih, p.iw, p.oh, p.ow)
+        poolingForEachPlane(p.planes, work: oh * ow * 4) { plane in
+            let xs = xp + plane * ih * iw, ys = yp + plane * oh * ow
+            for r in 0..<oh {
+                let top = xs + 2 * r * iw, bottom = top + iw, yrow = ys + r * ow
+                for c in 0..<ow { yrow[c] = (top[2 * c] + top[2 * c + 1] + bottom[2 * c] + bottom[2 * c + 1]) * 0.25 }
+            }
+        }
+        return y
+    }
     let rp = avgReciprocals(p, countIncludePad)
     poolingForEachPlane(p.planes, work: outPlane * p.kd * p.kh * p.kw) { plane in
         let xs = xp + plane * inPlane
         var o = plane * outPlane
         for od in 0..<p.od {
             let d0 = od * p.sd - p.pd
+            let dr = Pool3D.tapRange(d0, p.kd, p.dd, p.id)
             for oh in 0..<p.oh {
                 let h0 = oh * p.sh - p.ph
+                let hr = Pool3D.tapRange(h0, p.kh, p.dh, p.ih)
                 for ow in 0..<p.ow {
                     let w0 = ow * p.sw - p.pw
+                    let wr = Pool3D.tapRange(w0, p.kw, p.dw, p.iw)
                     var sum: Float = 0
-                    for a in 0..<p.kd {
+                    for a in dr {
                         let d = d0 + a * p.dd
-                        if d < 0 || d >= p.id { continue }
-                        for b in 0..<p.kh {
+                        for b in hr {
                             let h = h0 + b * p.dh
-                            if h < 0 || h >= p.ih { continue }
                             let row = (d * p.ih + h) * p.iw
-                            for c in 0..<p.kw {
-                                let w = w0 + c * p.dw
-                                if w >= 0 && w < p.iw { sum += xs[row + w] }
-                            }
+                            for c in wr { sum += xs[row + w0 + c * p.dw] }
                         }
                     }
                     yp[o] = sum * rp[o - plane * outPlane]
@@ -332,23 +355,21 @@ public func avgPoolBackward(_ dY: Tensor, _ g: PoolingGeometry, inputShape: [Int
         var o = plane * outPlane
         for od in 0..<p.od {
             let d0 = od * p.sd - p.pd
+            let dr = Pool3D.tapRange(d0, p.kd, p.dd, p.id)
             for oh in 0..<p.oh {
                 let h0 = oh * p.sh - p.ph
+                let hr = Pool3D.tapRange(h0, p.kh, p.dh, p.ih)
                 for ow in 0..<p.ow {
                     let w0 = ow * p.sw - p.pw
+                    let wr = Pool3D.tapRange(w0, p.kw, p.dw, p.iw)
                     let share = gp[o] * rp[o - plane * outPlane]
                     o += 1
-                    for a in 0..<p.kd {
+                    for a in dr {
                         let d = d0 + a * p.dd
-                        if d < 0 || d >= p.id { continue }
-                        for b in 0..<p.kh {
+                        for b in hr {
                             let h = h0 + b * p.dh
-                            if h < 0 || h >= p.ih { continue }
                             let row = (d * p.ih + h) * p.iw
-                            for c in 0..<p.kw {
-                                let w = w0 + c * p.dw
-                                if w >= 0 && w < p.iw { dxs[row + w] += share }
-                            }
+                            for c in wr { dxs[row + w0 + c * p.dw] += share }
                         }
                     }
                 }

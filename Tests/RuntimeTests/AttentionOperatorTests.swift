@@ -36,3 +36,14 @@ import Tensor
     let y = try runRegisteredOperator("RotaryEmbedding", opset: 23, [x, cos, sin, Tensor(shape: [1, 1], scalars: [Int64(1)])])
     expectClose(y[0], [-4, 3], shape: [1, 1, 1, 2])
 }
+
+@Test func linearAttentionAccumulatesState() throws {
+    // One head, dk = dv = 1, update_rule linear, scale 1: S_t = sum of k v; output_t = q_t * S_t.
+    let q = Tensor(shape: [1, 2, 1], floats: [1, 2]), k = Tensor(shape: [1, 2, 1], floats: [3, 1])
+    let v = Tensor(shape: [1, 2, 1], floats: [2, 4])
+    let out = try runRegisteredOperator("LinearAttention", opset: 27, [q, k, v], attributes: [
+        "q_num_heads": .int(1), "kv_num_heads": .int(1), "scale": .float(1), "update_rule": .string("linear")],
+        outputs: 2)
+    expectClose(out[0], [6, 20], shape: [1, 2, 1])
+    expectClose(out[1], [10], shape: [1, 1, 1, 1])
+}

@@ -97,3 +97,12 @@ import Tensor
     #expect(q.dtype == .uint8)
     #expect(q.ints() == [20])
 }
+
+@Test func lowPrecisionSoftmaxSumsToOne() throws {
+    let x = Tensor(shape: [1, 3], scalars: [BFloat16(0), BFloat16(0), BFloat16(Float(0.6931472))])
+    let y = try runRegisteredOperator("Softmax", opset: 13, [x])[0]
+    #expect(y.dtype == .bfloat16)
+    expectClose(y, [0.25, 0.25, 0.5], tolerance: 4e-3)
+    let h = try runRegisteredOperator("Softmax", opset: 13, [Tensor(shape: [2], scalars: [Float16(1), Float16(1)])])[0]
+    expectClose(h, [0.5, 0.5])
+}

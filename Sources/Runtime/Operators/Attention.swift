@@ -80,7 +80,12 @@ struct AttentionOperator: Operator {
             throw KernelError("Q heads \(qs), K \(ks) and V \(vs) do not fit together")
         }
         let groups = hq / hk
-        let s = (scale ?? 1 / Double(dq).squareRoot()).squareRoot()
+        // NOTE: for bfloat16 inputs every intermediate is rounded to bfloat16, as the numpy reference
+        // (ml_dtypes) computes: products accumulate in float32, softmax sums in bfloat16. float16 matches the
+        // reference better computed wide and rounded once, so only bfloat16 takes this path.
+        let lowPrecision = qT.dtype == .bfloat16
+        let r: (Double) -> Double = lowPrecision ? { Double(BFloat16(Float($0)).floatValue) } : { $0 }
+        let s = r((scale ?? 1 / Double(dq).squareRoot()).squareRoot())
 
         // Mask, broadcast (right-aligned) to (B, Hq, Sq, Skv); its last axis padded to Skv with "masked".
         let maskT = inputs.optional(3)
@@ -119,11 +124,17 @@ struct AttentionOperator: Operator {
                     var maxBias = -Double.infinity
                     for j in 0..<skv {
                         var dot = 0.0
-                        for d in 0..<dq { dot += (q[qBase + i * dq + d] * s) * (k[kBase + j * dq + d] * s) }
-                        if softcap > 0 { dot = tanh(dot / softcap) * softcap }
+                        if lowPrecision {
+                            var acc: Float = 0
+                            for d in 0..<dq { acc += Float(r(q[qBase + i * dq + d] * s)) * Float(r(k[kBase + j * dq + d] * s)) }
+                            dot = r(Double(acc))
+                        } else {
+                            for d in 0..<dq { dot += (q[qBase + i * dq + d] * s) * (k[kBase + j * dq + d] * s) }
+                        }
+                        if softcap > 0 { dot = r(r(tanh(r(dot / softcap))) * softcap) }
                         biasRow[j] = bias(b, h, i, j)
                         maxBias = max(maxBias, biasRow[j])
-                        row[j] = dot + biasRow[j]
+                        row[j] = r(dot + r(biasRow[j]))
                         let o = ((b * hq + h) * sq + i) * skv + j
                         if qkOutputMode <= 1 { qkOut[o] = dot } else if qkOutputMode == 2 { qkOut[o] = row[j] }
                     }
@@ -131,16 +142,22 @@ struct AttentionOperator: Operator {
                     var m = row.max() ?? 0
                     if m == -.infinity { m = 0 }
                     var sum = 0.0
-                    for j in 0..<skv { row[j] = exp(row[j] - m); sum += row[j] }
+                    for j in 0..<skv { row[j] = r(exp(r(row[j] - m))); sum = r(sum + row[j]) }
                     if sum == 0 { sum = 1 }
                     let allMasked = maxBias == -.infinity
                     for j in 0..<skv {
-                        row[j] = allMasked ? 0 : row[j] / sum
+                        row[j] = allMasked ? 0 : r(row[j] / sum)
                         if qkOutputMode == 3 { qkOut[((b * hq + h) * sq + i) * skv + j] = row[j] }
                     }
                     for d in 0..<dv {
                         var acc = 0.0
-                        for j in 0..<skv { acc += row[j] * v[vBase + j * dv + d] }
+                        if lowPrecision {
+                            var a: Float = 0
+                            for j in 0..<skv { a += Float(row[j]) * Float(v[vBase + j * dv + d]) }
+                            acc = Double(a)
+                        } else {
+                            for j in 0..<skv { acc += row[j] * v[vBase + j * dv + d] }
+                        }
                         y[((b * hq + h) * sq + i) * dv + d] = acc
                     }
                 }

@@ -3,7 +3,8 @@ import ONNX
 import Tensor
 
 // ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceProd, ReduceL1, ReduceL2, ReduceSumSquare,
-// ReduceLogSum, ReduceLogSumExp, ArgMax, ArgMin.
+// ReduceLogSum, ReduceLogSumExp, ArgMax, ArgMin, CumSum, CumProd, TopK; the table also registers
+// NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss (Loss.swift).
 // Axes: an attribute up to opset 12 (ReduceSum) or 17 (the others), the optional second input after.
 // An absent or empty axes list reduces every axis, unless noop_with_empty_axes = 1 (then the op is the
 // identity). Reductions accumulate in Double and convert back to the input's type.

@@ -135,3 +135,11 @@ private func close(_ a: [Float], _ b: [Double], tolerance: Double = 1e-5) -> Boo
         .scalars(as: Float.self) == [4.5])
     #expect(throws: ONNXError.self) { try runShapeFamilyOp("GridSample", opset: 20, [x, grid], ["mode": .string("bilinear")]) }
 }
+
+@Test func affineGridIdentityGivesPixelCentres() throws {
+    let theta = Tensor(shape: [1, 2, 3], floats: [1, 0, 0, 0, 1, 0])
+    let grid = try runShapeFamilyOp("AffineGrid", opset: 20, [theta, int64s([1, 1, 1, 2])])[0]
+    #expect(grid.shape == [1, 1, 2, 2] && grid.scalars(as: Float.self) == [-0.5, 0, 0.5, 0])
+    let corners = try runShapeFamilyOp("AffineGrid", opset: 20, [theta, int64s([1, 1, 1, 2])], ["align_corners": .int(1)])[0]
+    #expect(corners.scalars(as: Float.self) == [-1, -1, 1, -1])
+}

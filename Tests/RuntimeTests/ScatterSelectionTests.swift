@@ -59,3 +59,13 @@ import Tensor
     let r = try runShapeFamilyOp("ReverseSequence", [iota([2, 3]), int64s([3, 2])], ["batch_axis": .int(0), "time_axis": .int(1)])[0]
     #expect(r.scalars(as: Float.self) == [2, 1, 0, 4, 3, 5])
 }
+
+@Test func tensorScatterWritesAtEachBatchPosition() throws {
+    let cache = Tensor(zeros: [2, 3, 1])
+    let update = Tensor(shape: [2, 2, 1], floats: [1, 2, 3, 4])
+    let linear = try runShapeFamilyOp("TensorScatter", opset: 24, [cache, update, int64s([0, 1])])[0]
+    #expect(linear.scalars(as: Float.self) == [1, 2, 0, 0, 3, 4])
+    let circular = try runShapeFamilyOp("TensorScatter", opset: 24, [cache, update, int64s([2, 0])], ["mode": .string("circular")])[0]
+    #expect(circular.scalars(as: Float.self) == [2, 0, 1, 3, 4, 0])
+    #expect(throws: KernelError.self) { try runShapeFamilyOp("TensorScatter", opset: 24, [cache, update, int64s([2, 0])]) }
+}

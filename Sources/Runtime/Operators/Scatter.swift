@@ -9,6 +9,7 @@ let scatterOperators: [Registration] = [
     Registration("ScatterElements", since: 11) { ctx in try ScatterElementsOperator(ctx) },
     // Deprecated from opset 11 (renamed ScatterElements), still accepted there.
     Registration("Scatter", since: 9) { ctx in try ScatterElementsOperator(ctx) },
+    Registration("TensorScatter", since: 24) { ctx in try TensorScatterOperator(ctx) },
 ]
 
 /// How scattered updates combine with the values already there (`reduction`, opset 16+).
@@ -153,5 +154,52 @@ struct ScatterElementsOperator: Operator {
             }
         }
         return [try scattered(data, updates, targets: targets, length: 1, reduction: reduction)]
+    }
+}
+
+/// TensorScatter (opset 24): writes `update` into a copy of the cache along `axis` (default -2, the
+/// sequence axis), starting for batch entry b at write_indices[b] (0 when omitted); `circular` wraps.
+/// Shapes: past_cache [B, ..., S_max, ...], update [B, ..., S, ...] -> [B, ..., S_max, ...].
+struct TensorScatterOperator: Operator {
+    let axis: Int
+    let circular: Bool
+    init(_ ctx: OperatorContext) throws {
+        axis = try ctx.node.int("axis", default: -2)
+        let mode = try ctx.node.string("mode", default: "linear")
+        guard mode == "linear" || mode == "circular" else {
+            throw ctx.node.invalid("mode", "must be linear or circular; got \"\(mode)\"")
+        }
+        circular = mode == "circular"
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let cache = try inputs.required(0, "past_cache"), update = try inputs.required(1, "update")
+        let a = try normalizeAxis(axis, rank: cache.rank)
+        guard a > 0, update.rank == cache.rank, update.dtype == cache.dtype,
+              (0..<cache.rank).allSatisfy({ $0 == a ? update.shape[$0] <= cache.shape[$0] : update.shape[$0] == cache.shape[$0] }) else {
+            throw KernelError("update \(shapeString(update.shape)) does not fit cache \(shapeString(cache.shape)) along axis \(axis)")
+        }
+        let batch = cache.shape[0]
+        let starts = inputs.optional(2)?.ints() ?? Array(repeating: 0, count: batch)
+        guard starts.count == batch else { throw KernelError("write_indices has \(starts.count) entries for batch \(batch)") }
+        let outer = cache.shape[0..<a].reduce(1, *), inner = cache.shape[(a + 1)...].reduce(1, *)
+        let capacity = cache.shape[a], length = update.shape[a]
+        let perBatch = outer / max(batch, 1)
+        var from: [Int] = [], to: [Int] = []
+        for o in 0..<outer {
+            let start = starts[o / max(perBatch, 1)]
+            for s in 0..<length {
+                var position = start + s
+                if circular { position = ((position % capacity) + capacity) % capacity }
+                guard position >= 0 && position < capacity else {
+                    throw KernelError("write position \(position) is outside the cache's \(capacity) slots")
+                }
+                from.append((o * length + s) * inner)
+                to.append((o * capacity + position) * inner)
+            }
+        }
+        let out = cache.copy()
+        copyElementRuns(from: update, from, to: out, to, length: inner)
+        return [out]
     }
 }

@@ -25,7 +25,8 @@ let shapeOperators: [Registration] = [
     Registration("DepthToSpace", 1...10) { ctx in try DepthToSpaceOperator(ctx) },
     Registration("DepthToSpace", since: 11) { ctx in try DepthToSpaceOperator(ctx) },
     Registration("SpaceToDepth", since: 1) { ctx in try SpaceToDepthOperator(ctx) },
-] + indexingOperators + concatOperators + scatterOperators + selectionOperators
+] + indexingOperators + concatOperators + scatterOperators + selectionOperators + uniqueOperators
+    + gridSampleOperators
 
 /// Reshape: `shape` may hold one -1 (inferred) and 0s (copy the input's dimension, unless `allowzero`).
 /// Opsets 1-4 take the shape from an attribute.

@@ -35,7 +35,7 @@ let package = Package(
             .product(name: "Numerics", package: "swift-numerics")]),
         .target(name: "Training", dependencies: ["Tensor", "ONNX", "CBLAS",
             .product(name: "Numerics", package: "swift-numerics")]),
-        .target(name: "Colorize", dependencies: ["Tensor", "Runtime", "CPNG", "CJPEG", "CImageCodecs",
+        .target(name: "Colorize", dependencies: ["Tensor", "Runtime", "Training", "CPNG", "CJPEG", "CImageCodecs",
             .product(name: "Numerics", package: "swift-numerics")]),
         .executableTarget(name: "mangacolor", dependencies: [
             "Tensor", "ONNX", "Runtime", "Training", "Colorize",
@@ -45,6 +45,6 @@ let package = Package(
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Tensor"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ONNX", "Tensor"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Runtime", "ONNX", "Tensor"]),
-        .testTarget(name: "ColorizeTests", dependencies: ["Colorize", "Runtime", "Tensor"]),
+        .testTarget(name: "ColorizeTests", dependencies: ["Colorize", "Runtime", "Training", "Tensor"]),
     ]
 )

@@ -6,7 +6,8 @@ import Foundation
 // has a background region and 2-7 shapes painted over it (ellipses, star-shaped polygons, straight bands),
 // clipped to the panel. Every region (label) gets one fill: a flat colour, a linear shade (darkening along a
 // direction, like cel shading) or a radial highlight. Black ink outlines are drawn wherever two labels
-// meet (panel borders included), so every colour region is closed by ink, as in inked comics.
+// meet (panel borders included), so every colour region is closed by ink, as in inked comics; a few open
+// strokes (short curves) add line work that closes nothing, like hair strands and folds.
 //
 // Outputs (all width x height):
 //   color    3-channel ground truth (ink is exactly 0).
@@ -167,13 +168,42 @@ private func paintShape(_ labels: inout [Int32], width: Int, panel: Rect, id: In
     }
 }
 
+/// Marks ink along a random quadratic Bézier curve inside `panel`, `radius` pixels either side.
+private func drawStroke(_ ink: inout [UInt8], width: Int, panel: Rect, radius: Int, rng: inout SplitMix64) {
+    let pw = Double(panel.x1 - panel.x0), ph = Double(panel.y1 - panel.y0)
+    func point() -> (Double, Double) { (Double(panel.x0) + rng.uniform(0, pw), Double(panel.y0) + rng.uniform(0, ph)) }
+    let p0 = point()
+    // The end point stays near the start: strokes are short marks, not panel-long cuts.
+    let reach = 0.3 * min(pw, ph)
+    let p2 = (min(max(p0.0 + rng.uniform(-reach, reach), Double(panel.x0)), Double(panel.x1 - 1)),
+              min(max(p0.1 + rng.uniform(-reach, reach), Double(panel.y0)), Double(panel.y1 - 1)))
+    // Control point off the chord's midpoint, sideways: a gentle bend.
+    let bend = rng.uniform(-0.5, 0.5)
+    let control = ((p0.0 + p2.0) / 2 - (p2.1 - p0.1) * bend, (p0.1 + p2.1) / 2 + (p2.0 - p0.0) * bend)
+    func distance(_ a: (Double, Double), _ b: (Double, Double)) -> Double {
+        ((a.0 - b.0) * (a.0 - b.0) + (a.1 - b.1) * (a.1 - b.1)).squareRoot()
+    }
+    let steps = Int(2 * (distance(p0, control) + distance(control, p2))) + 2
+    // Thinner than outlines: radius - 1 (at least a 1-pixel line).
+    let r = max(radius - 1, 0)
+    for k in 0 ... steps {
+        let t = Double(k) / Double(steps), u = 1 - t
+        let x = min(max(Int(u * u * p0.0 + 2 * u * t * control.0 + t * t * p2.0), panel.x0), panel.x1 - 1)
+        let y = min(max(Int(u * u * p0.1 + 2 * u * t * control.1 + t * t * p2.1), panel.y0), panel.y1 - 1)
+        for yy in max(panel.y0, y - r) ... min(panel.y1 - 1, y + r) {
+            for xx in max(panel.x0, x - r) ... min(panel.x1 - 1, x + r) { ink[yy * width + xx] = 1 }
+        }
+    }
+}
+
 /// A synthetic page: see the file header. Same seed and size, same page.
 public func synthesizePage(width: Int, height: Int, seed: UInt64, style: MangaStyle = MangaStyle()) -> SynthPage {
     precondition(width >= 16 && height >= 16, "synthetic pages need at least 16x16 pixels")
     var rng = SplitMix64(seed: seed)
     var labels = [Int32](repeating: 0, count: width * height)
     var fills = [Fill(r: 1, g: 1, b: 1, shade: .flat)]  // label 0: paper
-    for panel in panels(width: width, height: height, rng: &rng) {
+    let strokePanels = panels(width: width, height: height, rng: &rng)
+    for panel in strokePanels {
         let background = Int32(fills.count)
         fills.append(randomFill(in: panel, rng: &rng, background: true))
         for y in panel.y0 ..< panel.y1 {
@@ -208,6 +238,13 @@ public func synthesizePage(width: Int, height: Int, seed: UInt64, style: MangaSt
     for y in 0 ..< height {
         for x in 0 ..< width where horizontal[y * width + x] != 0 {
             for d in max(0, y - radius) ... min(height - 1, y + radius) { ink[d * width + x] = 1 }
+        }
+    }
+
+    // Open strokes (hair strands, folds, motion lines): curves of ink inside panels that close nothing.
+    for panel in strokePanels {
+        for _ in 0 ..< rng.int(in: 0 ... 4) {
+            drawStroke(&ink, width: width, panel: panel, radius: radius, rng: &rng)
         }
     }
 

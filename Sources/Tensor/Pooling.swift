@@ -91,6 +91,18 @@ private struct Pool3D {
     var inPlane: Int { id * ih * iw }
     var outPlane: Int { od * oh * ow }
 
+    /// The taps t in 0..<k with start + t * dil inside [0, size).
+    @inline(__always)
+    static func tapRange(_ start: Int, _ k: Int, _ dil: Int, _ size: Int) -> Range<Int> {
+        if dil == 1 {
+            let lo = max(0, -start), hi = min(k, size - start)
+            return lo..<max(lo, hi)
+        }
+        let lo = start >= 0 ? 0 : (-start + dil - 1) / dil
+        let hi = size - start <= 0 ? 0 : min(k, (size - start + dil - 1) / dil)
+        return lo..<max(lo, hi)
+    }
+
     /// Kernel taps of a window starting at `start` (with dilation `dil`, `k` taps) that land in [lo, hi).
     @inline(__always)
     static func taps(start: Int, k: Int, dil: Int, lo: Int, hi: Int) -> Int {
@@ -136,27 +148,32 @@ public func maxPoolForward(_ x: Tensor, _ g: PoolingGeometry) -> (output: Tensor
     let xp = UnsafePointer(x.pointer(as: Float.self)), yp = y.pointer(as: Float.self)
     let ip = ind.pointer(as: Int64.self)
     let inPlane = p.inPlane, outPlane = p.outPlane
+    if p.id == 1 && p.kd == 1 && p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 && p.dh == 1 && p.dw == 1
+        && p.ph == 0 && p.pw == 0 && p.oh * 2 <= p.ih && p.ow * 2 <= p.iw {
+        maxPool2x2(xp, yp, ip, p)
+        return (y, ind)
+    }
     poolingForEachPlane(p.planes, work: outPlane * p.kd * p.kh * p.kw) { plane in
         let xs = xp + plane * inPlane
         var o = plane * outPlane
         for od in 0..<p.od {
             let d0 = od * p.sd - p.pd
+            let dr = Pool3D.tapRange(d0, p.kd, p.dd, p.id)
             for oh in 0..<p.oh {
                 let h0 = oh * p.sh - p.ph
+                let hr = Pool3D.tapRange(h0, p.kh, p.dh, p.ih)
                 for ow in 0..<p.ow {
                     let w0 = ow * p.sw - p.pw
+                    let wr = Pool3D.tapRange(w0, p.kw, p.dw, p.iw)
                     var best: Float = 0
                     var bestIndex = -1
-                    for a in 0..<p.kd {
+                    for a in dr {
                         let d = d0 + a * p.dd
-                        if d < 0 || d >= p.id { continue }
-                        for b in 0..<p.kh {
+                        for b in hr {
                             let h = h0 + b * p.dh
-                            if h < 0 || h >= p.ih { continue }
                             let row = (d * p.ih + h) * p.iw
-                            for c in 0..<p.kw {
+                            for c in wr {
                                 let w = w0 + c * p.dw
-                                if w < 0 || w >= p.iw { continue }
                                 let v = xs[row + w]
                                 if bestIndex < 0 || v > best || (v.isNaN && !best.isNaN) {
                                     best = v
@@ -173,6 +190,30 @@ public func maxPoolForward(_ x: Tensor, _ g: PoolingGeometry) -> (output: Tensor
         }
     }
     return (y, ind)
+}
+
+/// The U-Net's 2x2 stride-2 max pooling, every window inside the input: no bounds checks.
+private func maxPool2x2(_ xp: UnsafePointer<Float>, _ yp: UnsafeMutablePointer<Float>,
+                        _ ip: UnsafeMutablePointer<Int64>, _ p: Pool3D) {
+    let ih = p.ih, iw = p.iw, oh = p.oh, ow = p.ow
+    poolingForEachPlane(p.planes, work: oh * ow * 4) { plane in
+        let xs = xp + plane * ih * iw, ys = yp + plane * oh * ow, ids = ip + plane * oh * ow
+        for r in 0..<oh {
+            let top = xs + 2 * r * iw, bottom = top + iw
+            let yrow = ys + r * ow, irow = ids + r * ow
+            let rowBase = 2 * r * iw
+            for c in 0..<ow {
+                // Window order: top-left, top-right, bottom-left, bottom-right; the first maximum wins.
+                var best = top[2 * c], k = 0
+                let b = top[2 * c + 1], cc = bottom[2 * c], d = bottom[2 * c + 1]
+                if b > best || (b.isNaN && !best.isNaN) { best = b; k = 1 }
+                if cc > best || (cc.isNaN && !best.isNaN) { best = cc; k = 2 }
+                if d > best || (d.isNaN && !best.isNaN) { best = d; k = 3 }
+                yrow[c] = best
+                irow[c] = Int64(rowBase + (k >> 1) * iw + 2 * c + (k & 1))
+            }
+        }
+    }
 }
 
 /// Gradient of max pooling: each dY element flows to the input element its index names (accumulated
@@ -240,31 +281,42 @@ public func avgPoolForward(_ x: Tensor, _ g: PoolingGeometry, countIncludePad: B
     let y = Tensor(uninitialized: outShape, dtype: .float32)
     let xp = UnsafePointer(x.pointer(as: Float.self)), yp = y.pointer(as: Float.self)
     let inPlane = p.inPlane, outPlane = p.outPlane
+    if p.id == 1 && p.kd == 1 && p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 && p.dh == 1 && p.dw == 1
+        && p.ph == 0 && p.pw == 0 && p.oh * 2 <= p.ih && p.ow * 2 <= p.iw {
+        // 2x2 stride 2 with every window inside the input: each divisor is 4.
+        let (ih, iw, oh, ow) = (p.ih, p.iw, p.oh, p.ow)
+        poolingForEachPlane(p.planes, work: oh * ow * 4) { plane in
+            let xs = xp + plane * ih * iw, ys = yp + plane * oh * ow
+            for r in 0..<oh {
+                let top = xs + 2 * r * iw, bottom = top + iw, yrow = ys + r * ow
+                for c in 0..<ow { yrow[c] = (top[2 * c] + top[2 * c + 1] + bottom[2 * c] + bottom[2 * c + 1]) * 0.25 }
+            }
+        }
+        return y
+    }
+    let rp = avgReciprocals(p, countIncludePad)
     poolingForEachPlane(p.planes, work: outPlane * p.kd * p.kh * p.kw) { plane in
         let xs = xp + plane * inPlane
         var o = plane * outPlane
         for od in 0..<p.od {
             let d0 = od * p.sd - p.pd
+            let dr = Pool3D.tapRange(d0, p.kd, p.dd, p.id)
             for oh in 0..<p.oh {
                 let h0 = oh * p.sh - p.ph
+                let hr = Pool3D.tapRange(h0, p.kh, p.dh, p.ih)
                 for ow in 0..<p.ow {
                     let w0 = ow * p.sw - p.pw
+                    let wr = Pool3D.tapRange(w0, p.kw, p.dw, p.iw)
                     var sum: Float = 0
-                    for a in 0..<p.kd {
+                    for a in dr {
                         let d = d0 + a * p.dd
-                        if d < 0 || d >= p.id { continue }
-                        for b in 0..<p.kh {
+                        for b in hr {
                             let h = h0 + b * p.dh
-                            if h < 0 || h >= p.ih { continue }
                             let row = (d * p.ih + h) * p.iw
-                            for c in 0..<p.kw {
-                                let w = w0 + c * p.dw
-                                if w >= 0 && w < p.iw { sum += xs[row + w] }
-                            }
+                            for c in wr { sum += xs[row + w0 + c * p.dw] }
                         }
                     }
-                    let n = avgDivisor(p, d0, h0, w0, countIncludePad)
-                    yp[o] = n > 0 ? sum / Float(n) : 0
+                    yp[o] = sum * rp[o - plane * outPlane]
                     o += 1
                 }
             }
@@ -273,16 +325,21 @@ public func avgPoolForward(_ x: Tensor, _ g: PoolingGeometry, countIncludePad: B
     return y
 }
 
-@inline(__always)
-private func avgDivisor(_ p: Pool3D, _ d0: Int, _ h0: Int, _ w0: Int, _ includePad: Bool) -> Int {
-    if includePad {
-        return Pool3D.taps(start: d0, k: p.kd, dil: p.dd, lo: -p.pd, hi: p.id + p.ed)
-            * Pool3D.taps(start: h0, k: p.kh, dil: p.dh, lo: -p.ph, hi: p.ih + p.eh)
-            * Pool3D.taps(start: w0, k: p.kw, dil: p.dw, lo: -p.pw, hi: p.iw + p.ew)
+/// 1 / divisor for every output position, (od, oh, ow) row-major; the divisor is a product of per-dimension
+/// tap counts, so three short tables make it.
+private func avgReciprocals(_ p: Pool3D, _ includePad: Bool) -> [Float] {
+    func counts(_ o: Int, _ s: Int, _ pad: Int, _ k: Int, _ dil: Int, _ size: Int, _ end: Int) -> [Int] {
+        (0..<o).map { i in
+            Pool3D.taps(start: i * s - pad, k: k, dil: dil, lo: includePad ? -pad : 0, hi: includePad ? size + end : size)
+        }
     }
-    return Pool3D.taps(start: d0, k: p.kd, dil: p.dd, lo: 0, hi: p.id)
-        * Pool3D.taps(start: h0, k: p.kh, dil: p.dh, lo: 0, hi: p.ih)
-        * Pool3D.taps(start: w0, k: p.kw, dil: p.dw, lo: 0, hi: p.iw)
+    let cd = counts(p.od, p.sd, p.pd, p.kd, p.dd, p.id, p.ed)
+    let ch = counts(p.oh, p.sh, p.ph, p.kh, p.dh, p.ih, p.eh)
+    let cw = counts(p.ow, p.sw, p.pw, p.kw, p.dw, p.iw, p.ew)
+    var out = [Float]()
+    out.reserveCapacity(p.outPlane)
+    for a in cd { for b in ch { for c in cw { let n = a * b * c; out.append(n > 0 ? 1 / Float(n) : 0) } } }
+    return out
 }
 
 /// Gradient of average pooling: each dY element spreads dY / divisor over its window's input taps.
@@ -292,29 +349,27 @@ public func avgPoolBackward(_ dY: Tensor, _ g: PoolingGeometry, inputShape: [Int
     let dX = Tensor(zeros: inputShape, dtype: .float32)
     let gp = UnsafePointer(dY.pointer(as: Float.self)), dp = dX.pointer(as: Float.self)
     let inPlane = p.inPlane, outPlane = p.outPlane
+    let rp = avgReciprocals(p, countIncludePad)
     poolingForEachPlane(p.planes, work: outPlane * p.kd * p.kh * p.kw) { plane in
         let dxs = dp + plane * inPlane
         var o = plane * outPlane
         for od in 0..<p.od {
             let d0 = od * p.sd - p.pd
+            let dr = Pool3D.tapRange(d0, p.kd, p.dd, p.id)
             for oh in 0..<p.oh {
                 let h0 = oh * p.sh - p.ph
+                let hr = Pool3D.tapRange(h0, p.kh, p.dh, p.ih)
                 for ow in 0..<p.ow {
                     let w0 = ow * p.sw - p.pw
-                    let n = avgDivisor(p, d0, h0, w0, countIncludePad)
-                    let share = n > 0 ? gp[o] / Float(n) : 0
+                    let wr = Pool3D.tapRange(w0, p.kw, p.dw, p.iw)
+                    let share = gp[o] * rp[o - plane * outPlane]
                     o += 1
-                    for a in 0..<p.kd {
+                    for a in dr {
                         let d = d0 + a * p.dd
-                        if d < 0 || d >= p.id { continue }
-                        for b in 0..<p.kh {
+                        for b in hr {
                             let h = h0 + b * p.dh
-                            if h < 0 || h >= p.ih { continue }
                             let row = (d * p.ih + h) * p.iw
-                            for c in 0..<p.kw {
-                                let w = w0 + c * p.dw
-                                if w >= 0 && w < p.iw { dxs[row + w] += share }
-                            }
+                            for c in wr { dxs[row + w0 + c * p.dw] += share }
                         }
                     }
                 }
@@ -427,11 +482,7 @@ public func avgPool2dBackward(_ dY: Tensor, inputShape: [Int], kernelSize: Int, 
 
 /// Mean over every spatial position: (N, C, D1..Dk) -> (N, C, 1, ..., 1).
 public func globalAveragePool(_ x: Tensor) -> Tensor {
-    globalPool(x) { p, n in
-        var s: Float = 0
-        for i in 0..<n { s += p[i] }
-        return n > 0 ? s / Float(n) : .nan
-    }
+    globalPool(x) { p, n in n > 0 ? Float(relaxedChunkedSum(n) { p[$0] } / Double(n)) : .nan }
 }
 
 /// Maximum over every spatial position: (N, C, D1..Dk) -> (N, C, 1, ..., 1).

@@ -31,18 +31,24 @@ public final class Adam {
         let bc1 = 1 - Foundation.pow(Double(beta1), t), bc2 = 1 - Foundation.pow(Double(beta2), t)
         let stepSize = Float(Double(learningRate) / bc1), bc2Sqrt = Float(bc2.squareRoot())
         let b1 = beta1, b2 = beta2, eps = epsilon
-        for (i, p) in parameters.enumerated() {
-            guard let g = p.grad else { continue }
-            let gp = g.floats, mp = m[i].floats, vp = v[i].floats, pp = p.value.floats
-            for k in 0..<pp.count {
+        // Work in fixed pieces of parameters (element-wise, so any split gives the same bits).
+        var tasks: [(Int, Range<Int>)] = []
+        for (i, p) in parameters.enumerated() where p.grad != nil {
+            let n = p.value.count, piece = 1 << 16
+            for start in stride(from: 0, to: n, by: piece) { tasks.append((i, start..<min(n, start + piece))) }
+        }
+        parallelFor(tasks.count) { t in
+            let (i, range) = tasks[t]
+            let gp = parameters[i].grad!.floats, mp = m[i].floats, vp = v[i].floats, pp = parameters[i].value.floats
+            for k in range {
                 let gk = gp[k]
                 mp[k] = b1 * mp[k] + (1 - b1) * gk
                 vp[k] = b2 * vp[k] + (1 - b2) * gk * gk
                 let denom = vp[k].squareRoot() / bc2Sqrt + eps
                 pp[k] -= stepSize * mp[k] / denom
             }
-            p.grad = nil
         }
+        for p in parameters { p.grad = nil }
     }
 
     public func zeroGrad() { for p in parameters { p.grad = nil } }

@@ -229,3 +229,42 @@ private func close(_ got: [Double], _ want: [Double], _ tol: Double = 1e-6) -> B
         try run("Cast", [Tensor(shape: [1], strings: ["abc"])], attributes: ["to": .int(1)])
     }
 }
+
+// MARK: Newer operators
+
+@Test func swishSwiGLUBitCastStringConcat() throws {
+    let x = f32([3], [-1, 0, 2])
+    let sig = { (v: Double) in 1 / (1 + exp(-v)) }
+    #expect(close(try run("Swish", [x], opset: 24, attributes: ["alpha": .float(2)]).doubles(),
+                  [-1 * sig(-2), 0, 2 * sig(4)]))
+    #expect(close(try run("SwiGLU", [x, f32([3], [3, 3, -1])], opset: 28).doubles(), [-3 * sig(-1), 0, -2 * sig(2)]))
+    #expect(throws: KernelError.self) { try run("SwiGLU", [x, f32([1], [1])], opset: 28) }
+    let bits = try run("BitCast", [f32([2], [1, -2])], opset: 26, attributes: ["to": .int(DType.int32.onnxCode)])
+    #expect(bits.ints() == [0x3F80_0000, Int(Int32(bitPattern: 0xC000_0000))])
+    #expect(try run("BitCast", [Tensor(shape: [2], scalars: [UInt8(0), 7])], opset: 26,
+                    attributes: ["to": .int(DType.bool.onnxCode)]).scalars(as: Bool.self) == [false, true])
+    #expect(throws: KernelError.self) {
+        try run("BitCast", [f32([1], [1])], opset: 26, attributes: ["to": .int(DType.int64.onnxCode)])
+    }
+    let s = try run("StringConcat", [Tensor(shape: [2, 1], strings: ["a", "b"]), Tensor(shape: [2], strings: ["x", "é"])],
+                    opset: 20)
+    #expect(s.shape == [2, 2] && s.strings == ["ax", "aé", "bx", "bé"])
+}
+
+@Test func regexFullMatchUsesRE2WordBoundaries() throws {
+    let x = Tensor(shape: [3], strings: ["www.google.com", "www.bbc.co.uk", "xwww.a.com"])
+    let y = try run("RegexFullMatch", [x], opset: 20, attributes: ["pattern": .string(#"www\.[\w.-]+\.\bcom\b"#)])
+    #expect(y.scalars(as: Bool.self) == [true, false, false])
+    #expect(throws: ONNXError.self) { try run("RegexFullMatch", [x], opset: 20, attributes: ["pattern": .string("(")]) }
+}
+
+@Test func stringNormalizerFollowsReference() throws {
+    let x = Tensor(shape: [4], strings: ["Café", "monday", "Hello World", "MONDAY"])
+    let y = try run("StringNormalizer", [x], opset: 10, attributes: [
+        "case_change_action": .string("LOWER"), "stopwords": .strings(["monday"]),
+    ])
+    #expect(y.shape == [2] && y.strings == ["cafe", "hello world"])
+    let all = try run("StringNormalizer", [Tensor(shape: [1, 1], strings: ["monday"])], opset: 10,
+                      attributes: ["is_case_sensitive": .int(1), "stopwords": .strings(["monday"])])
+    #expect(all.shape == [1, 1] && all.strings == [""])
+}

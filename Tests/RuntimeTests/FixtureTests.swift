@@ -18,3 +18,9 @@ func parityWithOnnxRuntime(folder: String) throws {
     // DESIGN.md: runtime vs onnxruntime, max abs difference <= 1e-4.
     try BackendTestCase(folder: folder).run(rtol: 0, atol: 1e-4)
 }
+
+@Test(arguments: fixtureCases("golden"))
+func goldenCases(folder: String) throws {
+    // Small single-operator and seed-generator cases with float64 or PyTorch-checked outputs (tools/make-fixtures.py).
+    try BackendTestCase(folder: folder).run(rtol: 0, atol: 1e-4)
+}

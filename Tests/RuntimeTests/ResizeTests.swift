@@ -104,3 +104,42 @@ private func close(_ a: [Float], _ b: [Double], tolerance: Double = 1e-5) -> Boo
     // half_pixel 2x: 0, 1.25, 3.75, 5 -> 0, 1, 4, 5
     #expect(try resize(x, scales: [1, 2], ["mode": .string("linear")]).ints() == [0, 1, 4, 5])
 }
+
+@Test func badSizesAreErrorsNotTraps() throws {
+    let x = Tensor(zeros: [1, 4])
+    #expect(throws: KernelError.self) { try resize(x, sizes: [1, -2], [:]) }
+    #expect(throws: KernelError.self) { try runShapeFamilyOp("Expand", [x, int64s([-1, 4])]) }
+}
+
+@Test func upsampleKeepsItsSemanticsPastOpset9() throws {
+    let x = Tensor(shape: [1, 2], floats: [1, 2])
+    // Asymmetric linear: 1, 1.5, 2, 2 (Resize-11's half_pixel default would give 1, 1.25, 1.75, 2).
+    let y = try runShapeFamilyOp("Upsample", opset: 13, [x, Tensor(shape: [2], floats: [1, 2])], ["mode": .string("linear")])[0]
+    #expect(y.scalars(as: Float.self) == [1, 1.5, 2, 2])
+}
+
+@Test func gridSampleIdentityGridReproducesTheInput() throws {
+    let x = Tensor(shape: [1, 1, 2, 3], floats: [1, 2, 3, 4, 5, 6])
+    // align_corners: pixel centres at -1, 0, 1 (width) and -1, 1 (height); (x, y) pairs.
+    var g: [Float] = []
+    for y in [-1, 1] as [Float] { for xc in [-1, 0, 1] as [Float] { g += [xc, y] } }
+    let grid = Tensor(shape: [1, 2, 3, 2], floats: g)
+    for mode in ["linear", "nearest", "cubic"] {
+        let y = try runShapeFamilyOp("GridSample", opset: 20, [x, grid], ["align_corners": .int(1), "mode": .string(mode)])[0]
+        #expect(y.scalars(as: Float.self).enumerated().allSatisfy { abs($1 - Float($0 + 1)) < 1e-5 }, "\(mode)")
+    }
+    // Outside the input: zeros padding gives 0, border the edge pixel.
+    let far = Tensor(shape: [1, 1, 1, 2], floats: [3, 0])
+    #expect(try runShapeFamilyOp("GridSample", opset: 16, [x, far], ["mode": .string("bilinear")])[0].scalars(as: Float.self) == [0])
+    #expect(try runShapeFamilyOp("GridSample", opset: 16, [x, far], ["padding_mode": .string("border"), "align_corners": .int(1)])[0]
+        .scalars(as: Float.self) == [4.5])
+    #expect(throws: ONNXError.self) { try runShapeFamilyOp("GridSample", opset: 20, [x, grid], ["mode": .string("bilinear")]) }
+}
+
+@Test func affineGridIdentityGivesPixelCentres() throws {
+    let theta = Tensor(shape: [1, 2, 3], floats: [1, 0, 0, 0, 1, 0])
+    let grid = try runShapeFamilyOp("AffineGrid", opset: 20, [theta, int64s([1, 1, 1, 2])])[0]
+    #expect(grid.shape == [1, 1, 2, 2] && grid.scalars(as: Float.self) == [-0.5, 0, 0.5, 0])
+    let corners = try runShapeFamilyOp("AffineGrid", opset: 20, [theta, int64s([1, 1, 1, 2])], ["align_corners": .int(1)])[0]
+    #expect(corners.scalars(as: Float.self) == [-1, -1, 1, -1])
+}

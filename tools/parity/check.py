@@ -10,7 +10,10 @@ A case passes when every output has the expected shape and max |ours - onnxrunti
 
 Prints a table; exits 1 when any case fails, 2 when the binary is missing.
 
-usage: tools/parity/check.py [--mangacolor PATH] [--fixtures DIR] [--full] [--tolerance 1e-4] [--filter TEXT]
+--seed-generator SHAPE also runs the full-width seed generator (tools/seed-generator.py, both layouts) at SHAPE.
+
+usage: tools/parity/check.py [--mangacolor PATH] [--fixtures DIR] [--full] [--seed-generator 1x1x512x512]
+                             [--tolerance 1e-4] [--filter TEXT]
 """
 import argparse
 import glob
@@ -161,6 +164,27 @@ def full_rows(binary, tmp, tolerance, name_filter):
     return rows
 
 
+def seed_rows(binary, tmp, tolerance, shape):
+    """The full-width seed generator (tools/seed-generator.py, seed 0) at `shape` against onnxruntime."""
+    spec = importlib.util.spec_from_file_location("seed_generator", os.path.join(ROOT, "tools", "seed-generator.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    import onnxruntime as ort
+    rows = []
+    for layout in ("design", "trainer"):
+        model_proto, _, _ = module.build(layout=layout)
+        model = os.path.join(tmp, f"seed-{layout}.onnx")
+        onnx.save(model_proto, model)
+        x = np.random.default_rng(5).uniform(-1, 1, shape).astype(np.float32)
+        want = ort.InferenceSession(model, providers=["CPUExecutionProvider"]).run(None, {"gray": x})
+        input_path = os.path.join(tmp, f"seed-{layout}-input.pb")
+        write_pb(input_path, x, "gray")
+        name = f"seed generator ({layout} layout) {'x'.join(map(str, shape))}"
+        rows.append(check(binary, name, model, [input_path], want, os.path.join(tmp, f"seed-{layout}"), tolerance))
+        print_row(rows[-1])
+    return rows
+
+
 def print_row(row):
     name, ok, diff, seconds, message = row
     print(f"{'PASS' if ok else 'FAIL'}  {name:58s} {diff:>9s} {seconds:7.2f} s  {message}", flush=True)
@@ -171,6 +195,8 @@ def main():
     parser.add_argument("--mangacolor", default=default_binary(), help="the binary (default: release, else debug)")
     parser.add_argument("--fixtures", default=os.path.join(ROOT, "Tests", "Fixtures", "parity"))
     parser.add_argument("--full", action="store_true", help="also fresh exports at 128x128 and 256x192")
+    parser.add_argument("--seed-generator", metavar="SHAPE",
+                        help="also the full seed generator (both layouts) at SHAPE, e.g. 1x1x512x512")
     parser.add_argument("--tolerance", type=float, default=1e-4)
     parser.add_argument("--filter", help="only cases whose name contains this text")
     args = parser.parse_args()
@@ -183,6 +209,9 @@ def main():
         rows = fixture_rows(args.mangacolor, args.fixtures, tmp, args.tolerance, args.filter)
         if args.full:
             rows += full_rows(args.mangacolor, tmp, args.tolerance, args.filter)
+        if args.seed_generator:
+            shape = [int(d) for d in args.seed_generator.lower().split("x")]
+            rows += seed_rows(args.mangacolor, tmp, args.tolerance, shape)
     failed = [r for r in rows if not r[1]]
     print(f"{len(rows) - len(failed)} passed, {len(failed)} failed (max abs diff <= {args.tolerance:g})")
     if not rows:

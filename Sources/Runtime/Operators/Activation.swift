@@ -50,6 +50,20 @@ let activationOperators: [Registration] = [
     Registration("ThresholdedRelu", since: 10) { ctx in
         floatingMap("ThresholdedRelu", ThresholdedReluMap(alpha: Double(try ctx.node.float("alpha", default: 1))))
     },
+    Registration("Swish", since: 24) { ctx in
+        floatingMap("Swish", SwishMap(alpha: Double(try ctx.node.float("alpha", default: 1))))
+    },
+    Registration("SwiGLU", since: 28) { ctx in
+        let gate = SwiGLUOp(alpha: Double(try ctx.node.float("alpha", default: 1)))
+        return ClosureOperator { inputs in
+            let a = try inputs.required(0, "A"), b = try inputs.required(1, "B")
+            guard a.shape == b.shape else {
+                throw KernelError("A \(shapeString(a.shape)) and B \(shapeString(b.shape)) must have one shape (no broadcasting)")
+            }
+            guard a.dtype.isFloatingPoint else { throw elementTypeError("SwiGLU", a.dtype) }
+            return [try numericBinary(a, b, gate)]
+        }
+    },
     Registration("Shrink", since: 9) { ctx in try ShrinkOperator(ctx) },
     Registration("Clip", 1...10) { ctx in try ClipAttributesOperator(ctx) },
     Registration("Clip", since: 11) { _ in ClipOperator() },
@@ -238,6 +252,18 @@ private struct GeluTanhMap: RealMap {
 }
 private struct MishMap: RealMap {
     func callAsFunction<T: Real & BinaryFloatingPoint>(_ x: T) -> T { ActivationMath.mish(x) }
+}
+/// x * sigmoid(alpha * x).
+private struct SwishMap: RealMap {
+    let alpha: Double
+    func callAsFunction<T: Real & BinaryFloatingPoint>(_ x: T) -> T { x * ActivationMath.sigmoid(T(alpha) * x) }
+}
+/// Swish(a) * b.
+private struct SwiGLUOp: NumericBinary {
+    static let name = "SwiGLU"
+    let alpha: Double
+    func real<T: Real & BinaryFloatingPoint>(_ a: T, _ b: T) -> T { a * ActivationMath.sigmoid(T(alpha) * a) * b }
+    func integer<T: FixedWidthInteger>(_ a: T, _ b: T) -> T? { nil }
 }
 private struct ThresholdedReluMap: RealMap {
     let alpha: Double

@@ -29,6 +29,15 @@ let binaryOperators: [Registration] = [
         case let other?: throw ctx.node.invalid("direction", "must be \"LEFT\" or \"RIGHT\"; got \"\(other)\"")
         }
     },
+    Registration("StringConcat", since: 20) { _ in
+        ClosureOperator { inputs in
+            let x = try inputs.required(0, "X"), y = try inputs.required(1, "Y")
+            guard x.dtype == .string, y.dtype == .string else {
+                throw KernelError("StringConcat takes string inputs; got \(x.dtype) and \(y.dtype)")
+            }
+            return [try withKernelErrors { try concatenateStrings(x, y) }]
+        }
+    },
     Registration("BitwiseAnd", since: 18) { ctx in try ArithmeticOperator(ctx, BitwiseAndOp()) },
     Registration("BitwiseOr", since: 18) { ctx in try ArithmeticOperator(ctx, BitwiseOrOp()) },
     Registration("BitwiseXor", since: 18) { ctx in try ArithmeticOperator(ctx, BitwiseXorOp()) },
@@ -238,4 +247,16 @@ private func realPower<T: Real & BinaryFloatingPoint>(_ x: T, _ y: T) -> T {
     guard y.rounded(.towardZero) == y else { return .nan }
     let m = T.pow(-x, y)
     return y.truncatingRemainder(dividingBy: 2) == 0 ? m : -m
+}
+
+/// Element-wise `x + y` on string tensors with numpy broadcasting.
+private func concatenateStrings(_ x: Tensor, _ y: Tensor) throws -> Tensor {
+    let plan = try BroadcastPlan(x.shape, y.shape)
+    let sx = x.strings, sy = y.strings
+    let dx = plan.innerStep(0), dy = plan.innerStep(1)
+    var out = [String](repeating: "", count: plan.count)
+    plan.forEachRun { o, ix, iy, _, n in
+        for i in 0..<n { out[o + i] = sx[ix + i * dx] + sy[iy + i * dy] }
+    }
+    return Tensor(shape: plan.shape, strings: out)
 }

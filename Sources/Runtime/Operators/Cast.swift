@@ -9,6 +9,7 @@ import Tensor
 let castOperators: [Registration] = [
     Registration("Cast", 1...5) { ctx in try CastOperator(legacy: ctx) },
     Registration("Cast", since: 6) { ctx in try CastOperator(ctx) },
+    Registration("BitCast", since: 26) { ctx in try BitCastOperator(ctx) },
     Registration("CastLike", since: 15) { _ in
         ClosureOperator { inputs in
             let x = try inputs.required(0, "input"), like = try inputs.required(1, "target_type")
@@ -46,6 +47,35 @@ private struct CastOperator: Operator {
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.required(0, "input")
         return [try withKernelErrors { try x.converted(to: to) }]
+    }
+}
+
+/// BitCast: the same bytes read as another type of the same width (little endian, as this machine).
+/// NOTE: bytes read as bool are normalised to 0 or 1 (a Swift Bool must be one of those).
+private struct BitCastOperator: Operator {
+    let to: DType
+
+    init(_ ctx: OperatorContext) throws {
+        guard let code = try ctx.node.int("to") else { throw ctx.node.missing("to") }
+        guard let dtype = DType(onnxCode: code), dtype != .string else {
+            throw ctx.node.invalid("to", "is element type \(castTypeName(code)) (code \(code)), which BitCast here "
+                                   + "does not produce (no string, float8, float4, int4, int2 or complex types)")
+        }
+        to = dtype
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "input")
+        guard x.dtype != .string, x.dtype.size == to.size else {
+            throw KernelError("cannot reinterpret \(x.dtype) as \(to): BitCast needs two types of one bit width")
+        }
+        let out = Tensor(uninitialized: x.shape, dtype: to)
+        out.storage.pointer.copyMemory(from: x.storage.pointer, byteCount: x.byteCount)
+        if to == .bool {
+            let bytes = out.storage.pointer.assumingMemoryBound(to: UInt8.self)
+            for i in 0..<out.count { bytes[i] = bytes[i] == 0 ? 0 : 1 }
+        }
+        return [out]
     }
 }
 

@@ -30,6 +30,7 @@ let elementwiseOperators: [Registration] = [
     Registration("Sign", since: 9) { _ in ClosureOperator { [try sign(try $0.required(0, "X"))] } },
     Registration("IsNaN", since: 9) { _ in ClosureOperator { [try isNaN(try $0.required(0, "X"))] } },
     Registration("IsInf", since: 10) { ctx in try IsInfOperator(ctx) },
+    Registration("StringNormalizer", since: 10) { ctx in try StringNormalizerOperator(ctx) },
     Registration("BitwiseNot", since: 18) { _ in ClosureOperator { [try bitwiseNot(try $0.required(0, "X"))] } },
 ]
 

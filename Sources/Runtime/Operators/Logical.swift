@@ -23,6 +23,7 @@ let logicalOperators: [Registration] = [
     Registration("Or", since: 1) { ctx in try LogicOperator(ctx, "Or") { $0 || $1 } },
     Registration("Xor", since: 1) { ctx in try LogicOperator(ctx, "Xor") { $0 != $1 } },
     Registration("Where", since: 9) { _ in WhereOperator() },
+    Registration("RegexFullMatch", since: 20) { ctx in try RegexFullMatchOperator(ctx) },
 ]
 
 private struct EqualTo: ElementComparison { func callAsFunction<T: Comparable>(_ a: T, _ b: T) -> Bool { a == b } }
@@ -108,5 +109,29 @@ private struct WhereOperator: Operator {
 
     private func select<T: TensorElement>(_ c: Tensor, _ x: Tensor, _ y: Tensor, _: T.Type) throws -> Tensor {
         try broadcastTernary(c, x, y, Bool.self, T.self, T.self, T.self) { $0 ? $1 : $2 }
+    }
+}
+
+/// RegexFullMatch: whether each string matches `pattern` entirely. ONNX specifies RE2 syntax; Swift's regex
+/// engine accepts the RE2 constructs models use (classes, \\w \\W \\b, anchors, groups, alternation, counts).
+/// NOTE: the pattern is compiled again on each run (`Regex` is not Sendable); it is checked once at load.
+private struct RegexFullMatchOperator: Operator {
+    let pattern: String
+
+    init(_ ctx: OperatorContext) throws {
+        guard let p = try ctx.node.string("pattern") else { throw ctx.node.missing("pattern") }
+        do { _ = try Regex(p) } catch {
+            throw ctx.node.invalid("pattern", "is not a regular expression this runtime can compile: \(error)")
+        }
+        pattern = p
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "X")
+        guard x.dtype == .string else { throw elementTypeError("RegexFullMatch", x.dtype) }
+        // RE2 semantics: ASCII \\w \\d \\s, and \\b between \\w and \\W (Swift's default is Unicode word breaks,
+        // which see no boundary inside "google.com").
+        let regex = try Regex(pattern).wordBoundaryKind(.simple).asciiOnlyCharacterClasses()
+        return [Tensor(shape: x.shape, scalars: x.strings.map { (try? regex.wholeMatch(in: $0)) != nil })]
     }
 }

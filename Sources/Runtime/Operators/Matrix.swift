@@ -5,6 +5,9 @@ import Tensor
 
 // Gemm, MatMul (numpy batching and 1-D operands), Softmax, LogSoftmax, Hardmax.
 // float32 products go to cblas_sgemm; other element types use a plain loop in Double.
+// The table also registers Det and Einsum (LinearAlgebra.swift), Attention (Attention.swift),
+// MatMulInteger and QLinearMatMul (QuantizedMatMul.swift), RotaryEmbedding (RotaryEmbedding.swift) and
+// LinearAttention (LinearAttention.swift).
 
 let matrixOperators: [Registration] = [
     Registration("Gemm", since: 1) { ctx in try GemmOperator(ctx) },
@@ -15,6 +18,13 @@ let matrixOperators: [Registration] = [
     Registration("LogSoftmax", since: 13) { ctx in try SoftmaxOperator(ctx, kind: .logSoftmax) },
     Registration("Hardmax", 1...12) { ctx in try SoftmaxOperator(ctx, kind: .hardmax) },
     Registration("Hardmax", since: 13) { ctx in try SoftmaxOperator(ctx, kind: .hardmax) },
+    Registration("Det", since: 11) { _ in DetOperator() },
+    Registration("Einsum", since: 12) { ctx in try EinsumOperator(ctx) },
+    Registration("Attention", since: 23) { ctx in try AttentionOperator(ctx) },
+    Registration("MatMulInteger", since: 10) { _ in MatMulIntegerOperator() },
+    Registration("QLinearMatMul", since: 10) { _ in QLinearMatMulOperator() },
+    Registration("RotaryEmbedding", since: 23) { ctx in try RotaryEmbeddingOperator(ctx) },
+    Registration("LinearAttention", since: 27) { ctx in try LinearAttentionOperator(ctx) },
 ]
 
 // MARK: Gemm
@@ -216,8 +226,36 @@ struct SoftmaxOperator: Operator {
         let inner = flattens ? 1 : input.shape.dropFirst(a + 1).reduce(1, *)
         let x = input.float32ForKernel()
         let y = Tensor(uninitialized: x.shape, dtype: .float32)
-        softmaxKernel(x.pointer(as: Float.self), y.pointer(as: Float.self), outer: outer, n: n, inner: inner, kind: kind)
+        if (input.dtype == .bfloat16 || input.dtype == .float16) && kind == .softmax {
+            lowPrecisionSoftmax(x.pointer(as: Float.self), y.pointer(as: Float.self), outer: outer, n: n, inner: inner,
+                                bfloat16: input.dtype == .bfloat16)
+        } else {
+            softmaxKernel(x.pointer(as: Float.self), y.pointer(as: Float.self), outer: outer, n: n, inner: inner, kind: kind)
+        }
         return [y.kernelResult(as: input.dtype)]
+    }
+
+    /// Softmax rounding every intermediate to the input's 16-bit type (x - max, exp, the quotient), as the
+    /// numpy reference computes in that type; its sum accumulates in bfloat16 (ml_dtypes) or float32
+    /// (numpy's float16 pairwise sum) and is rounded.
+    private func lowPrecisionSoftmax(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, outer: Int, n: Int,
+                                     inner: Int, bfloat16: Bool) {
+        func r(_ v: Float) -> Float { bfloat16 ? BFloat16(v).floatValue : Float(Float16(v)) }
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let base = o * n * inner + i
+                var m = x[base]
+                for t in 1..<max(n, 1) { m = max(m, x[base + t * inner]) }
+                var s: Float = 0
+                for t in 0..<n {
+                    let e = r(expf(r(x[base + t * inner] - m)))
+                    y[base + t * inner] = e
+                    s = bfloat16 ? r(s + e) : s + e
+                }
+                s = r(s)
+                for t in 0..<n { y[base + t * inner] = r(y[base + t * inner] / s) }
+            }
+        }
     }
 }
 

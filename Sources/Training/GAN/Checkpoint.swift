@@ -8,7 +8,7 @@ import Tensor
 ///     count times:  name length u16, name (UTF-8), dtype u8 (ONNX code), rank u8, dims i64 x rank, raw data
 ///
 /// A trainer checkpoint holds `config` (JSON bytes, uint8), `step` (int64), `rng` (uint64 x 4),
-/// `G.<param>`, `D.<param>`, and the Adam state `adamG.m.<param>`, `adamG.v.<param>`, `adamG.step` (same for D).
+/// `G.<param or buffer>`, `D.<param or buffer>`, and the Adam state `adamG.m.<param>`, `adamG.v.<param>`, `adamG.step` (same for D).
 public enum CheckpointFile {
     static let magic = Array("MCCKPT01".utf8)
 
@@ -97,8 +97,8 @@ extension GANTrainer {
         e.append(("config", Tensor(shape: [json.count], scalars: [UInt8](json))))
         e.append(("step", Tensor(shape: [1], scalars: [Int64(completedSteps)])))
         e.append(("rng", Tensor(shape: [4], scalars: rng.state)))
-        for p in generator.parameters { e.append(("G.\(p.name)", p.value)) }
-        for p in discriminator.parameters { e.append(("D.\(p.name)", p.value)) }
+        for p in generator.parameters + generator.buffers { e.append(("G.\(p.name)", p.value)) }
+        for p in discriminator.parameters + discriminator.buffers { e.append(("D.\(p.name)", p.value)) }
         e += generatorOptimizer.stateTensors(prefix: "adamG")
         e += discriminatorOptimizer.stateTensors(prefix: "adamD")
         return e
@@ -143,8 +143,8 @@ extension GANTrainer {
             throw TrainingError.checkpoint("missing step or rng entries")
         }
         var values: [(Variable, Tensor)] = []
-        for p in generator.parameters { values.append((p, try TrainingError.take(t, "G.\(p.name)", shape: p.shape))) }
-        for p in discriminator.parameters { values.append((p, try TrainingError.take(t, "D.\(p.name)", shape: p.shape))) }
+        for p in generator.parameters + generator.buffers { values.append((p, try TrainingError.take(t, "G.\(p.name)", shape: p.shape))) }
+        for p in discriminator.parameters + discriminator.buffers { values.append((p, try TrainingError.take(t, "D.\(p.name)", shape: p.shape))) }
         try generatorOptimizer.loadState(prefix: "adamG", from: t)
         try discriminatorOptimizer.loadState(prefix: "adamD", from: t)
         for (p, v) in values { p.value = v; p.grad = nil }

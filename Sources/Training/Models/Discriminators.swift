@@ -62,8 +62,12 @@ public final class Discriminator {
                 blocks.append(convBlock("d\(blocks.count)", cin, w, slope: s, affine: true, norm: i > 0, rng: &rng)); cin = w
             }
             for w in c.strided {
-                blocks.append(convBlock("d\(blocks.count)", cin, w, slope: s, affine: true, stride: 2, norm: blocks.count > 0, rng: &rng))
-                cin = w; side = (side + 1) / 2
+                side = (side + 1) / 2
+                // NOTE: no InstanceNorm on maps smaller than 4x4: over a 1x1 map it outputs the constant
+                // beta whatever the input (a 64-pixel crop reaches 1x1 after six halvings), which silences D.
+                blocks.append(convBlock("d\(blocks.count)", cin, w, slope: s, affine: true, stride: 2,
+                                        norm: blocks.count > 0 && side >= 4, rng: &rng))
+                cin = w
             }
             var features = cin * side * side
             var first = true
@@ -128,6 +132,8 @@ public final class Discriminator {
     }
 
     public var parameters: [Variable] { blocks.flatMap(\.parameters) }
+    /// Non-trained state (batch-norm running statistics), saved in checkpoints.
+    public var buffers: [Variable] { blocks.flatMap(\.buffers) }
 
     /// Probability that each pair is real (Sigmoid of the logits), eval mode.
     public func infer(_ x: Tensor) -> Tensor { sigmoidForward(self(Variable(x), ForwardContext()).value) }
@@ -142,7 +148,9 @@ public final class Discriminator {
         let side: Dimension = configuration.kind == .seed ? .fixed(configuration.imageSize) : .symbol("H")
         let sideW: Dimension = configuration.kind == .seed ? .fixed(configuration.imageSize) : .symbol("W")
         b.setInputs([ValueInfo(name: "input", dtype: .float32, shape: [.symbol("N"), .fixed(configuration.inputChannels), side, sideW])])
-        b.setOutputs([ValueInfo(name: "output", dtype: .float32, shape: nil)])
+        let outputShape: [Dimension] = configuration.kind == .seed ? [.symbol("N"), .fixed(1)]
+            : [.symbol("N"), .fixed(1), .symbol("OH"), .symbol("OW")]
+        b.setOutputs([ValueInfo(name: "output", dtype: .float32, shape: outputShape)])
         return b.model(metadata: ["mangacolor.role": "discriminator", "mangacolor.kind": configuration.kind.rawValue])
     }
 }

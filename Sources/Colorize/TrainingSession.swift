@@ -1,0 +1,183 @@
+import Foundation
+import Tensor
+import Training
+
+// A training session as `mangacolor train` runs it: pages -> augmented pairs (PairLoader, in the background)
+// -> GAN steps (Training.TrainingRun) -> metrics.jsonl, validation.jsonl, samples, checkpoint, report.html.
+//
+// Resuming: the run folder's checkpoint holds weights, Adam moments, step and RNG state; pair i of the
+// stream depends only on (seed, i), so a resumed run sees exactly the pairs an uninterrupted one would.
+// Metrics lines written after the last checkpoint are dropped on resume (those steps run again).
+//
+// API: TrainingSessionOptions, TrainingSession(folder:configuration:options:), session.train(progress:),
+//      TrainingProgress, ValidationRecord
+
+public struct TrainingSessionOptions: Sendable {
+    public var pages: [PageSource]
+    /// Colour pages scored every `validateEvery` steps (L1, PSNR, colourfulness of the output).
+    public var validationPages: [String]
+    public var augment: AugmentOptions
+    /// Train until this many steps are complete (a resumed run does the rest).
+    public var steps: Int
+    public var batchSize: Int
+    public var checkpointEvery: Int
+    public var validateEvery: Int
+    /// Validation pages are resized to this width (and cropped to the generator's multiple).
+    public var validationWidth: Int
+
+    public init(pages: [PageSource], validationPages: [String] = [], augment: AugmentOptions = AugmentOptions(),
+                steps: Int = 1000, batchSize: Int = 1, checkpointEvery: Int = 100, validateEvery: Int = 100,
+                validationWidth: Int = 256) {
+        self.pages = pages
+        self.validationPages = validationPages
+        self.augment = augment
+        self.steps = steps
+        self.batchSize = batchSize
+        self.checkpointEvery = checkpointEvery
+        self.validateEvery = validateEvery
+        self.validationWidth = validationWidth
+    }
+}
+
+/// One validation pass: means over the validation pages.
+public struct ValidationRecord: Codable, Sendable, Equatable {
+    public var step: Int
+    public var l1: Double
+    public var psnr: Double
+    public var colourfulness: Double
+    public var targetColourfulness: Double
+}
+
+public enum TrainingProgress: Sendable {
+    case resumed(step: Int)
+    case step(StepMetrics, total: Int)
+    case validated(ValidationRecord)
+    case checkpointed(step: Int)
+}
+
+public final class TrainingSession {
+    public let run: TrainingRun
+    public let options: TrainingSessionOptions
+    public var folder: URL { run.folder }
+    private var validationSet: [(input: Image, target: Image)] = []
+
+    public init(folder: String, configuration: TrainingConfiguration, options: TrainingSessionOptions) throws {
+        guard !options.pages.isEmpty else { throw ImageError.mismatch("no training pages were given") }
+        guard options.batchSize >= 1, options.steps >= 0 else {
+            throw ImageError.mismatch("batch size must be at least 1 and steps not negative")
+        }
+        self.options = options
+        // Steps logged after the last checkpoint will run again: drop their lines before the log is opened.
+        let runFolder = URL(fileURLWithPath: folder)
+        let checkpoint = runFolder.appendingPathComponent(TrainingRun.checkpointName)
+        if let data = FileManager.default.contents(atPath: checkpoint.path),
+           let step = try CheckpointFile.decode(data, source: checkpoint.path)["step"]?.ints().first {
+            try Self.truncateLog(runFolder.appendingPathComponent(TrainingRun.metricsName), after: step)
+            try Self.truncateLog(runFolder.appendingPathComponent(TrainingReport.validationName), after: step)
+        }
+        run = try TrainingRun(folder: runFolder, configuration: configuration)
+        let multiple = run.trainer.generator.configuration.sizeMultiple
+        for path in options.validationPages {
+            let page = try readImage(path: path).rgb()
+            let width = max(multiple, options.validationWidth / multiple * multiple)
+            let height = max(multiple, Int((Double(page.height) * Double(width) / Double(page.width)).rounded()) / multiple * multiple)
+            let scaled = page.resized(width: width, height: Int((Double(page.height) * Double(width) / Double(page.width)).rounded()))
+            let target = scaled.cropped(x: 0, y: (scaled.height - height) / 2, width: width, height: height)
+            validationSet.append((target.luminance(), target))
+        }
+    }
+
+    /// Trains until `options.steps` steps are complete, reporting as it goes.
+    public func train(progress: (TrainingProgress) -> Void = { _ in }) throws {
+        let trainer = run.trainer
+        if run.resumed { progress(.resumed(step: trainer.completedSteps)) }
+        guard trainer.completedSteps < options.steps else { try writeReport(); return }
+        let loader = PairLoader(pages: options.pages, options: options.augment, seed: trainer.configuration.seed,
+                                startIndex: trainer.completedSteps * options.batchSize)
+        defer { loader.stop() }
+        while trainer.completedSteps < options.steps {
+            let pairs = try loader.next(batch: options.batchSize)
+            let (input, target) = batchTensors(pairs)
+            let metrics = try run.step(batch: TrainingBatch(input: input, target: target))
+            progress(.step(metrics, total: options.steps))
+            let step = trainer.completedSteps
+            let last = step == options.steps
+            if !validationSet.isEmpty && (step % options.validateEvery == 0 || last) {
+                let record = try validate(step: step, samplePairs: pairs)
+                progress(.validated(record))
+            }
+            if step % options.checkpointEvery == 0 || last {
+                try run.save()
+                try writeReport()
+                progress(.checkpointed(step: step))
+            }
+        }
+    }
+
+    /// Scores the generator on the validation pages; appends to validation.jsonl; saves a sample grid.
+    func validate(step: Int, samplePairs: [TrainingPair]) throws -> ValidationRecord {
+        var l1 = 0.0, psnrSum = 0.0, colour = 0.0, targetColour = 0.0
+        var sample: [Image] = []
+        for (input, target) in validationSet {
+            let output = try Image(tensor: run.trainer.generator.infer(input.tensor()))
+            let diff = zip(output.pixels, target.pixels).reduce(0.0) { $0 + Double(abs($1.0 - $1.1)) }
+            l1 += 2 * diff / Double(output.pixels.count)  // in the [-1, 1] units of the training L1
+            let p = try psnr(output, target)
+            psnrSum += p.isFinite ? p : 100
+            colour += colourfulness(output)
+            targetColour += colourfulness(target)
+            if sample.isEmpty { sample = [input.rgb(), output, target] }
+        }
+        let n = Double(validationSet.count)
+        let record = ValidationRecord(step: step, l1: l1 / n, psnr: psnrSum / n, colourfulness: colour / n,
+                                      targetColourfulness: targetColour / n)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let line = String(decoding: try encoder.encode(record), as: UTF8.self) + "\n"
+        let url = folder.appendingPathComponent(TrainingReport.validationName)
+        if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(line.utf8))
+        try handle.close()
+        if !sample.isEmpty { try writePNG(sideBySide(sample), path: folder.appendingPathComponent(TrainingReport.sampleName).path) }
+        return record
+    }
+
+    /// Keeps only the lines of a JSONL log whose "step" is at most `step`.
+    static func truncateLog(_ url: URL, after step: Int) throws {
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return }
+        let kept = text.split(separator: "\n").filter { line in
+            guard let data = line.data(using: .utf8),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let s = object["step"] as? Int else { return false }
+            return s <= step
+        }
+        try (kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    public func writeReport() throws {
+        try TrainingReport(folder: folder.path).write()
+    }
+}
+
+/// Images of equal height placed left to right with a 4-pixel white gutter.
+func sideBySide(_ images: [Image]) -> Image {
+    let h = images.map(\.height).max() ?? 0
+    let gutter = 4
+    let w = images.reduce(0) { $0 + $1.width } + gutter * max(images.count - 1, 0)
+    var out = Image(width: w, height: h, channels: 3, fill: 1)
+    var x0 = 0
+    for image in images {
+        let rgb = image.rgb()
+        for c in 0 ..< 3 {
+            for y in 0 ..< rgb.height {
+                for x in 0 ..< rgb.width {
+                    out.pixels[(c * h + y) * w + x0 + x] = rgb.pixels[(c * rgb.height + y) * rgb.width + x]
+                }
+            }
+        }
+        x0 += rgb.width + gutter
+    }
+    return out
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Colorize
+import Foundation
+import Runtime
+import Tensor
+
+struct ColorizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "colorize",
+        abstract: "Colorize black-and-white pages: files, folders (recursively) or quoted glob patterns.",
+        discussion: """
+        Writes PNG pages under OUT keeping folders' relative paths (a single input page may name an OUT file \
+        ending in .png). Pages of any size are padded to the network's multiple, or tiled with overlap when large. \
+        Pages already in colour are skipped unless --force. A page that cannot be read is reported and the rest go on.
+        """)
+
+    @Argument(help: "Pages (PNG or JPEG), folders of pages, or quoted glob patterns.")
+    var inputs: [String]
+
+    @Option(name: .shortAndLong, help: "Output folder (or a .png file for a single page).")
+    var output: String = "colorized"
+
+    @Option(help: "Generator ONNX model (default: models/\(defaultModelName)).")
+    var model: String?
+
+    @Flag(help: "Keep the page's own ink and lightness; take only colour from the model.")
+    var keepLines = false
+
+    @Flag(help: "One clean colour per region bounded by ink lines (segment colour correction).")
+    var flat = false
+
+    @Flag(help: "Colorize pages that already look coloured.")
+    var force = false
+
+    @Option(help: "Largest tile side in pixels; bigger pages are tiled with overlap (memory bound).")
+    var tileSize: Int = 1024
+
+    @Option(help: "Overlap between tiles in pixels.")
+    var overlap: Int = 64
+
+    @Option(help: "Pad pages to a multiple of this (the U-Net's 2^(levels-1)).")
+    var multiple: Int = 64
+
+    func validate() throws {
+        guard !inputs.isEmpty else { throw ValidationError("give at least one page or folder") }
+        guard multiple >= 1, tileSize >= multiple, overlap >= 0, overlap < tileSize / 2 else {
+            throw ValidationError("need --multiple >= 1, --tile-size >= --multiple and 0 <= --overlap < tile-size/2")
+        }
+    }
+
+    func run() throws {
+        let modelPath = try resolveModel(model)
+        let plan = try Plan(contentsOf: modelPath)
+        guard plan.inputs.count == 1 else { throw CLIError("\(modelPath) takes \(plan.inputs.count) inputs; a generator takes one grey page") }
+        var options = ColorizeOptions(keepLines: keepLines, flat: flat,
+                                      tiling: TilingOptions(multiple: multiple, tileSize: tileSize, overlap: overlap),
+                                      skipColorPages: !force)
+        if let shape = plan.inputs[0].shape, shape.count == 4, case .fixed(let c) = shape[1] { options.inputChannels = c }
+        let jobs = try collectPages(inputs)
+        guard !jobs.isEmpty else { throw CLIError("no pages to colorize in \(inputs.joined(separator: ", "))") }
+        let bar = ProgressBar(total: jobs.count, label: "colorize")
+        let start = Date()
+        let outcome = colorizePages(jobs, output: output, options: options, generator: { try plan.run([$0])[0] }) { event, done in
+            switch event {
+            case .written: break
+            case .skipped(let job, let share):
+                bar.finish()
+                writeStderr(String(format: "skipped %@: already in colour (%.0f%% vivid pixels; --force to colorize)\n", job.source, share * 100))
+            case .failed(let job, let reason):
+                bar.finish()
+                writeStderr("error: \(job.source): \(reason)\n")
+            }
+            bar.update(done, status: String(format: "%.2f pages/s", Double(done) / max(Date().timeIntervalSince(start), 1e-9)))
+        }
+        bar.finish()
+        print("\(outcome.written.count) colorized, \(outcome.skipped.count) skipped, \(outcome.failed.count) failed -> \(output)")
+        if !outcome.failed.isEmpty { throw ExitCode(1) }
+    }
+}

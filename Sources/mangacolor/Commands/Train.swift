@@ -1,0 +1,179 @@
+import ArgumentParser
+import Colorize
+import Foundation
+import ONNX
+import Training
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train the generator and discriminator as a conditional GAN on colour pages.",
+        discussion: """
+        Pairs are made from colour pages: the grey (or manga-style: ink and screentone) version is the input, \
+        the page the target. --data DIR trains on a folder of pages; --reference PAGE trains on crops of one \
+        coloured page of a series (Hensman & Aizawa 2017), with defaults that finish in minutes. \
+        Rerunning the same command resumes from RUN's checkpoint. Writes RUN/metrics.jsonl (one line per step), \
+        RUN/checkpoint.mcc, RUN/config.json and RUN/report.html.
+        """)
+
+    @Option(help: "Folder of colour pages (PNG or JPEG, searched recursively).")
+    var data: String?
+
+    @Option(help: "One coloured page to learn a series' colours from.")
+    var reference: String?
+
+    @Option(help: "Run folder: checkpoint, metrics, report.")
+    var out: String
+
+    @Option(help: "Side of the square training crops (a multiple of 2^(levels-1)).")
+    var size: Int = 256
+
+    @Option(help: "Train until this many steps are done. Default: 2000 (--data), 300 (--reference).")
+    var steps: Int?
+
+    @Option(help: "Pairs per step.")
+    var batchSize: Int = 1
+
+    @Option(help: "Adam learning rate for both networks (the seed: 1e-4).")
+    var lr: Float = 1e-4
+
+    @Option(help: "Adam beta1.")
+    var beta1: Float = 0.5
+
+    @Option(help: "Adam beta2.")
+    var beta2: Float = 0.999
+
+    @Option(help: "Start a linear learning-rate decay to 0 at this step (default: constant rate).")
+    var lrDecayStart: Int?
+
+    @Option(help: "Weight of the L1 loss in the generator's objective.")
+    var l1Weight: Float = 100
+
+    @Option(help: "Weight of discriminator feature matching (0 = off).")
+    var featureMatching: Float = 0
+
+    @Option(help: "Discriminator: seed (3x3 convs + fully connected, fixed size) or patch (PatchGAN, any size).")
+    var discriminator: DiscriminatorKind = .seed
+
+    @Option(help: "Generator width multiplier (1 = the seed's 16..512 channels). Default: 1 (--data), 0.25 (--reference).")
+    var widthMultiplier: Double?
+
+    @Option(help: "U-Net levels (7 = the seed's, down to 1/64).")
+    var levels: Int = 7
+
+    @Option(help: "Instance noise std on the discriminator's input at step 0.")
+    var noise: Float = 0.1
+
+    @Option(help: "Steps over which the instance noise decays to 0.")
+    var noiseDecaySteps: Int = 5000
+
+    @Option(help: "Factor of noise from one discriminator layer to the next.")
+    var noiseLayerDecay: Float = 0.5
+
+    @Option(help: "Lower end of the noisy real labels (real targets drawn from [this, 1]).")
+    var realLabelMin: Float = 0.7
+
+    @Option(help: "Upper end of the noisy fake labels (fake targets drawn from [0, this]).")
+    var fakeLabelMax: Float = 0.3
+
+    @Option(help: "Probability of swapping a discriminator label.")
+    var labelFlip: Float = 0.05
+
+    @Option(help: "Training inputs: grey, manga (ink + screentone) or mixed.")
+    var inputStyle: String = "mixed"
+
+    @Option(help: "Folder of colour pages to validate on (L1, PSNR, colourfulness in the report).")
+    var val: String?
+
+    @Option(help: "Write a checkpoint (and the report) every N steps.")
+    var checkpointEvery: Int = 100
+
+    @Option(help: "Validate every N steps (needs --val).")
+    var validateEvery: Int = 100
+
+    @Option(name: .customLong("init"), help: "Start the generator from this ONNX generator's weights (same architecture): fine-tune a model made elsewhere.")
+    var initModel: String?
+
+    @Option(help: "Random seed (weights, pairs, noise, labels).")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        guard (data == nil) != (reference == nil) else { throw ValidationError("give exactly one of --data DIR or --reference PAGE") }
+        guard size >= 16 else { throw ValidationError("--size must be at least 16") }
+        guard batchSize >= 1, (steps ?? 1) >= 0, checkpointEvery >= 1, validateEvery >= 1 else {
+            throw ValidationError("--batch-size, --checkpoint-every and --validate-every must be positive")
+        }
+        guard ["grey", "gray", "manga", "mixed"].contains(inputStyle) else { throw ValidationError("--input-style must be grey, manga or mixed") }
+        guard (1...9).contains(levels) else { throw ValidationError("--levels must be 1 to 9") }
+        guard size % (1 << (levels - 1)) == 0 else {
+            throw ValidationError("--size \(size) must be a multiple of \(1 << (levels - 1)) for a \(levels)-level U-Net")
+        }
+    }
+
+    func run() throws {
+        let pages: [PageSource]
+        if let data {
+            let files = try listImages(in: data)
+            guard !files.isEmpty else { throw CLIError("\(data) holds no PNG or JPEG pages") }
+            pages = files.map { .file($0) }
+        } else {
+            // One page, decoded once: every pair is a fresh crop of it.
+            pages = [.image(try readImage(path: reference!))]
+        }
+        var config = TrainingConfiguration(imageSize: size, widthMultiplier: widthMultiplier ?? (reference != nil ? 0.25 : 1),
+                                           discriminator: discriminator, seed: seed)
+        config.generator = .seed(widthMultiplier: widthMultiplier ?? (reference != nil ? 0.25 : 1), levels: levels)
+        let totalSteps = steps ?? (reference != nil ? 300 : 2000)
+        config.generatorLearningRate = lr
+        config.discriminatorLearningRate = lr
+        config.beta1 = beta1
+        config.beta2 = beta2
+        config.learningRateDecayStart = lrDecayStart
+        config.totalSteps = totalSteps
+        config.l1Weight = l1Weight
+        config.featureMatchingWeight = featureMatching
+        config.instanceNoise = noise
+        config.instanceNoiseDecaySteps = noiseDecaySteps
+        config.instanceNoiseLayerDecay = noiseLayerDecay
+        config.realLabelRange = realLabelMin...1
+        config.fakeLabelRange = 0...fakeLabelMax
+        config.labelFlipProbability = labelFlip
+        try config.validate()
+
+        var augment = AugmentOptions(size: size)
+        augment.input = inputStyle == "manga" ? .manga : inputStyle == "mixed" ? .mixed(mangaShare: 0.5) : .grey
+        let validation = try val.map { try listImages(in: $0) } ?? []
+        let options = TrainingSessionOptions(pages: pages, validationPages: validation, augment: augment, steps: totalSteps,
+                                             batchSize: batchSize, checkpointEvery: checkpointEvery,
+                                             validateEvery: validateEvery, validationWidth: size)
+        let session = try TrainingSession(folder: out, configuration: config, options: options)
+        if session.run.storedConfigurationDiffers {
+            writeStderr("note: \(out) already holds a run with other settings; resuming it with its stored settings\n")
+        }
+        if let initPath = initModel, !session.run.resumed {
+            try session.run.trainer.loadGeneratorWeights(from: Model(contentsOf: initPath))
+            writeStderr("generator initialised from \(initPath)\n")
+        }
+        let g = session.run.trainer.generator.configuration
+        writeStderr("training \(pages.count) page(s), crops \(size)x\(size), generator \(g.parameterCount) parameters, \(discriminator) discriminator, to step \(totalSteps)\n")
+        let bar = ProgressBar(total: totalSteps, label: "train")
+        try session.train { event in
+            switch event {
+            case .resumed(let step): writeStderr("resuming \(out) at step \(step)\n")
+            case .step(let m, _):
+                bar.update(m.step, status: String(format: "G %.3f D %.3f L1 %.4f acc %.2f/%.2f %.2f img/s",
+                                                  m.generatorLoss, m.discriminatorLoss, m.l1,
+                                                  m.discriminatorRealAccuracy, m.discriminatorFakeAccuracy, m.imagesPerSecond))
+            case .validated(let v):
+                bar.update(v.step, status: String(format: "val L1 %.4f PSNR %.2f dB colourfulness %.1f (targets %.1f)",
+                                                  v.l1, v.psnr, v.colourfulness, v.targetColourfulness), force: true)
+            case .checkpointed: break
+            }
+        }
+        bar.finish()
+        let report = TrainingReport(folder: out)
+        if let warning = report.collapseWarning { writeStderr("warning: \(warning)\n") }
+        print("trained to step \(session.run.trainer.completedSteps); checkpoint \(session.run.checkpointURL.path); report \(out)/\(TrainingReport.fileName)")
+    }
+}
+
+extension DiscriminatorKind: ExpressibleByArgument {}

@@ -1,0 +1,23 @@
+import Colorize
+import Foundation
+
+/// The default generator shipped in the repository's models/ folder.
+let defaultModelName = "mangacolor-default.onnx"
+
+/// Finds the model to use: an explicit path, $MANGACOLOR_MODEL, or models/ beside the package
+/// (found from the executable, e.g. .build/release/mangacolor -> ./models) or the working directory.
+func resolveModel(_ explicit: String?) throws -> String {
+    if let explicit { return explicit }
+    if let env = ProcessInfo.processInfo.environment["MANGACOLOR_MODEL"], !env.isEmpty { return env }
+    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    var candidates: [String] = []
+    var dir = executable.deletingLastPathComponent()
+    for _ in 0..<5 {
+        candidates.append(dir.appendingPathComponent("models/\(defaultModelName)").path)
+        dir = dir.deletingLastPathComponent()
+    }
+    candidates.append(FileManager.default.currentDirectoryPath + "/models/\(defaultModelName)")
+    if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) { return found }
+    throw CLIError("no model given and the default \(defaultModelName) was not found in models/ (looked in \(candidates.last!)); pass --model M.onnx")
+}
+

@@ -132,13 +132,23 @@ int mc_jpeg_encode(const unsigned char *pixels, int width, int height, int chann
                    unsigned char **out_data, size_t *out_size, char *error, size_t error_size) {
     struct jpeg_compress_struct cinfo;
     mc_error_mgr err;
-    unsigned char *volatile buffer = NULL;
-    unsigned long buffer_size = 0;
+    // libjpeg's memory destination (re)allocates the buffer behind this pointer. It lives on the heap so
+    // its value is still defined after a longjmp, and the error path can free it.
+    unsigned char **memory = NULL;
+    unsigned long *memory_size = NULL;
 
     *out_data = NULL;
     *out_size = 0;
     if (channels != 1 && channels != 3) {
         mc_copy_error(error, error_size, "JPEG output needs 1 or 3 channels");
+        return 1;
+    }
+    memory = (unsigned char **)calloc(1, sizeof(*memory));
+    memory_size = (unsigned long *)calloc(1, sizeof(*memory_size));
+    if (!memory || !memory_size) {
+        free(memory);
+        free(memory_size);
+        mc_copy_error(error, error_size, "out of memory");
         return 1;
     }
     cinfo.err = jpeg_std_error(&err.base);
@@ -147,13 +157,14 @@ int mc_jpeg_encode(const unsigned char *pixels, int width, int height, int chann
     err.message[0] = 0;
     if (setjmp(err.jump)) {
         jpeg_destroy_compress(&cinfo);
-        free(buffer);
+        free(*memory);
+        free(memory);
+        free(memory_size);
         mc_copy_error(error, error_size, err.message[0] ? err.message : "JPEG encoding failed");
         return 1;
     }
     jpeg_create_compress(&cinfo);
-    unsigned char *mem = NULL;
-    jpeg_mem_dest(&cinfo, &mem, &buffer_size);
+    jpeg_mem_dest(&cinfo, memory, memory_size);
     cinfo.image_width = (JDIMENSION)width;
     cinfo.image_height = (JDIMENSION)height;
     cinfo.input_components = channels;
@@ -167,10 +178,11 @@ int mc_jpeg_encode(const unsigned char *pixels, int width, int height, int chann
         jpeg_write_scanlines(&cinfo, rows, 1);
     }
     jpeg_finish_compress(&cinfo);
-    buffer = mem;
-    *out_data = mem;
-    *out_size = buffer_size;
     jpeg_destroy_compress(&cinfo);
+    *out_data = *memory;
+    *out_size = *memory_size;
+    free(memory);
+    free(memory_size);
     return 0;
 }
 

@@ -122,12 +122,13 @@ extension Image {
 
     /// CIELAB planes L, a, b as a 3-channel image of raw Lab values (not in [0, 1]). Grey images give a = b = 0.
     public func lab() -> Image {
-        var out = Image(width: width, height: height, channels: 3)
-        let n = planeSize, grey = channels == 1
         precondition(channels == 1 || channels == 3)
-        pixels.withUnsafeBufferPointer { src in
-            out.pixels.withUnsafeMutableBufferPointer { dst in
-                for i in 0 ..< n {
+        var out = Image(width: width, height: height, channels: 3)
+        let n = planeSize, grey = channels == 1, src = pixels
+        out.pixels.withUnsafeMutableBufferPointer { buffer in
+            let dst = SendablePointer(buffer.baseAddress!)
+            parallelChunks(count: n) { _, range in
+                for i in range {
                     if grey {
                         dst[i] = Float(lightnessOfGrey(Double(src[i])))
                         dst[n + i] = 0
@@ -148,10 +149,11 @@ extension Image {
     public init(lab: Image) {
         precondition(lab.channels == 3)
         var out = Image(width: lab.width, height: lab.height, channels: 3)
-        let n = lab.planeSize
-        lab.pixels.withUnsafeBufferPointer { src in
-            out.pixels.withUnsafeMutableBufferPointer { dst in
-                for i in 0 ..< n {
+        let n = lab.planeSize, src = lab.pixels
+        out.pixels.withUnsafeMutableBufferPointer { buffer in
+            let dst = SendablePointer(buffer.baseAddress!)
+            parallelChunks(count: n) { _, range in
+                for i in range {
                     let rgb = labToRGB(Double(src[i]), Double(src[n + i]), Double(src[2 * n + i]))
                     dst[i] = Float(min(max(rgb.r, 0), 1))
                     dst[n + i] = Float(min(max(rgb.g, 0), 1))

@@ -125,7 +125,7 @@ public struct Image: Sendable, Equatable {
         return t
     }
 
-    /// From a [1, C, H, W] or [C, H, W] float32 tensor in [-1, 1] (values outside are clamped).
+    /// From a [1, C, H, W] or [C, H, W] float32 tensor in [-1, 1] (values outside are clamped, NaN gives 0).
     public init(tensor: Tensor) throws {
         guard tensor.dtype == .float32 else {
             throw ImageError.badTensor(shape: tensor.shape, reason: "element type is \(tensor.dtype), not float32")
@@ -143,7 +143,8 @@ public struct Image: Sendable, Equatable {
         let src = tensor.floats
         var px = [Float](repeating: 0, count: src.count)
         px.withUnsafeMutableBufferPointer { dst in
-            for i in 0 ..< src.count { dst[i] = min(max((src[i] + 1) * 0.5, 0), 1) }
+            // NaN (a diverged model) becomes 0 rather than travelling on into colour conversions.
+            for i in 0 ..< src.count { let v = (src[i] + 1) * 0.5; dst[i] = v.isNaN ? 0 : min(max(v, 0), 1) }
         }
         self.init(width: shape[2], height: shape[1], channels: shape[0], pixels: px)
     }

@@ -83,6 +83,14 @@ private func filterValid(_ plane: [Double], width w: Int, height h: Int, kernel:
     return out
 }
 
+/// Result slots written by concurrent tasks, each its own index.
+private final class MomentSlots: @unchecked Sendable {
+    var values: [[Double]]
+    private let lock = NSLock()
+    init(count: Int) { values = Array(repeating: [], count: count) }
+    func set(_ k: Int, _ value: [Double]) { lock.lock(); values[k] = value; lock.unlock() }
+}
+
 /// Structural similarity of the luma of two images (see the file header for the exact definition).
 public func ssim(_ a: Image, _ b: Image) throws -> Double {
     let (a, b) = try comparable(a, b)
@@ -93,11 +101,14 @@ public func ssim(_ a: Image, _ b: Image) throws -> Double {
     if size % 2 == 0 { size -= 1 }
     let kernel = gaussianKernel(size: size, sigma: 1.5)
     let c1 = 0.01 * 0.01, c2 = 0.03 * 0.03
-    let mx = filterValid(x, width: w, height: h, kernel: kernel)
-    let my = filterValid(y, width: w, height: h, kernel: kernel)
-    let mxx = filterValid(zip(x, x).map(*), width: w, height: h, kernel: kernel)
-    let myy = filterValid(zip(y, y).map(*), width: w, height: h, kernel: kernel)
-    let mxy = filterValid(zip(x, y).map(*), width: w, height: h, kernel: kernel)
+    // The five local moments, filtered concurrently.
+    let inputs = [x, y, zip(x, x).map(*), zip(y, y).map(*), zip(x, y).map(*)]
+    let moments = MomentSlots(count: 5)
+    DispatchQueue.concurrentPerform(iterations: 5) { k in
+        moments.set(k, filterValid(inputs[k], width: w, height: h, kernel: kernel))
+    }
+    let mx = moments.values[0], my = moments.values[1], mxx = moments.values[2], myy = moments.values[3]
+    let mxy = moments.values[4]
     var total = 0.0
     for i in 0 ..< mx.count {
         let vx = mxx[i] - mx[i] * mx[i], vy = myy[i] - my[i] * my[i], cxy = mxy[i] - mx[i] * my[i]
@@ -114,7 +125,8 @@ public func ciede2000(_ lab1: (l: Double, a: Double, b: Double), _ lab2: (l: Dou
     let pow25to7 = 6_103_515_625.0 // 25^7
     let c1 = (lab1.a * lab1.a + lab1.b * lab1.b).squareRoot()
     let c2 = (lab2.a * lab2.a + lab2.b * lab2.b).squareRoot()
-    let cBar7 = pow((c1 + c2) / 2, 7)
+    let cBar = (c1 + c2) / 2, cBar2 = cBar * cBar
+    let cBar7 = cBar2 * cBar2 * cBar2 * cBar
     let g = 0.5 * (1 - (cBar7 / (cBar7 + pow25to7)).squareRoot())
     let a1p = (1 + g) * lab1.a, a2p = (1 + g) * lab2.a
     let c1p = (a1p * a1p + lab1.b * lab1.b).squareRoot(), c2p = (a2p * a2p + lab2.b * lab2.b).squareRoot()
@@ -148,8 +160,10 @@ public func ciede2000(_ lab1: (l: Double, a: Double, b: Double), _ lab2: (l: Dou
     }
     let t = 1 - 0.17 * cos((hBarP - 30) * radians) + 0.24 * cos(2 * hBarP * radians)
         + 0.32 * cos((3 * hBarP + 6) * radians) - 0.20 * cos((4 * hBarP - 63) * radians)
-    let dTheta = 30 * exp(-pow((hBarP - 275) / 25, 2))
-    let cBarP7 = pow(cBarP, 7)
+    let hueOffset = (hBarP - 275) / 25
+    let dTheta = 30 * exp(-hueOffset * hueOffset)
+    let cBarP2 = cBarP * cBarP
+    let cBarP7 = cBarP2 * cBarP2 * cBarP2 * cBarP
     let rc = 2 * (cBarP7 / (cBarP7 + pow25to7)).squareRoot()
     let l50 = (lBarP - 50) * (lBarP - 50)
     let sl = 1 + 0.015 * l50 / (20 + l50).squareRoot()

@@ -63,8 +63,8 @@ public func leakyReluForward(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMuta
 
 // MARK: Tanh
 
-/// Y = tanh(X). Shape: any.
-public func tanhForward(_ x: Tensor) -> Tensor { x.mapFloats { Float.tanh($0) } }
+/// Y = tanh(X). Shape: any. Vectorised (`FastFloat.tanh`, within 4 ulp of libm).
+public func tanhForward(_ x: Tensor) -> Tensor { x.mapFloats { FastFloat.tanh($0) } }
 
 /// dX = dY * (1 - Y²), from the forward output Y.
 public func tanhBackward(_ dY: Tensor, y: Tensor) -> Tensor {
@@ -77,8 +77,8 @@ public func tanhBackward(_ dY: Tensor, y: Tensor) -> Tensor {
 
 // MARK: Sigmoid
 
-/// Y = 1 / (1 + exp(-X)), computed without overflow for large |X|. Shape: any.
-public func sigmoidForward(_ x: Tensor) -> Tensor { x.mapFloats { ActivationMath.sigmoid($0) } }
+/// Y = 1 / (1 + exp(-X)). Shape: any. Vectorised (`FastFloat.sigmoid`, within 3 ulp of libm).
+public func sigmoidForward(_ x: Tensor) -> Tensor { x.mapFloats { FastFloat.sigmoid($0) } }
 
 /// dX = dY * Y * (1 - Y), from the forward output Y.
 public func sigmoidBackward(_ dY: Tensor, y: Tensor) -> Tensor {

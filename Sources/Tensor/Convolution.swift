@@ -13,9 +13,13 @@
 // `col` = im2col(x_g), built a chunk of output rows at a time so it stays in cache; OIHW weights are already
 // the row-major A matrix, so nothing needs packing. 1x1 stride-1 unpadded convolutions use x itself as col.
 // The backward passes are the same GEMMs transposed: dX = col2im(W_g^T * dY_g), dW_g += dY_g * col^T.
-// Threads: OpenBLAS's, inside sgemm only.
+// Threads: see the cores below.
 
 // MARK: Cores (shared with ConvTranspose.swift)
+//
+// Threads: a big convolution is split into tasks (column chunks, or channel blocks for the adjoint) that run on
+// `kernelThreadCount` workers, each calling single-threaded sgemm on its own scratch memory; a small one runs
+// inline with OpenBLAS's threads. The two never nest (`parallelTasks`).
 
 /// y = conv(x, w) (+ bias) for the convolution `plan`. y is written entirely.
 func convolutionForwardCore(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
@@ -23,89 +27,112 @@ func convolutionForwardCore(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bi
     let (cg, ocg, rowsK, ow) = (p.cg, p.ocg, p.columnRows, p.output[2])
     let pointwise = p.isPointwise
     let chunkRows = p.rowsPerChunk
-    let col = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 0 : rowsK * chunkRows * ow)
-    defer { col.deallocate() }
-    for n in 0..<p.batch {
-        for g in 0..<p.group {
-            let xg = x + (n * p.inputChannels + g * cg) * p.inputSize
-            let yg = y + (n * p.outputChannels + g * ocg) * p.outputSize
-            let wg = w + g * ocg * rowsK
-            if pointwise {
-                sgemm(transposeA: false, transposeB: false, m: ocg, n: p.outputSize, k: cg, alpha: 1,
-                      a: wg, lda: rowsK, b: xg, ldb: p.inputSize, beta: 0, c: yg, ldc: p.outputSize)
-                if let bias { addBias(bias + g * ocg, to: yg, channels: ocg, positions: 0..<p.outputSize,
-                                      channelStride: p.outputSize) }
-                continue
-            }
-            for r0 in stride(from: 0, to: p.outputRows, by: chunkRows) {
-                let rows = r0..<min(r0 + chunkRows, p.outputRows)
-                let columns = rows.count * ow
-                im2col(xg, channels: cg, plan: p, rows: rows, col: col)
-                sgemm(transposeA: false, transposeB: false, m: ocg, n: columns, k: rowsK, alpha: 1,
-                      a: wg, lda: rowsK, b: col, ldb: columns, beta: 0, c: yg + r0 * ow, ldc: p.outputSize)
-                if let bias { addBias(bias + g * ocg, to: yg, channels: ocg, positions: r0 * ow..<r0 * ow + columns,
-                                      channelStride: p.outputSize) }
-            }
+    let chunks = (p.outputRows + chunkRows - 1) / chunkRows
+    let tasks = p.batch * p.group * chunks
+    let workers = p.workers(tasks: tasks)
+    let colSize = pointwise ? 0 : rowsK * chunkRows * ow
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, colSize * workers))
+    defer { scratch.deallocate() }
+    parallelTasks(count: tasks, workers: workers) { t, worker in
+        let chunk = t % chunks, g = (t / chunks) % p.group, n = t / (chunks * p.group)
+        let rows = chunk * chunkRows..<min((chunk + 1) * chunkRows, p.outputRows)
+        let (first, columns) = (rows.lowerBound * ow, rows.count * ow)
+        let xg = x + (n * p.inputChannels + g * cg) * p.inputSize
+        let yg = y + (n * p.outputChannels + g * ocg) * p.outputSize
+        let wg = w + g * ocg * rowsK
+        if pointwise {
+            // The column matrix is x itself (input and output positions coincide).
+            sgemm(transposeA: false, transposeB: false, m: ocg, n: columns, k: cg, alpha: 1,
+                  a: wg, lda: rowsK, b: xg + first, ldb: p.inputSize, beta: 0, c: yg + first, ldc: p.outputSize)
+        } else {
+            let col = scratch + worker * colSize
+            im2col(xg, channels: cg, plan: p, rows: rows, col: col)
+            sgemm(transposeA: false, transposeB: false, m: ocg, n: columns, k: rowsK, alpha: 1,
+                  a: wg, lda: rowsK, b: col, ldb: columns, beta: 0, c: yg + first, ldc: p.outputSize)
+        }
+        if let bias {
+            addBias(bias + g * ocg, to: yg, channels: ocg, positions: first..<first + columns,
+                    channelStride: p.outputSize)
         }
     }
 }
 
-/// x = conv^T(dy, w) (the adjoint of `convolutionForwardCore`: its backward-data pass).
-/// x must be zero-initialised; it is accumulated into.
+/// x += conv^T(dy, w) (the adjoint of `convolutionForwardCore`: its backward-data pass).
+/// x must be initialised (usually zeros). Tasks own disjoint channel blocks of x, so they never collide.
 func convolutionAdjointCore(dy: UnsafePointer<Float>, w: UnsafePointer<Float>, x: UnsafeMutablePointer<Float>,
                             plan p: ConvolutionPlan) {
-    let (cg, ocg, rowsK, ow) = (p.cg, p.ocg, p.columnRows, p.output[2])
+    let (cg, ocg, rowsK, ow, kernel) = (p.cg, p.ocg, p.columnRows, p.output[2], p.kernelSize)
     let pointwise = p.isPointwise
     let chunkRows = p.rowsPerChunk
-    let col = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 0 : rowsK * chunkRows * ow)
-    defer { col.deallocate() }
-    for n in 0..<p.batch {
-        for g in 0..<p.group {
-            let xg = x + (n * p.inputChannels + g * cg) * p.inputSize
-            let dyg = dy + (n * p.outputChannels + g * ocg) * p.outputSize
-            let wg = w + g * ocg * rowsK
-            if pointwise {
-                sgemm(transposeA: true, transposeB: false, m: cg, n: p.inputSize, k: ocg, alpha: 1,
-                      a: wg, lda: rowsK, b: dyg, ldb: p.outputSize, beta: 1, c: xg, ldc: p.inputSize)
-                continue
-            }
-            for r0 in stride(from: 0, to: p.outputRows, by: chunkRows) {
-                let rows = r0..<min(r0 + chunkRows, p.outputRows)
-                let columns = rows.count * ow
-                sgemm(transposeA: true, transposeB: false, m: rowsK, n: columns, k: ocg, alpha: 1,
-                      a: wg, lda: rowsK, b: dyg + r0 * ow, ldb: p.outputSize, beta: 0, c: col, ldc: columns)
-                col2im(col, channels: cg, plan: p, rows: rows, x: xg)
-            }
+    let images = p.batch * p.group
+    let blocks = images >= kernelThreadCount ? 1 : min(cg, kernelThreadCount)
+    let blockChannels = (cg + blocks - 1) / blocks
+    let tasks = images * blocks
+    let workers = p.workers(tasks: tasks)
+    let colSize = pointwise ? 0 : blockChannels * kernel * chunkRows * ow
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, colSize * workers))
+    defer { scratch.deallocate() }
+    parallelTasks(count: tasks, workers: workers) { t, worker in
+        let block = t % blocks, g = (t / blocks) % p.group, n = t / (blocks * p.group)
+        let c0 = block * blockChannels, c1 = min(cg, c0 + blockChannels)
+        guard c0 < c1 else { return }
+        let xb = x + (n * p.inputChannels + g * cg + c0) * p.inputSize
+        let dyg = dy + (n * p.outputChannels + g * ocg) * p.outputSize
+        let wb = w + g * ocg * rowsK + c0 * kernel
+        if pointwise {
+            sgemm(transposeA: true, transposeB: false, m: c1 - c0, n: p.inputSize, k: ocg, alpha: 1,
+                  a: wb, lda: rowsK, b: dyg, ldb: p.outputSize, beta: 1, c: xb, ldc: p.inputSize)
+            return
+        }
+        let col = scratch + worker * colSize
+        for r0 in stride(from: 0, to: p.outputRows, by: chunkRows) {
+            let rows = r0..<min(r0 + chunkRows, p.outputRows)
+            let columns = rows.count * ow
+            sgemm(transposeA: true, transposeB: false, m: (c1 - c0) * kernel, n: columns, k: ocg, alpha: 1,
+                  a: wb, lda: rowsK, b: dyg + r0 * ow, ldb: p.outputSize, beta: 0, c: col, ldc: columns)
+            col2im(col, channels: c1 - c0, plan: p, rows: rows, x: xb)
         }
     }
 }
 
 /// dw += dy * im2col(x)^T summed over images (the weight gradient of `convolutionForwardCore`).
-/// dw (OC, C/group * kernel) is accumulated into.
+/// dw (OC, C/group * kernel) is accumulated into; parallel workers sum into private copies first.
 func convolutionWeightGradientCore(dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
                                    dw: UnsafeMutablePointer<Float>, plan p: ConvolutionPlan) {
     let (cg, ocg, rowsK, ow) = (p.cg, p.ocg, p.columnRows, p.output[2])
     let pointwise = p.isPointwise
     let chunkRows = p.rowsPerChunk
-    let col = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 0 : rowsK * chunkRows * ow)
-    defer { col.deallocate() }
-    for n in 0..<p.batch {
-        for g in 0..<p.group {
-            let xg = x + (n * p.inputChannels + g * cg) * p.inputSize
-            let dyg = dy + (n * p.outputChannels + g * ocg) * p.outputSize
-            let dwg = dw + g * ocg * rowsK
-            if pointwise {
-                sgemm(transposeA: false, transposeB: true, m: ocg, n: cg, k: p.outputSize, alpha: 1,
-                      a: dyg, lda: p.outputSize, b: xg, ldb: p.inputSize, beta: 1, c: dwg, ldc: rowsK)
-                continue
-            }
-            for r0 in stride(from: 0, to: p.outputRows, by: chunkRows) {
-                let rows = r0..<min(r0 + chunkRows, p.outputRows)
-                let columns = rows.count * ow
-                im2col(xg, channels: cg, plan: p, rows: rows, col: col)
-                sgemm(transposeA: false, transposeB: true, m: ocg, n: rowsK, k: columns, alpha: 1,
-                      a: dyg + r0 * ow, lda: p.outputSize, b: col, ldb: columns, beta: 1, c: dwg, ldc: rowsK)
-            }
+    let chunks = (p.outputRows + chunkRows - 1) / chunkRows
+    let tasks = p.batch * p.group * chunks
+    let workers = p.workers(tasks: tasks)
+    let colSize = pointwise ? 0 : rowsK * chunkRows * ow
+    let weightCount = p.outputChannels * rowsK
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, colSize * workers))
+    defer { scratch.deallocate() }
+    let partials = UnsafeMutablePointer<Float>.allocate(capacity: workers > 1 ? weightCount * workers : 1)
+    defer { partials.deallocate() }
+    if workers > 1 { partials.initialize(repeating: 0, count: weightCount * workers) }
+    parallelTasks(count: tasks, workers: workers) { t, worker in
+        let chunk = t % chunks, g = (t / chunks) % p.group, n = t / (chunks * p.group)
+        let rows = chunk * chunkRows..<min((chunk + 1) * chunkRows, p.outputRows)
+        let (first, columns) = (rows.lowerBound * ow, rows.count * ow)
+        let xg = x + (n * p.inputChannels + g * cg) * p.inputSize
+        let dyg = dy + (n * p.outputChannels + g * ocg) * p.outputSize
+        let dwg = (workers > 1 ? partials + worker * weightCount : dw) + g * ocg * rowsK
+        if pointwise {
+            sgemm(transposeA: false, transposeB: true, m: ocg, n: cg, k: columns, alpha: 1,
+                  a: dyg + first, lda: p.outputSize, b: xg + first, ldb: p.inputSize, beta: 1, c: dwg, ldc: rowsK)
+        } else {
+            let col = scratch + worker * colSize
+            im2col(xg, channels: cg, plan: p, rows: rows, col: col)
+            sgemm(transposeA: false, transposeB: true, m: ocg, n: rowsK, k: columns, alpha: 1,
+                  a: dyg + first, lda: p.outputSize, b: col, ldb: columns, beta: 1, c: dwg, ldc: rowsK)
+        }
+    }
+    if workers > 1 {
+        for worker in 0..<workers {
+            let partial = partials + worker * weightCount
+            for i in 0..<weightCount { dw[i] += partial[i] }
         }
     }
 }

@@ -58,6 +58,25 @@ public func stridedCopy(_ source: Tensor, shape: [Int], strides: [Int], offset: 
         func run<W: FixedWidthInteger>(_: W.Type) {
             let src = source.storage.pointer.assumingMemoryBound(to: W.self)
             var dst = out.storage.pointer.assumingMemoryBound(to: W.self)
+            let r = dims.count
+            if r >= 2 && steps[r - 2] == 1 && abs(steps[r - 1]) > 1 && dims[r - 2] >= 8 && dims[r - 1] >= 8 {
+                // A transpose of the last two axes (NCHW <-> NHWC and the like): copy in 32 x 32 tiles so
+                // the strided reads of one tile share cache lines.
+                let rows = dims[r - 2], columns = dims[r - 1], step = steps[r - 1], tile = 32
+                forEachRow(dims: Array(dims[0..<(r - 2)]) + [1], steps: Array(steps[0..<(r - 2)]) + [0],
+                           offset: offset) { base, _, _ in
+                    for i0 in stride(from: 0, to: rows, by: tile) {
+                        for j0 in stride(from: 0, to: columns, by: tile) {
+                            for i in i0..<min(i0 + tile, rows) {
+                                let d = dst + i * columns, s = src + base + i
+                                for j in j0..<min(j0 + tile, columns) { d[j] = s[j * step] }
+                            }
+                        }
+                    }
+                    dst += rows * columns
+                }
+                return
+            }
             forEachRow(dims: dims, steps: steps, offset: offset) { start, n, step in
                 if step == 1 {
                     dst.update(from: src + start, count: n)
@@ -227,4 +246,140 @@ public func stridedCopyNaive(_ source: Tensor, shape: [Int], strides: [Int], off
         dst[i] = src[s]
     }
     return out
+}
+
+/// Copies runs of `length` consecutive elements: run i goes from element `sourceOffsets[i]` of `source`
+/// to element `destinationOffsets[i]` of `destination` (same dtype). Writes into `destination`, which
+/// the caller has just made (GatherND, ScatterND and ScatterElements build on it).
+public func copyElementRuns(from source: Tensor, _ sourceOffsets: [Int], to destination: Tensor,
+                            _ destinationOffsets: [Int], length: Int) {
+    precondition(source.dtype == destination.dtype && sourceOffsets.count == destinationOffsets.count)
+    if length == 0 { return }
+    if source.dtype == .string {
+        let src = source.strings
+        var dst = destination.storage.strings
+        for (s, d) in zip(sourceOffsets, destinationOffsets) {
+            for i in 0..<length { dst[d + i] = src[s + i] }
+        }
+        destination.storage.strings = dst
+        return
+    }
+    let size = source.dtype.size
+    for (s, d) in zip(sourceOffsets, destinationOffsets) {
+        (destination.storage.pointer + d * size).copyMemory(from: source.storage.pointer + s * size, byteCount: length * size)
+    }
+}
+
+/// out[i0, i1, ...] = x[maps[0][i0], maps[1][i1], ...], or `fill` where any map entry is -1.
+/// Any dtype. Used by nearest resize and by Pad.
+public func remapped(_ x: Tensor, maps: [[Int]], fill: Tensor?) -> Tensor {
+    let r = x.rank
+    let shape = maps.map(\.count)
+    let out = Tensor(uninitialized: shape, dtype: x.dtype)
+    let total = out.count
+    if total == 0 { return out }
+    if r == 0 { return x.copy() }
+    let strides = x.strides
+    let last = maps[r - 1]
+    let n = last.count
+    if x.dtype == .string {
+        let src = x.strings
+        let value = fill?.strings.first ?? ""
+        var dst = [String]()
+        dst.reserveCapacity(total)
+        forEachMappedRow(maps: maps, strides: strides) { base in
+            guard let base else { dst += Array(repeating: value, count: n); return }
+            for m in last { dst.append(m < 0 ? value : src[base + m]) }
+        }
+        out.storage.strings = dst
+        return out
+    }
+    // When the last map is [-1..., a, a+1, ..., b, -1...] a row is one contiguous copy between fills.
+    let lo = last.firstIndex { $0 >= 0 }
+    let hi = last.lastIndex { $0 >= 0 }
+    var contiguous = false
+    if let lo, let hi {
+        contiguous = (lo...hi).allSatisfy { last[$0] == last[lo] + ($0 - lo) }
+    }
+    withElementWord(x.dtype) { word in
+        func run<W: FixedWidthInteger>(_: W.Type) {
+            let src = x.storage.pointer.assumingMemoryBound(to: W.self)
+            var dst = out.storage.pointer.assumingMemoryBound(to: W.self)
+            let value: W = fill.map { $0.storage.pointer.assumingMemoryBound(to: W.self).pointee } ?? 0
+            last.withUnsafeBufferPointer { lastMap in
+                var previous: Int?? = .none  // the source row of the previous output row (nil: the fill)
+                forEachMappedRow(maps: maps, strides: strides) { base in
+                    if let previousBase = previous, previousBase == base {
+                        // Upsampling repeats source rows: copy the row just written.
+                        dst.update(from: dst - n, count: n)
+                    } else if let base {
+                        if contiguous, let lo, let hi {
+                            if lo > 0 { dst.update(repeating: value, count: lo) }
+                            (dst + lo).update(from: src + base + lastMap[lo], count: hi - lo + 1)
+                            if hi + 1 < n { (dst + hi + 1).update(repeating: value, count: n - hi - 1) }
+                        } else {
+                            let s = src + base
+                            for o in 0..<n {
+                                let m = lastMap[o]
+                                dst[o] = m < 0 ? value : s[m]
+                            }
+                        }
+                    } else {
+                        dst.update(repeating: value, count: n)
+                    }
+                    previous = .some(base)
+                    dst += n
+                }
+            }
+        }
+        run(word)
+    }
+    return out
+}
+
+/// Walks the output rows of a remap: `body(base)` with the source offset of the row's outer
+/// coordinates, or nil when one of them maps to -1 (the fill).
+@inline(__always)
+func forEachMappedRow(maps: [[Int]], strides: [Int], _ body: (Int?) -> Void) {
+    let r = maps.count
+    if r == 1 { body(0); return }
+    var index = Array(repeating: 0, count: r - 1)
+    let rows = maps[0..<(r - 1)].reduce(1) { $0 * $1.count }
+    for _ in 0..<rows {
+        var base = 0
+        var inBorder = false
+        for d in 0..<(r - 1) {
+            let m = maps[d][index[d]]
+            if m < 0 { inBorder = true; break }
+            base += m * strides[d]
+        }
+        body(inBorder ? nil : base)
+        var d = r - 2
+        while d >= 0 {
+            index[d] += 1
+            if index[d] < maps[d].count { break }
+            index[d] = 0
+            d -= 1
+        }
+    }
+}
+
+/// Runs `body(row)` for every row in `0..<rows`, on all cores when there are several rows and the
+/// whole job (`rows * work` element operations) is large enough to pay for the threads. Each row must
+/// write only its own part of the output.
+func parallelRows(_ rows: Int, work: Int, _ body: (Int) -> Void) {
+    if rows > 1 && rows * work >= 1 << 18 {
+        withoutActuallyEscaping(body) { body in
+            let box = RowBody(body)
+            DispatchQueue.concurrentPerform(iterations: rows) { box.body($0) }
+        }
+    } else {
+        for r in 0..<rows { body(r) }
+    }
+}
+
+/// Carries a non-Sendable closure into `concurrentPerform`; the rows it writes are disjoint.
+private struct RowBody: @unchecked Sendable {
+    let body: (Int) -> Void
+    init(_ body: @escaping (Int) -> Void) { self.body = body }
 }

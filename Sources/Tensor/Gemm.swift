@@ -7,6 +7,7 @@
 // op(A) = A (m x k, leading dimension lda >= k) or A^T (A stored k x m, lda >= m); likewise for B.
 
 import CBLAS
+import Foundation
 
 /// C = alpha * op(A) * op(B) + beta * C in row-major layout, on OpenBLAS.
 ///
@@ -65,3 +66,59 @@ public var blasThreadCount: Int { Int(openblas_get_num_threads()) }
 /// Sets OpenBLAS's thread count. Set it to 1 before calling `sgemm` from inside your own parallel loop
 /// (threads must not nest), and restore it afterwards.
 public func setBLASThreadCount(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
+
+// MARK: Threads
+
+
+private let blasThreadLock = NSLock()
+nonisolated(unsafe) private var singleThreadedRegions = 0
+nonisolated(unsafe) private var savedBLASThreads = 1
+
+/// Runs `body` with OpenBLAS limited to one thread, so `body` may call `sgemm` from several threads of its
+/// own (threads must not nest). Overlapping calls from different threads are counted: the first one in
+/// saves OpenBLAS's thread count, the last one out restores it.
+public func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
+    blasThreadLock.lock()
+    if singleThreadedRegions == 0 {
+        savedBLASThreads = Int(openblas_get_num_threads())
+        if savedBLASThreads != 1 { openblas_set_num_threads(1) }
+    }
+    singleThreadedRegions += 1
+    blasThreadLock.unlock()
+    defer {
+        blasThreadLock.lock()
+        singleThreadedRegions -= 1
+        if singleThreadedRegions == 0 && savedBLASThreads != 1 { openblas_set_num_threads(Int32(savedBLASThreads)) }
+        blasThreadLock.unlock()
+    }
+    return try body()
+}
+
+/// The number of cores kernels split their own loops over.
+public let kernelThreadCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+/// Runs `body(task, worker)` for every task in `0..<count` on up to `workers` threads, each worker taking
+/// the next unclaimed task; OpenBLAS is single-threaded meanwhile (see `withSingleThreadedBLAS`).
+/// `worker` is in `0..<workers`, for per-worker scratch memory. One worker runs inline, BLAS threads intact.
+public func parallelTasks(count: Int, workers: Int, _ body: (_ task: Int, _ worker: Int) -> Void) {
+    let workers = max(1, min(workers, count))
+    if workers == 1 {
+        for t in 0..<count { body(t, 0) }
+        return
+    }
+    let lock = NSLock()
+    nonisolated(unsafe) var next = 0
+    nonisolated(unsafe) let body = body
+    withSingleThreadedBLAS {
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            while true {
+                lock.lock()
+                let t = next
+                next += 1
+                lock.unlock()
+                if t >= count { return }
+                body(t, worker)
+            }
+        }
+    }
+}

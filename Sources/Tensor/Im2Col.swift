@@ -14,10 +14,14 @@ struct ConvolutionPlan {
     let geometry: LiftedGeometry
     /// Upper bound on the floats of one column chunk (tests shrink it to exercise chunking).
     let columnChunkFloats: Int
+    /// Below this many multiply-adds a convolution runs on one thread (OpenBLAS may still use its own).
+    let parallelThreshold: Int
 
     init(batch: Int, inputChannels: Int, outputChannels: Int, inputSpatial: [Int], outputSpatial: [Int],
-         geometry: ConvolutionGeometry, columnChunkFloats: Int = defaultColumnChunkFloats) {
+         geometry: ConvolutionGeometry, columnChunkFloats: Int = defaultColumnChunkFloats,
+         parallelThreshold: Int = 1 << 21) {
         self.columnChunkFloats = columnChunkFloats
+        self.parallelThreshold = parallelThreshold
         self.batch = batch
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
@@ -43,9 +47,22 @@ struct ConvolutionPlan {
         kernelSize == 1 && geometry.strides == [1, 1, 1] && geometry.padsBegin == [0, 0, 0] && input == output
     }
 
-    /// Output rows per column chunk: the chunk of the column matrix stays near cache size.
+    /// Multiply-adds of the whole convolution.
+    var multiplyAdds: Int { batch * outputChannels * columnRows * outputSize }
+
+
+    /// Output rows per column chunk: a chunk of the column matrix stays near cache size, and a big image
+    /// splits into at least two chunks per core so every core gets work.
     var rowsPerChunk: Int {
-        max(1, min(outputRows, columnChunkFloats / max(1, columnRows * output[2])))
+        let byCache = max(1, columnChunkFloats / max(1, columnRows * output[2]))
+        let byCores = multiplyAdds < parallelThreshold || batch * group >= 2 * kernelThreadCount
+            ? outputRows : max(1, outputRows / (2 * kernelThreadCount))
+        return max(1, min(outputRows, byCache, byCores))
+    }
+
+    /// How many workers to split `tasks` tasks over.
+    func workers(tasks: Int) -> Int {
+        return multiplyAdds < parallelThreshold ? 1 : min(tasks, kernelThreadCount)
     }
 }
 

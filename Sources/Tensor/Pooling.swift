@@ -136,6 +136,11 @@ public func maxPoolForward(_ x: Tensor, _ g: PoolingGeometry) -> (output: Tensor
     let xp = UnsafePointer(x.pointer(as: Float.self)), yp = y.pointer(as: Float.self)
     let ip = ind.pointer(as: Int64.self)
     let inPlane = p.inPlane, outPlane = p.outPlane
+    if p.id == 1 && p.kd == 1 && p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 && p.dh == 1 && p.dw == 1
+        && p.ph == 0 && p.pw == 0 && p.oh * 2 <= p.ih && p.ow * 2 <= p.iw {
+        maxPool2x2(xp, yp, ip, p)
+        return (y, ind)
+    }
     poolingForEachPlane(p.planes, work: outPlane * p.kd * p.kh * p.kw) { plane in
         let xs = xp + plane * inPlane
         var o = plane * outPlane
@@ -173,6 +178,30 @@ public func maxPoolForward(_ x: Tensor, _ g: PoolingGeometry) -> (output: Tensor
         }
     }
     return (y, ind)
+}
+
+/// The U-Net's 2x2 stride-2 max pooling, every window inside the input: no bounds checks.
+private func maxPool2x2(_ xp: UnsafePointer<Float>, _ yp: UnsafeMutablePointer<Float>,
+                        _ ip: UnsafeMutablePointer<Int64>, _ p: Pool3D) {
+    let ih = p.ih, iw = p.iw, oh = p.oh, ow = p.ow
+    poolingForEachPlane(p.planes, work: oh * ow * 4) { plane in
+        let xs = xp + plane * ih * iw, ys = yp + plane * oh * ow, ids = ip + plane * oh * ow
+        for r in 0..<oh {
+            let top = xs + 2 * r * iw, bottom = top + iw
+            let yrow = ys + r * ow, irow = ids + r * ow
+            let rowBase = 2 * r * iw
+            for c in 0..<ow {
+                // Window order: top-left, top-right, bottom-left, bottom-right; the first maximum wins.
+                var best = top[2 * c], k = 0
+                let b = top[2 * c + 1], cc = bottom[2 * c], d = bottom[2 * c + 1]
+                if b > best || (b.isNaN && !best.isNaN) { best = b; k = 1 }
+                if cc > best || (cc.isNaN && !best.isNaN) { best = cc; k = 2 }
+                if d > best || (d.isNaN && !best.isNaN) { best = d; k = 3 }
+                yrow[c] = best
+                irow[c] = Int64(rowBase + (k >> 1) * iw + 2 * c + (k & 1))
+            }
+        }
+    }
 }
 
 /// Gradient of max pooling: each dY element flows to the input element its index names (accumulated
@@ -240,6 +269,7 @@ public func avgPoolForward(_ x: Tensor, _ g: PoolingGeometry, countIncludePad: B
     let y = Tensor(uninitialized: outShape, dtype: .float32)
     let xp = UnsafePointer(x.pointer(as: Float.self)), yp = y.pointer(as: Float.self)
     let inPlane = p.inPlane, outPlane = p.outPlane
+    let rp = avgReciprocals(p, countIncludePad)
     poolingForEachPlane(p.planes, work: outPlane * p.kd * p.kh * p.kw) { plane in
         let xs = xp + plane * inPlane
         var o = plane * outPlane
@@ -263,8 +293,7 @@ public func avgPoolForward(_ x: Tensor, _ g: PoolingGeometry, countIncludePad: B
                             }
                         }
                     }
-                    let n = avgDivisor(p, d0, h0, w0, countIncludePad)
-                    yp[o] = n > 0 ? sum / Float(n) : 0
+                    yp[o] = sum * rp[o - plane * outPlane]
                     o += 1
                 }
             }
@@ -273,16 +302,21 @@ public func avgPoolForward(_ x: Tensor, _ g: PoolingGeometry, countIncludePad: B
     return y
 }
 
-@inline(__always)
-private func avgDivisor(_ p: Pool3D, _ d0: Int, _ h0: Int, _ w0: Int, _ includePad: Bool) -> Int {
-    if includePad {
-        return Pool3D.taps(start: d0, k: p.kd, dil: p.dd, lo: -p.pd, hi: p.id + p.ed)
-            * Pool3D.taps(start: h0, k: p.kh, dil: p.dh, lo: -p.ph, hi: p.ih + p.eh)
-            * Pool3D.taps(start: w0, k: p.kw, dil: p.dw, lo: -p.pw, hi: p.iw + p.ew)
+/// 1 / divisor for every output position, (od, oh, ow) row-major; the divisor is a product of per-dimension
+/// tap counts, so three short tables make it.
+private func avgReciprocals(_ p: Pool3D, _ includePad: Bool) -> [Float] {
+    func counts(_ o: Int, _ s: Int, _ pad: Int, _ k: Int, _ dil: Int, _ size: Int, _ end: Int) -> [Int] {
+        (0..<o).map { i in
+            Pool3D.taps(start: i * s - pad, k: k, dil: dil, lo: includePad ? -pad : 0, hi: includePad ? size + end : size)
+        }
     }
-    return Pool3D.taps(start: d0, k: p.kd, dil: p.dd, lo: 0, hi: p.id)
-        * Pool3D.taps(start: h0, k: p.kh, dil: p.dh, lo: 0, hi: p.ih)
-        * Pool3D.taps(start: w0, k: p.kw, dil: p.dw, lo: 0, hi: p.iw)
+    let cd = counts(p.od, p.sd, p.pd, p.kd, p.dd, p.id, p.ed)
+    let ch = counts(p.oh, p.sh, p.ph, p.kh, p.dh, p.ih, p.eh)
+    let cw = counts(p.ow, p.sw, p.pw, p.kw, p.dw, p.iw, p.ew)
+    var out = [Float]()
+    out.reserveCapacity(p.outPlane)
+    for a in cd { for b in ch { for c in cw { let n = a * b * c; out.append(n > 0 ? 1 / Float(n) : 0) } } }
+    return out
 }
 
 /// Gradient of average pooling: each dY element spreads dY / divisor over its window's input taps.
@@ -292,6 +326,7 @@ public func avgPoolBackward(_ dY: Tensor, _ g: PoolingGeometry, inputShape: [Int
     let dX = Tensor(zeros: inputShape, dtype: .float32)
     let gp = UnsafePointer(dY.pointer(as: Float.self)), dp = dX.pointer(as: Float.self)
     let inPlane = p.inPlane, outPlane = p.outPlane
+    let rp = avgReciprocals(p, countIncludePad)
     poolingForEachPlane(p.planes, work: outPlane * p.kd * p.kh * p.kw) { plane in
         let dxs = dp + plane * inPlane
         var o = plane * outPlane
@@ -301,8 +336,7 @@ public func avgPoolBackward(_ dY: Tensor, _ g: PoolingGeometry, inputShape: [Int
                 let h0 = oh * p.sh - p.ph
                 for ow in 0..<p.ow {
                     let w0 = ow * p.sw - p.pw
-                    let n = avgDivisor(p, d0, h0, w0, countIncludePad)
-                    let share = n > 0 ? gp[o] / Float(n) : 0
+                    let share = gp[o] * rp[o - plane * outPlane]
                     o += 1
                     for a in 0..<p.kd {
                         let d = d0 + a * p.dd
@@ -427,11 +461,7 @@ public func avgPool2dBackward(_ dY: Tensor, inputShape: [Int], kernelSize: Int, 
 
 /// Mean over every spatial position: (N, C, D1..Dk) -> (N, C, 1, ..., 1).
 public func globalAveragePool(_ x: Tensor) -> Tensor {
-    globalPool(x) { p, n in
-        var s: Float = 0
-        for i in 0..<n { s += p[i] }
-        return n > 0 ? s / Float(n) : .nan
-    }
+    globalPool(x) { p, n in n > 0 ? Float(relaxedChunkedSum(n) { p[$0] } / Double(n)) : .nan }
 }
 
 /// Maximum over every spatial position: (N, C, D1..Dk) -> (N, C, 1, ..., 1).

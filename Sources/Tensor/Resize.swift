@@ -73,6 +73,11 @@ func sourceCoordinate(_ x: Double, transform: CoordinateTransform, scale: Double
                       outLength: Int, roi: (Double, Double)) -> Double {
     let inW = Double(inLength)
     let outW = scale * inW  // the un-rounded output length
+    // NOTE: this follows onnx's reference implementation, which generates the conformance suite. It uses
+    // the fractional output length scale * inW where the spec text (and onnxruntime) use the integer one,
+    // so align_corners and tf_crop_and_resize differ from onnxruntime when scale * inW is not a whole
+    // number (test_resize_downsample_scales_*_align_corners), and a one-pixel pytorch_half_pixel output
+    // samples -0.5 rather than 0 (the same value for nearest and linear; not for cubic).
     switch transform {
     case .alignCorners:
         return outW == 1 ? 0 : x * (inW - 1) / (outW - 1)
@@ -164,6 +169,24 @@ public func resizeAxisTaps(inLength: Int, outLength: Int, scale: Double, roi: (D
     return AxisTaps(taps: taps, indices: indices, weights: weights, extrapolated: extrapolated)
 }
 
+/// The axes a resize changes, in the order it resizes them, with their taps. Axes whose size and scale
+/// are unchanged (and whose roi is [0, 1]) are left out, as are empty ones.
+func resizePlan(inShape: [Int], outShape: [Int], scales: [Double], roi: [(Double, Double)]?, order: [Int]?,
+                options: ResizeOptions) -> [(axis: Int, taps: AxisTaps)] {
+    precondition(outShape.count == inShape.count && scales.count == inShape.count)
+    var plan: [(axis: Int, taps: AxisTaps)] = []
+    for d in order ?? Array(0..<inShape.count) {
+        let axisRoi = roi?[d] ?? (0, 1)
+        let trivialRoi = options.coordinates != .tfCropAndResize
+            || (abs(axisRoi.0) < 1e-9 && abs(axisRoi.1 - 1) < 1e-9)
+        if outShape[d] == inShape[d] && abs(scales[d] - 1) < 1e-9 && trivialRoi { continue }
+        if inShape[d] == 0 || outShape[d] == 0 { continue }
+        plan.append((d, resizeAxisTaps(inLength: inShape[d], outLength: outShape[d], scale: scales[d],
+                                       roi: axisRoi, options: options)))
+    }
+    return plan
+}
+
 /// Resizes `x` to `outShape`. `scales[d]` is the scale factor of axis d (output/input, as given or as
 /// derived from the sizes), `roi` per axis for tf_crop_and_resize. Axes whose size and scale are
 /// unchanged (and whose roi is [0, 1]) are skipped; the others are resized in `order`.
@@ -171,17 +194,7 @@ public func resizeAxisTaps(inLength: Int, outLength: Int, scale: Double, roi: (D
 public func resized(_ x: Tensor, outShape: [Int], scales: [Double], roi: [(Double, Double)]? = nil,
                     order: [Int]? = nil, options: ResizeOptions) -> Tensor {
     let r = x.rank
-    precondition(outShape.count == r && scales.count == r)
-    var plan: [(axis: Int, taps: AxisTaps)] = []
-    for d in order ?? Array(0..<r) {
-        let axisRoi = roi?[d] ?? (0, 1)
-        let trivialRoi = options.coordinates != .tfCropAndResize
-            || (abs(axisRoi.0) < 1e-9 && abs(axisRoi.1 - 1) < 1e-9)
-        if outShape[d] == x.shape[d] && abs(scales[d] - 1) < 1e-9 && trivialRoi { continue }
-        if x.shape[d] == 0 || outShape[d] == 0 { continue }
-        plan.append((d, resizeAxisTaps(inLength: x.shape[d], outLength: outShape[d], scale: scales[d],
-                                       roi: axisRoi, options: options)))
-    }
+    let plan = resizePlan(inShape: x.shape, outShape: outShape, scales: scales, roi: roi, order: order, options: options)
     if x.count == 0 || outShape.contains(0) { return Tensor(zeros: outShape, dtype: x.dtype) }
     if plan.isEmpty { return x }
 
@@ -235,7 +248,7 @@ func resizeAxis<F: BinaryFloatingPoint>(_ src: UnsafeMutablePointer<F>, _ dst: U
         t.indices.withUnsafeBufferPointer { idx in
             if inner == 1 {
                 // Resizing the innermost axis: each output is a dot product of its taps.
-                for o in 0..<outer {
+                parallelRows(outer, work: outN * n) { o in
                     let from = src + o * inN, row = dst + o * outN
                     for j in 0..<outN {
                         if t.extrapolated[j] { row[j] = fill; continue }
@@ -247,7 +260,7 @@ func resizeAxis<F: BinaryFloatingPoint>(_ src: UnsafeMutablePointer<F>, _ dst: U
                 return
             }
             // An outer axis: whole rows of `inner` elements blend; the inner loop vectorises.
-            for o in 0..<outer {
+            parallelRows(outer, work: outN * n * inner) { o in
                 for j in 0..<outN {
                     let row = dst + (o * outN + j) * inner
                     if t.extrapolated[j] { row.update(repeating: fill, count: inner); continue }
@@ -266,121 +279,42 @@ func resizeAxis<F: BinaryFloatingPoint>(_ src: UnsafeMutablePointer<F>, _ dst: U
     }
 }
 
-/// out[i0, i1, ...] = x[maps[0][i0], maps[1][i1], ...], or `fill` where any map entry is -1.
-/// Any dtype. Used by nearest resize and by Pad.
-public func remapped(_ x: Tensor, maps: [[Int]], fill: Tensor?) -> Tensor {
-    let r = x.rank
-    let shape = maps.map(\.count)
-    let out = Tensor(uninitialized: shape, dtype: x.dtype)
-    let total = out.count
-    if total == 0 { return out }
-    if r == 0 { return x.copy() }
-    let strides = x.strides
-    let last = maps[r - 1]
-    let n = last.count
-    if x.dtype == .string {
-        let src = x.strings
-        let value = fill?.strings.first ?? ""
-        var dst = [String]()
-        dst.reserveCapacity(total)
-        forEachMappedRow(maps: maps, strides: strides) { base in
-            guard let base else { dst += Array(repeating: value, count: n); return }
-            for m in last { dst.append(m < 0 ? value : src[base + m]) }
-        }
-        out.storage.strings = dst
-        return out
+/// Gradient of `resized` for float32: each output's gradient flows back to the input positions it read,
+/// weighted by their taps (the transpose of the forward passes, applied in reverse order); extrapolated
+/// outputs pass nothing back. Shapes: dY [outShape] -> dX [inputShape].
+public func resizeBackward(_ dY: Tensor, inputShape: [Int], scales: [Double], roi: [(Double, Double)]? = nil,
+                           options: ResizeOptions) -> Tensor {
+    let plan = resizePlan(inShape: inputShape, outShape: dY.shape, scales: scales, roi: roi, order: nil, options: options)
+    if dY.count == 0 || inputShape.contains(0) { return Tensor(zeros: inputShape) }
+    if plan.isEmpty { return dY.copy() }
+    // Shapes before each forward step.
+    var shapes = [inputShape]
+    for step in plan {
+        var next = shapes.last!
+        next[step.axis] = step.taps.extrapolated.count
+        shapes.append(next)
     }
-    // When the last map is [-1..., a, a+1, ..., b, -1...] a row is one contiguous copy between fills.
-    let lo = last.firstIndex { $0 >= 0 }
-    let hi = last.lastIndex { $0 >= 0 }
-    var contiguous = false
-    if let lo, let hi {
-        contiguous = (lo...hi).allSatisfy { last[$0] == last[lo] + ($0 - lo) }
-    }
-    withElementWord(x.dtype) { word in
-        func run<W: FixedWidthInteger>(_: W.Type) {
-            let src = x.storage.pointer.assumingMemoryBound(to: W.self)
-            var dst = out.storage.pointer.assumingMemoryBound(to: W.self)
-            let value: W = fill.map { $0.storage.pointer.assumingMemoryBound(to: W.self).pointee } ?? 0
-            last.withUnsafeBufferPointer { lastMap in
-                forEachMappedRow(maps: maps, strides: strides) { base in
-                    if let base {
-                        if contiguous, let lo, let hi {
-                            if lo > 0 { dst.update(repeating: value, count: lo) }
-                            (dst + lo).update(from: src + base + lastMap[lo], count: hi - lo + 1)
-                            if hi + 1 < n { (dst + hi + 1).update(repeating: value, count: n - hi - 1) }
-                        } else {
-                            let s = src + base
-                            for o in 0..<n {
-                                let m = lastMap[o]
-                                dst[o] = m < 0 ? value : s[m]
-                            }
-                        }
-                    } else {
-                        dst.update(repeating: value, count: n)
-                    }
-                    dst += n
+    var g = dY
+    for (k, step) in plan.enumerated().reversed() {
+        let shape = shapes[k], t = step.taps
+        let outer = shape[0..<step.axis].reduce(1, *), inner = shape[(step.axis + 1)...].reduce(1, *)
+        let inN = shape[step.axis], outN = t.extrapolated.count
+        let dX = Tensor(zeros: shape)
+        let src = g.pointer(as: Float.self), dst = dX.pointer(as: Float.self)
+        for o in 0..<outer {
+            for j in 0..<outN where !t.extrapolated[j] {
+                let from = src + (o * outN + j) * inner
+                for tap in 0..<t.taps {
+                    let w = Float(t.weights[j * t.taps + tap])
+                    if w == 0 { continue }
+                    let to = dst + (o * inN + t.indices[j * t.taps + tap]) * inner
+                    for i in 0..<inner { to[i] += w * from[i] }
                 }
             }
         }
-        run(word)
+        g = dX
     }
-    return out
-}
-
-/// Walks the output rows of a remap: `body(base)` with the source offset of the row's outer
-/// coordinates, or nil when one of them maps to -1 (the fill).
-@inline(__always)
-func forEachMappedRow(maps: [[Int]], strides: [Int], _ body: (Int?) -> Void) {
-    let r = maps.count
-    if r == 1 { body(0); return }
-    var index = Array(repeating: 0, count: r - 1)
-    let rows = maps[0..<(r - 1)].reduce(1) { $0 * $1.count }
-    for _ in 0..<rows {
-        var base = 0
-        var inBorder = false
-        for d in 0..<(r - 1) {
-            let m = maps[d][index[d]]
-            if m < 0 { inBorder = true; break }
-            base += m * strides[d]
-        }
-        body(inBorder ? nil : base)
-        var d = r - 2
-        while d >= 0 {
-            index[d] += 1
-            if index[d] < maps[d].count { break }
-            index[d] = 0
-            d -= 1
-        }
-    }
-}
-
-/// A one-element tensor of `dtype` holding `value` (saturated for integers).
-public func scalarTensor(_ value: Double, dtype: DType) -> Tensor {
-    tensorFromDoubles([value], shape: [], dtype: dtype, rounding: false)
-}
-
-/// A tensor of `dtype` from Doubles. Integers saturate; with `rounding` they round half to even first
-/// (as onnx's `saturate_cast`), otherwise they truncate.
-public func tensorFromDoubles(_ values: [Double], shape: [Int], dtype: DType, rounding: Bool) -> Tensor {
-    let v = rounding && dtype.isInteger ? values.map { $0.rounded(.toNearestOrEven) } : values
-    func make<T: TensorElement>(_: T.Type) -> Tensor { Tensor(shape: shape, scalars: v.map { T(fromDouble: $0) }) }
-    switch dtype {
-    case .float32: return make(Float.self)
-    case .float64: return make(Double.self)
-    case .float16: return make(Float16.self)
-    case .bfloat16: return make(BFloat16.self)
-    case .int8: return make(Int8.self)
-    case .int16: return make(Int16.self)
-    case .int32: return make(Int32.self)
-    case .int64: return make(Int64.self)
-    case .uint8: return make(UInt8.self)
-    case .uint16: return make(UInt16.self)
-    case .uint32: return make(UInt32.self)
-    case .uint64: return make(UInt64.self)
-    case .bool: return make(Bool.self)
-    case .string: return Tensor(shape: shape, strings: v.map { String($0) })
-    }
+    return g
 }
 
 /// Reference for `resized` (float32): each output element is the full tensor-product sum over its

@@ -5,12 +5,14 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case configuration(String)
     case checkpoint(String)
     case weights(String)
+    case diverged(String)
 
     public var description: String {
         switch self {
         case .configuration(let s): "invalid training configuration: \(s)"
         case .checkpoint(let s): "checkpoint: \(s)"
         case .weights(let s): "weights: \(s)"
+        case .diverged(let s): "training diverged: \(s)"
         }
     }
 

@@ -48,3 +48,11 @@ import Testing
     #expect(throws: ImageError.self) { _ = try decodeJPEG(garbage, name: "garbage.jpg") }
     #expect(throws: ImageError.self) { _ = try decodeJPEG([], name: "empty.jpg") }
 }
+
+@Test func hugeJPEGIsRefusedBeforeDecoding() throws {
+    // 40000 px wide (over the 30000 px side limit) but one row: small to encode.
+    let wide = try encodeJPEG(Image(width: 40000, height: 1, channels: 1, fill: 0.5), quality: 50)
+    #expect(throws: ImageError.tooLarge(path: "wide.jpg", width: 40000, height: 1)) {
+        _ = try decodeJPEG(wide, name: "wide.jpg")
+    }
+}

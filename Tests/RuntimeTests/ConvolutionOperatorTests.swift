@@ -97,3 +97,13 @@ private func ones(_ shape: [Int]) -> Tensor { Tensor(shape: shape, floats: Array
         _ = try op.run([ramp([1, 3, 3, 3]), w])
     }
 }
+
+@Test func convIntegerSubtractsZeroPoints() throws {
+    // ONNX's test_convinteger_with_padding: uint8 2..10 as 3x3, a 2x2 kernel of ones, x_zero_point 1, pad 1.
+    let op = try makeOperator("ConvInteger", ["pads": .ints([1, 1, 1, 1])], opset: 10)
+    let x = Tensor(shape: [1, 1, 3, 3], scalars: (2...10).map { UInt8($0) })
+    let w = Tensor(shape: [1, 1, 2, 2], scalars: [UInt8](repeating: 1, count: 4))
+    let y = try op.run([x, w, Tensor(scalar: UInt8(1))])[0]
+    #expect(y.dtype == .int32 && y.shape == [1, 1, 4, 4])
+    #expect(y.ints() == [1, 3, 5, 3, 5, 12, 16, 9, 11, 24, 28, 15, 7, 15, 17, 9])
+}

@@ -61,3 +61,39 @@ import Tensor
     expectClose(hard[0], [0, 1, 0])
 }
 
+
+@Test func determinantOfBatchedMatrices() throws {
+    let x = Tensor(shape: [2, 2, 2], floats: [1, 2, 3, 4, 0, 1, 1, 0])
+    expectClose(try runRegisteredOperator("Det", opset: 11, [x])[0], [-2, -1], shape: [2])
+    let singular = Tensor(shape: [3, 3], floats: [1, 2, 3, 2, 4, 6, 0, 1, 1])
+    expectClose(try runRegisteredOperator("Det", opset: 11, [singular])[0], [0], shape: [])
+}
+
+@Test func einsumContractsTracesAndTransposes() throws {
+    let a = Tensor(shape: [2, 2], floats: [1, 2, 3, 4])
+    let b = Tensor(shape: [2, 2], floats: [5, 6, 7, 8])
+    expectClose(try runRegisteredOperator("Einsum", opset: 12, [a, b], attributes: ["equation": .string("ij,jk->ik")])[0],
+                [19, 22, 43, 50], shape: [2, 2])
+    expectClose(try runRegisteredOperator("Einsum", opset: 12, [a], attributes: ["equation": .string("ii")])[0], [5], shape: [])
+    expectClose(try runRegisteredOperator("Einsum", opset: 12, [a], attributes: ["equation": .string("ji")])[0],
+                [1, 3, 2, 4], shape: [2, 2])
+    let batched = Tensor(shape: [1, 2, 2], floats: [1, 2, 3, 4])
+    expectClose(try runRegisteredOperator("Einsum", opset: 12, [batched, b],
+                                          attributes: ["equation": .string("...ij,jk")])[0],
+                [19, 22, 43, 50], shape: [1, 2, 2])
+}
+
+@Test func integerMatMulsShiftZeroPointsAndRequantize() throws {
+    let a = Tensor(shape: [1, 2], scalars: [UInt8(3), 5]), b = Tensor(shape: [2, 1], scalars: [UInt8(2), 4])
+    let azp = Tensor(scalar: UInt8(1)), bzp = Tensor(scalar: UInt8(2))
+    // (3-1)*(2-2) + (5-1)*(4-2) = 8
+    let y = try runRegisteredOperator("MatMulInteger", opset: 10, [a, b, azp, bzp])[0]
+    #expect(y.dtype == .int32)
+    #expect(y.ints() == [8])
+    // 8 * (0.5 * 0.25 / 0.1) + 10 = 20, saturating to uint8.
+    let q = try runRegisteredOperator("QLinearMatMul", opset: 21, [
+        a, Tensor(scalar: Float(0.5)), azp, b, Tensor(scalar: Float(0.25)), bzp,
+        Tensor(scalar: Float(0.1)), Tensor(scalar: UInt8(10))])[0]
+    #expect(q.dtype == .uint8)
+    #expect(q.ints() == [20])
+}

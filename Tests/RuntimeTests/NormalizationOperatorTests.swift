@@ -59,3 +59,23 @@ import Tensor
             attributes: ["num_groups": .int(2)])
     }
 }
+
+@Test func meanVarianceAndLocalResponseNormalization() throws {
+    let x = Tensor(shape: [1, 1, 1, 4], floats: [1, 2, 3, 4])
+    // Mean 2.5, standard deviation sqrt(1.25).
+    let s = 1.25.squareRoot()
+    expectClose(try runRegisteredOperator("MeanVarianceNormalization", opset: 13, [x])[0],
+                [-1.5 / s, -0.5 / s, 0.5 / s, 1.5 / s], tolerance: 1e-5)
+    // LRN size 1: y = x / (1 + alpha * x^2)^beta.
+    let lrn = try runRegisteredOperator("LRN", opset: 13, [Tensor(shape: [1, 1, 1, 1], floats: [2])], attributes: [
+        "size": .int(1), "alpha": .float(0.5), "beta": .float(1), "bias": .float(1)])
+    expectClose(lrn[0], [2.0 / 3.0])
+}
+
+@Test func maxUnpoolScattersByIndex() throws {
+    let x = Tensor(shape: [1, 1, 1, 2], floats: [5, 7])
+    let indices = Tensor(shape: [1, 1, 1, 2], scalars: [Int64(1), 6])
+    let y = try runRegisteredOperator("MaxUnpool", opset: 11, [x, indices], attributes: [
+        "kernel_shape": .ints([2, 2]), "strides": .ints([2, 2])])
+    expectClose(y[0], [0, 5, 0, 0, 0, 0, 7, 0], shape: [1, 1, 2, 4])
+}

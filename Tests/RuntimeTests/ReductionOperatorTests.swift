@@ -64,3 +64,41 @@ import Tensor
     #expect(amin.shape == [1, 3])
     #expect(amin.ints() == [0, 1, 0])
 }
+
+@Test(arguments: ["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceL1", "ReduceL2", "ReduceSumSquare"])
+func float32FastPathMatchesGenericPath(op: String) throws {
+    // float32 with adjacent axes takes the strided fast path; float64 the generic one.
+    let values = (0..<60).map { Double(($0 * 37) % 23) / 7 - 1.5 }
+    let f32 = Tensor(shape: [3, 4, 5], floats: values.map { Float($0) })
+    let f64 = Tensor(shape: [3, 4, 5], scalars: values)
+    for axes in [[1], [1, 2], [0, 1], [-1]] {
+        let axesT = Tensor(shape: [axes.count], scalars: axes.map { Int64($0) })
+        let fast = try runRegisteredOperator(op, opset: 18, [f32, axesT], attributes: ["keepdims": .int(0)])[0]
+        let generic = try runRegisteredOperator(op, opset: 18, [f64, axesT], attributes: ["keepdims": .int(0)])[0]
+        #expect(fast.shape == generic.shape)
+        expectClose(fast, generic.doubles(), tolerance: 1e-4)
+    }
+}
+
+@Test func cumSumExclusiveAndReverse() throws {
+    let x = Tensor(shape: [2, 3], floats: [1, 2, 3, 4, 5, 6])
+    let axis = Tensor(scalar: Int64(1))
+    expectClose(try runRegisteredOperator("CumSum", opset: 14, [x, axis])[0], [1, 3, 6, 4, 9, 15])
+    expectClose(try runRegisteredOperator("CumSum", opset: 14, [x, axis], attributes: [
+        "exclusive": .int(1), "reverse": .int(1)])[0], [5, 3, 0, 11, 6, 0])
+    let ints = try runRegisteredOperator("CumSum", opset: 14, [Tensor(shape: [3], scalars: [Int32(1), 2, 3]),
+                                                               Tensor(scalar: Int32(0))])[0]
+    #expect(ints.dtype == .int32)
+    #expect(ints.ints() == [1, 3, 6])
+}
+
+@Test func topKLargestAndSmallest() throws {
+    let x = Tensor(shape: [2, 4], floats: [1, 4, 4, 2, 0, -1, 3, 3])
+    let k = Tensor(shape: [1], scalars: [Int64(2)])
+    let top = try runRegisteredOperator("TopK", opset: 11, [x, k], outputs: 2)
+    expectClose(top[0], [4, 4, 3, 3], shape: [2, 2])
+    #expect(top[1].ints() == [1, 2, 2, 3])
+    let bottom = try runRegisteredOperator("TopK", opset: 11, [x, k], attributes: ["largest": .int(0), "axis": .int(0)],
+                                           outputs: 2)
+    #expect(bottom[1].ints() == [1, 1, 1, 0, 0, 0, 0, 1])
+}

@@ -104,3 +104,16 @@ private func close(_ a: [Float], _ b: [Double], tolerance: Double = 1e-5) -> Boo
     // half_pixel 2x: 0, 1.25, 3.75, 5 -> 0, 1, 4, 5
     #expect(try resize(x, scales: [1, 2], ["mode": .string("linear")]).ints() == [0, 1, 4, 5])
 }
+
+@Test func badSizesAreErrorsNotTraps() throws {
+    let x = Tensor(zeros: [1, 4])
+    #expect(throws: KernelError.self) { try resize(x, sizes: [1, -2], [:]) }
+    #expect(throws: KernelError.self) { try runShapeFamilyOp("Expand", [x, int64s([-1, 4])]) }
+}
+
+@Test func upsampleKeepsItsSemanticsPastOpset9() throws {
+    let x = Tensor(shape: [1, 2], floats: [1, 2])
+    // Asymmetric linear: 1, 1.5, 2, 2 (Resize-11's half_pixel default would give 1, 1.25, 1.75, 2).
+    let y = try runShapeFamilyOp("Upsample", opset: 13, [x, Tensor(shape: [2], floats: [1, 2])], ["mode": .string("linear")])[0]
+    #expect(y.scalars(as: Float.self) == [1, 1.5, 2, 2])
+}

@@ -90,3 +90,16 @@ func convTransposeGradientsMatchFiniteDifferences(_ c: ConvTransposeCase) {
     #expect(convTranspose2dBackwardData(dY: y, weight: w, geometry: g, inputShape: x.shape).shape == x.shape)
     #expect(convTranspose2dBackwardWeight(dY: y, x: x, geometry: g, weightShape: w.shape).shape == w.shape)
 }
+
+/// The adjoint core split into channel blocks on parallel workers agrees with the reference.
+@Test func convTransposeChannelBlocksAreInvisible() {
+    let geometry = ConvolutionGeometry(kernelSize: 3, stride: 2, padding: 1)
+    let x = convolutionTestTensor([1, 3, 4, 3], seed: 30), w = convolutionTestTensor([3, 5, 3, 3], seed: 31)
+    let want = convTranspose2dForwardReference(x: x, weight: w, bias: nil, geometry: geometry, outputPadding: [1, 0])
+    let plan = ConvolutionPlan(batch: 1, inputChannels: 5, outputChannels: 3, inputSpatial: Array(want.shape[2...]),
+                               outputSpatial: [4, 3], geometry: geometry, columnChunkFloats: 50, parallelThreshold: 0)
+    let y = Tensor(zeros: want.shape)
+    convolutionAdjointCore(dy: x.pointer(as: Float.self), w: w.pointer(as: Float.self), x: y.pointer(as: Float.self),
+                           plan: plan)
+    expectClose(y, want, "convTranspose forward in channel blocks")
+}

@@ -86,16 +86,19 @@ func convolutionGradientsMatchFiniteDifferences(_ c: ConvolutionCase) {
     #expect(conv2dBackwardBias(dY: y).scalars(as: Float.self) == [0, 0, 0])
 }
 
-/// The cores with tiny column chunks (several chunks per image) agree with the one-chunk results.
-@Test func convolutionChunkingIsInvisible() {
+/// The cores with tiny column chunks (several chunks per image), split over parallel workers, agree with the
+/// one-chunk serial results.
+@Test func convolutionChunkingAndThreadsAreInvisible() {
     let geometry = ConvolutionGeometry(kernelShape: [3, 2], strides: [2, 1], padsBegin: [1, 0], padsEnd: [1, 1])
     let x = convolutionTestTensor([2, 2, 9, 5], seed: 10), w = convolutionTestTensor([3, 2, 3, 2], seed: 11)
     let bias = convolutionTestTensor([3], seed: 12)
     let y = conv2dForward(x: x, weight: w, bias: bias, geometry: geometry)
     let dY = convolutionTestTensor(y.shape, seed: 13)
     let plan = ConvolutionPlan(batch: 2, inputChannels: 2, outputChannels: 3, inputSpatial: [9, 5],
-                               outputSpatial: Array(y.shape[2...]), geometry: geometry, columnChunkFloats: 30)
+                               outputSpatial: Array(y.shape[2...]), geometry: geometry, columnChunkFloats: 30,
+                               parallelThreshold: 0)
     #expect(plan.rowsPerChunk < plan.outputRows)
+    #expect(plan.workers(tasks: 4) == min(4, kernelThreadCount))
     let chunkedY = Tensor(uninitialized: y.shape)
     convolutionForwardCore(x: x.pointer(as: Float.self), w: w.pointer(as: Float.self),
                            bias: bias.pointer(as: Float.self), y: chunkedY.pointer(as: Float.self), plan: plan)

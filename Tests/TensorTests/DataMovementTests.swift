@@ -16,6 +16,8 @@ private func random(_ shape: [Int], seed: UInt64) -> Tensor {
     ([2, 3, 4], [0, 4, 1], 0),         // broadcast on a new leading axis
     ([2, 2, 2], [12, 2, 5], 1),        // every other element
     ([1, 5, 1], [0, 1, 0], 3),
+    ([2, 9, 10], [1, 1, 2], 0),        // tiled transpose path: 9 x 10 tiles, source stride 2
+    ([9, 10], [1, -2], 20),            // tiled with a negative column step
 ])
 func stridedCopyMatchesNaive(shape: [Int], strides: [Int], offset: Int) {
     let x = random([32], seed: 7)
@@ -62,4 +64,42 @@ func separableResizeMatchesNaive(interpolation: ResizeInterpolation) {
     #expect(padSourceIndices(length: 3, before: 4, after: 0, mode: .wrap) == [2, 0, 1, 2, 0, 1, 2])
     #expect(padSourceIndices(length: 3, before: -1, after: 1, mode: .edge) == [1, 2, 2])
     #expect(padSourceIndices(length: 1, before: 2, after: 0, mode: .reflect) == [0, 0, 0])
+}
+
+/// <resize(x), g> == <x, resizeBackward(g)>: the backward pass is the forward's transpose.
+@Test(arguments: ResizeInterpolation.allCases)
+func resizeBackwardIsTheTranspose(interpolation: ResizeInterpolation) {
+    let x = random([1, 2, 5, 4], seed: 11)
+    for (outShape, scales, transform) in [([1, 2, 10, 8], [1.0, 1, 2, 2], CoordinateTransform.halfPixel),
+                                          ([1, 2, 3, 7], [1.0, 1, 0.6, 1.75], .alignCorners)] {
+        let options = ResizeOptions(interpolation: interpolation, coordinates: transform)
+        let y = resized(x, outShape: outShape, scales: scales, options: options)
+        let g = random(outShape, seed: 13)
+        let dX = resizeBackward(g, inputShape: x.shape, scales: scales, options: options)
+        let lhs = zip(y.scalars(as: Float.self), g.scalars(as: Float.self)).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+        let rhs = zip(x.scalars(as: Float.self), dX.scalars(as: Float.self)).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+        #expect(abs(lhs - rhs) < 1e-4, "\(interpolation) \(transform): \(lhs) vs \(rhs)")
+    }
+}
+
+/// The same identity for pad: <pad(x), g> == <x, padBackward(g)>.
+@Test(arguments: PadMode.allCases)
+func padBackwardIsTheTranspose(mode: PadMode) {
+    let x = random([1, 2, 4, 5], seed: 17)
+    let pads = [0, 0, 2, 3, 0, 0, 3, 1]
+    let y = padForward(x, pads: pads, mode: mode)
+    let g = random(y.shape, seed: 19)
+    let dX = padBackward(g, inputShape: x.shape, pads: pads, mode: mode)
+    let lhs = zip(y.scalars(as: Float.self), g.scalars(as: Float.self)).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+    let rhs = zip(x.scalars(as: Float.self), dX.scalars(as: Float.self)).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+    #expect(abs(lhs - rhs) < 1e-4, "\(mode): \(lhs) vs \(rhs)")
+}
+
+/// Large enough that the passes run on several threads.
+@Test func parallelResizeMatchesNaive() {
+    let x = random([1, 4, 64, 64], seed: 23)
+    let options = ResizeOptions(interpolation: .linear)
+    let fast = resized(x, outShape: [1, 4, 128, 128], scales: [1, 1, 2, 2], options: options).scalars(as: Float.self)
+    let naive = resizedNaive(x, outShape: [1, 4, 128, 128], scales: [1, 1, 2, 2], options: options).scalars(as: Float.self)
+    #expect(zip(fast, naive).allSatisfy { abs($0 - $1) < 1e-5 })
 }

@@ -36,6 +36,7 @@ func maxAbsDifference(_ a: Tensor, _ b: Tensor) -> Float {
     PoolingGeometry(kernel: [3], strides: [2], padsBegin: [1], padsEnd: [1]),
     PoolingGeometry(kernel: [2, 3], strides: [2, 1], padsBegin: [1, 0], padsEnd: [0, 1], ceilMode: true),
     PoolingGeometry(kernel: [2, 2], strides: [1, 1], dilations: [2, 2]),
+    PoolingGeometry(kernel: [2, 2], strides: [2, 2]),
     PoolingGeometry(kernel: [3, 3], strides: [2, 2], padsBegin: [1, 1], padsEnd: [1, 1], ceilMode: true),
     PoolingGeometry(kernel: [2, 2, 2], strides: [1, 2, 2], dilations: [1, 2, 1], padsBegin: [0, 1, 1], padsEnd: [1, 0, 1]),
 ])

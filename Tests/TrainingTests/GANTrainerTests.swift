@@ -115,10 +115,30 @@ func tinyUNetLearnsAColourMapping(kind: DiscriminatorKind) throws {
 }
 
 @Test func seedGeneratorHasTheSeedShape() {
+    // The analytic count matches a built network...
+    let tiny = GeneratorConfiguration(levels: [[4, 6], [8], [8]])
     var rng = RandomGenerator(seed: 0)
-    let g = UNetGenerator(GeneratorConfiguration(), rng: &rng)
-    let count = g.parameters.reduce(0) { $0 + $1.value.count }
-    // The seed's rule gives ~30 M parameters (the report says about 37 M with its garbled table).
-    #expect(count > 25_000_000 && count < 40_000_000, "seed U-Net has \(count) parameters")
-    #expect(g.configuration.sizeMultiple == 64)
+    #expect(UNetGenerator(tiny, rng: &rng).parameters.reduce(0) { $0 + $1.value.count } == tiny.parameterCount)
+    // ...and the seed's rule gives ~30 M parameters (the report says about 37 M with its garbled table).
+    let seed = GeneratorConfiguration()
+    #expect(seed.parameterCount > 25_000_000 && seed.parameterCount < 40_000_000, "seed U-Net has \(seed.parameterCount) parameters")
+    #expect(seed.sizeMultiple == 64)
+}
+
+@Test func runFolderResumesAndLogs() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mangacolor-run-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let run = try TrainingRun(folder: dir, configuration: tinyConfiguration())
+    #expect(!run.resumed)
+    try run.step(batch: syntheticBatch(index: 0))
+    try run.save()
+    var changed = tinyConfiguration()
+    changed.l1Weight = 10
+    let again = try TrainingRun(folder: dir, configuration: changed)
+    #expect(again.resumed && again.storedConfigurationDiffers && again.trainer.completedSteps == 1)
+    #expect(again.trainer.configuration.l1Weight == 100)
+    try again.step(batch: syntheticBatch(index: 1))
+    let lines = try String(contentsOf: dir.appendingPathComponent(TrainingRun.metricsName), encoding: .utf8).split(separator: "\n")
+    #expect(lines.count == 2 && lines[1].contains("\"step\":2"))
+    #expect(throws: TrainingError.self) { try TrainingRun.load(folder: dir.appendingPathComponent("missing")) }
 }

@@ -7,6 +7,7 @@ import Tensor
 let convolutionOperators: [Registration] = [
     Registration("Conv", since: 1) { ctx in try ConvOperator(ctx) },
     Registration("ConvTranspose", since: 1) { ctx in try ConvTransposeOperator(ctx) },
+    Registration("ConvInteger", since: 10) { ctx in try ConvIntegerOperator(ctx) },
 ]
 
 /// ONNX `auto_pad`.
@@ -247,5 +248,37 @@ struct ConvTransposeOperator: Operator {
             }
         }
         return [convTranspose2dForward(x: x, weight: w, bias: bias, geometry: g, outputPadding: padding)]
+    }
+}
+
+// MARK: ConvInteger
+
+/// ONNX ConvInteger: int32 Y = conv(X - x_zero_point, W - w_zero_point), X and W int8 or uint8, the weight's
+/// zero point per tensor or per output channel.
+/// NOTE: runs on the float32 kernels; exact while every partial sum stays below 2^24 in magnitude
+/// (e.g. 255 * 255 * 258 taps), which covers the ONNX cases but not every large uint8 convolution.
+struct ConvIntegerOperator: Operator {
+    let conv: ConvOperator
+
+    init(_ ctx: OperatorContext) throws { conv = try ConvOperator(ctx) }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "x"), w = try inputs.required(1, "w")
+        for (t, what) in [(x, "x"), (w, "w")] where t.dtype != .int8 && t.dtype != .uint8 {
+            throw KernelError("\(what) is \(t.dtype); ConvInteger takes int8 or uint8")
+        }
+        let xZero = inputs.optional(2)?.doubles() ?? [0]
+        let wZero = inputs.optional(3)?.doubles() ?? [0]
+        guard xZero.count == 1 else { throw KernelError("x_zero_point must be a scalar, got \(xZero.count) values") }
+        guard w.rank >= 1, wZero.count == 1 || wZero.count == w.shape[0] else {
+            throw KernelError("w_zero_point has \(wZero.count) values, expected 1 or \(w.rank >= 1 ? w.shape[0] : 1)")
+        }
+        let xf = Tensor(shape: x.shape, floats: x.doubles().map { Float($0 - xZero[0]) })
+        let perChannel = w.rank >= 1 && w.shape[0] > 0 ? w.count / w.shape[0] : 1
+        let wf = Tensor(shape: w.shape, floats: w.doubles().enumerated().map { i, v in
+            Float(v - wZero[wZero.count == 1 ? 0 : i / perChannel])
+        })
+        let y = try conv.run([xf, wf])[0]
+        return [Tensor(shape: y.shape, scalars: y.scalars(as: Float.self).map { Int32($0.rounded()) })]
     }
 }

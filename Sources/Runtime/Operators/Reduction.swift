@@ -17,6 +17,12 @@ let reductionOperators: [Registration] = [
 ] } + [
     Registration("ArgMax", since: 1) { ctx in try ArgExtremumOperator(ctx, max: true) },
     Registration("ArgMin", since: 1) { ctx in try ArgExtremumOperator(ctx, max: false) },
+    Registration("CumSum", since: 11) { ctx in try CumSumOperator(ctx, product: false) },
+    Registration("TopK", 1...9) { ctx in try TopKOperator(ctx, kFromAttribute: true) },
+    Registration("TopK", since: 10) { ctx in try TopKOperator(ctx, kFromAttribute: false) },
+    Registration("CumProd", since: 26) { ctx in try CumSumOperator(ctx, product: true) },
+    Registration("NegativeLogLikelihoodLoss", since: 12) { ctx in try ClassLossOperator(ctx, softmax: false) },
+    Registration("SoftmaxCrossEntropyLoss", since: 12) { ctx in try ClassLossOperator(ctx, softmax: true) },
 ]
 
 struct ReduceOperator: Operator {
@@ -70,6 +76,7 @@ struct ReduceOperator: Operator {
     }
 
     func reduce(_ input: Tensor, _ reduced: [Bool]) -> Tensor {
+        if input.dtype == .float32, let fast = reduceContiguousFloats(input, reduced) { return fast }
         let shape = input.shape, rank = shape.count
         let outShapeKept = zip(shape, reduced).map { $1 ? 1 : $0 }
         let outShape = keepDims ? outShapeKept : zip(shape, reduced).filter { !$0.1 }.map(\.0)
@@ -138,6 +145,47 @@ struct ReduceOperator: Operator {
     }
 }
 
+extension ReduceOperator {
+    /// float32 reductions whose reduced axes are adjacent: the input is (outer, n, inner) and each output
+    /// element reduces n values spaced `inner` apart, read straight from the buffer.
+    func reduceContiguousFloats(_ input: Tensor, _ reduced: [Bool]) -> Tensor? {
+        guard let first = reduced.firstIndex(of: true), let last = reduced.lastIndex(of: true),
+              reduced[first...last].allSatisfy({ $0 }), input.count > 0 else { return nil }
+        switch kind {
+        case .sum, .mean, .max, .min, .l1, .l2, .sumSquare: break
+        default: return nil
+        }
+        let shape = input.shape
+        let outer = shape[..<first].reduce(1, *), n = shape[first...last].reduce(1, *)
+        let inner = shape[(last + 1)...].reduce(1, *)
+        let outShape = keepDims ? shape.enumerated().map { reduced[$0.offset] ? 1 : $0.element }
+            : shape.enumerated().filter { !reduced[$0.offset] }.map(\.element)
+        let y = Tensor(uninitialized: outShape, dtype: .float32)
+        let x = input.pointer(as: Float.self), yp = y.pointer(as: Float.self)
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let base = o * n * inner + i
+                var v: Float
+                switch kind {
+                case .max:
+                    v = x[base]
+                    for t in 1..<max(n, 1) { let e = x[base + t * inner]; if e > v || e.isNaN { v = e; if v.isNaN { break } } }
+                case .min:
+                    v = x[base]
+                    for t in 1..<max(n, 1) { let e = x[base + t * inner]; if e < v || e.isNaN { v = e; if v.isNaN { break } } }
+                case .l1: v = Float(relaxedChunkedSum(n) { abs(x[base + $0 * inner]) })
+                case .l2: v = Float(relaxedChunkedSum(n) { let e = x[base + $0 * inner]; return e * e }.squareRoot())
+                case .sumSquare: v = Float(relaxedChunkedSum(n) { let e = x[base + $0 * inner]; return e * e })
+                case .mean: v = Float(relaxedChunkedSum(n) { x[base + $0 * inner] } / Double(n))
+                default: v = Float(relaxedChunkedSum(n) { x[base + $0 * inner] })
+                }
+                yp[o * inner + i] = v
+            }
+        }
+        return y
+    }
+}
+
 /// ArgMax / ArgMin along one axis (int64 indices); ties go to the first occurrence, or the last with
 /// select_last_index = 1.
 struct ArgExtremumOperator: Operator {
@@ -184,5 +232,101 @@ struct ArgExtremumOperator: Operator {
             }
         }
         return [Tensor(shape: outShape, scalars: result)]
+    }
+}
+
+/// CumSum (or CumProd) along the axis given by the second input; `exclusive` shifts by one (the first
+/// value is 0, or 1 for a product), `reverse` runs from the end.
+struct CumSumOperator: Operator {
+    let product: Bool
+    let exclusive: Bool
+    let reverse: Bool
+
+    init(_ ctx: OperatorContext, product: Bool) throws {
+        self.product = product
+        exclusive = try ctx.node.int("exclusive", default: 0) != 0
+        reverse = try ctx.node.int("reverse", default: 0) != 0
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let input = try inputs.required(0, "x"), axisTensor = try inputs.required(1, "axis")
+        try requireNumeric(input, "x")
+        guard axisTensor.count == 1 else { throw KernelError("axis must hold one value; got \(shapeString(axisTensor.shape))") }
+        let a = try normalizeAxis(axisTensor.ints()[0], rank: input.rank)
+        let shape = input.rank == 0 ? [1] : input.shape
+        let n = shape[a], outer = shape.prefix(a).reduce(1, *), inner = shape.dropFirst(a + 1).reduce(1, *)
+        let x = input.doubles()
+        var y = [Double](repeating: 0, count: x.count)
+        for o in 0..<outer {
+            for i in 0..<inner {
+                var s = product ? 1.0 : 0.0
+                for step in 0..<n {
+                    let t = reverse ? n - 1 - step : step
+                    let idx = (o * n + t) * inner + i
+                    if exclusive { y[idx] = s }
+                    s = product ? s * x[idx] : s + x[idx]
+                    if !exclusive { y[idx] = s }
+                }
+            }
+        }
+        return [Tensor.fromDoubles(y, shape: input.shape, dtype: input.dtype)]
+    }
+}
+
+/// TopK along `axis`: the k largest (or smallest) values and their int64 indices, sorted; equal values keep
+/// the lower index first. k is an attribute before opset 10, the second input after.
+struct TopKOperator: Operator {
+    let kAttribute: Int?
+    let axis: Int
+    let largest: Bool
+
+    init(_ ctx: OperatorContext, kFromAttribute: Bool) throws {
+        if kFromAttribute {
+            guard let k = try ctx.node.int("k") else { throw ctx.node.missing("k") }
+            kAttribute = k
+        } else {
+            kAttribute = nil
+        }
+        axis = try ctx.node.int("axis", default: -1)
+        largest = try ctx.node.int("largest", default: 1) != 0
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let input = try inputs.required(0, "X")
+        try requireNumeric(input, "X")
+        let k = try kAttribute ?? {
+            let t = try inputs.required(1, "K")
+            guard t.count == 1 else { throw KernelError("K must hold one value; got \(shapeString(t.shape))") }
+            return t.ints()[0]
+        }()
+        let a = try normalizeAxis(axis, rank: input.rank)
+        let n = input.shape[a]
+        guard k >= 0 && k <= n else { throw KernelError("k = \(k) is outside 0...\(n) (axis \(axis) of \(shapeString(input.shape)))") }
+        let outer = input.shape.prefix(a).reduce(1, *), inner = input.shape.dropFirst(a + 1).reduce(1, *)
+        var outShape = input.shape
+        outShape[a] = k
+        let x = input.doubles()
+        var values = [Double](repeating: 0, count: outer * k * inner)
+        var indices = [Int64](repeating: 0, count: values.count)
+        var order = [Int](repeating: 0, count: n)
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let base = o * n * inner + i
+                for t in 0..<n { order[t] = t }
+                order.sort { p, q in
+                    let u = x[base + p * inner], v = x[base + q * inner]
+                    if u == v || (u.isNaN && v.isNaN) { return p < q }
+                    // NaN counts as the largest value, as numpy sorts it.
+                    if u.isNaN { return largest }
+                    if v.isNaN { return !largest }
+                    return largest ? u > v : u < v
+                }
+                for t in 0..<k {
+                    values[(o * k + t) * inner + i] = x[base + order[t] * inner]
+                    indices[(o * k + t) * inner + i] = Int64(order[t])
+                }
+            }
+        }
+        return [Tensor.fromDoubles(values, shape: outShape, dtype: input.dtype), Tensor(shape: outShape, scalars: indices)]
     }
 }

@@ -3,7 +3,8 @@ import Tensor
 
 let resizeOperators: [Registration] = [
     Registration("Upsample", 7...8) { ctx in try ResizeOperator(upsample: ctx) },
-    Registration("Upsample", 9...9) { ctx in try ResizeOperator(upsample: ctx) },
+    // Deprecated from opset 10 (Resize replaces it), still accepted there as onnxruntime does.
+    Registration("Upsample", since: 9) { ctx in try ResizeOperator(upsample: ctx) },
     Registration("Resize", 10...10) { ctx in try ResizeOperator(ctx) },
     Registration("Resize", 11...12) { ctx in try ResizeOperator(ctx) },
     Registration("Resize", 13...17) { ctx in try ResizeOperator(ctx) },
@@ -25,7 +26,11 @@ struct ResizeOperator: Operator {
     let roiInput: Int?
     let attributeScales: [Float]?
     let axes: [Int]?
-    let policy: String
+    /// keep_aspect_ratio_policy: with sizes, scale the listed axes by one factor that keeps the
+    /// output within (not_larger) or around (not_smaller) the requested box.
+    let policy: AspectRatioPolicy
+
+    enum AspectRatioPolicy: String { case stretch, notLarger = "not_larger", notSmaller = "not_smaller" }
 
     init(_ ctx: OperatorContext) throws {
         let node = ctx.node
@@ -68,13 +73,14 @@ struct ResizeOperator: Operator {
         if ctx.opset >= 18 {
             o.antialias = try node.int("antialias", default: 0) != 0
             axes = try node.ints("axes")
-            policy = try node.string("keep_aspect_ratio_policy", default: "stretch")
-            guard ["stretch", "not_larger", "not_smaller"].contains(policy) else {
-                throw node.invalid("keep_aspect_ratio_policy", "must be stretch, not_larger or not_smaller; got \"\(policy)\"")
+            let name = try node.string("keep_aspect_ratio_policy", default: "stretch")
+            guard let p = AspectRatioPolicy(rawValue: name) else {
+                throw node.invalid("keep_aspect_ratio_policy", "must be stretch, not_larger or not_smaller; got \"\(name)\"")
             }
+            policy = p
         } else {
             axes = nil
-            policy = "stretch"
+            policy = .stretch
         }
         options = o
         attributeScales = nil
@@ -82,7 +88,8 @@ struct ResizeOperator: Operator {
 
     /// Upsample: opset 7 reads `scales` from an attribute, 9 from input 1.
     init(upsample ctx: OperatorContext) throws {
-        let base = try ResizeOperator(ctx)
+        // Upsample keeps Resize-10's inputs and coordinates at every opset.
+        let base = try ResizeOperator(OperatorContext(node: ctx.node, opset: min(ctx.opset, 10), constants: ctx.constants))
         if ctx.opset < 9 {
             guard let s = try ctx.node.floats("scales") else { throw ctx.node.missing("scales") }
             self.init(base, attributeScales: s)
@@ -112,6 +119,7 @@ struct ResizeOperator: Operator {
         var outShape = x.shape
         if let sizesInput, let sizes = inputs.optional(sizesInput), sizes.count > 0 {
             let given = sizes.ints()
+            guard given.allSatisfy({ $0 >= 0 }) else { throw KernelError("sizes \(shapeString(given)) has a negative size") }
             guard given.count == axes.count else {
                 throw KernelError("sizes has \(given.count) values for \(axes.count) resized axes of \(shapeString(x.shape))")
             }
@@ -119,9 +127,9 @@ struct ResizeOperator: Operator {
                 outShape[a] = given[i]
                 scales[a] = Double(given[i]) / Double(x.shape[a])
             }
-            if policy != "stretch" {
+            if policy != .stretch {
                 let chosen = axes.map { scales[$0] }
-                let scale = (policy == "not_larger" ? chosen.min() : chosen.max()) ?? 1
+                let scale = (policy == .notLarger ? chosen.min() : chosen.max()) ?? 1
                 for a in axes {
                     scales[a] = scale
                     outShape[a] = Int(scale * Double(x.shape[a]) + 0.5)

@@ -25,7 +25,7 @@ let shapeOperators: [Registration] = [
     Registration("DepthToSpace", 1...10) { ctx in try DepthToSpaceOperator(ctx) },
     Registration("DepthToSpace", since: 11) { ctx in try DepthToSpaceOperator(ctx) },
     Registration("SpaceToDepth", since: 1) { ctx in try SpaceToDepthOperator(ctx) },
-] + indexingOperators + concatOperators
+] + indexingOperators + concatOperators + scatterOperators + selectionOperators
 
 /// Reshape: `shape` may hold one -1 (inferred) and 0s (copy the input's dimension, unless `allowzero`).
 /// Opsets 1-4 take the shape from an attribute.
@@ -170,8 +170,8 @@ struct IdentityOperator: Operator {
     func run(_ inputs: [Tensor?]) throws -> [Tensor] { [try inputs.required(0, "input")] }
 }
 
-/// Numpy bidirectional broadcast of two shapes, or nil when they are incompatible.
-func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
+/// Expand's shape: the numpy bidirectional broadcast of two shapes, or nil when they are incompatible.
+func expandShape(_ a: [Int], _ b: [Int]) -> [Int]? {
     let r = max(a.count, b.count)
     var out = Array(repeating: 1, count: r)
     for i in 0..<r {
@@ -187,7 +187,7 @@ struct ExpandOperator: Operator {
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.required(0, "input")
         let requested = try inputs.required(1, "shape").ints()
-        guard let shape = broadcastShape(x.shape, requested) else {
+        guard requested.allSatisfy({ $0 >= 0 }), let shape = expandShape(x.shape, requested) else {
             throw KernelError("cannot expand \(shapeString(x.shape)) to \(shapeString(requested))")
         }
         return [shape == x.shape ? x : broadcasted(x, to: shape)]

@@ -8,7 +8,9 @@ public final class Variable: @unchecked Sendable {
     public var value: Tensor
     /// dLoss/dValue, accumulated by `Tape.backward`; nil until something flows back (or after `zeroGrad`).
     public var grad: Tensor?
-    public let requiresGrad: Bool
+    /// Whether gradients are computed for this variable. Parameters can be frozen (set false) for a pass, as
+    /// D during the generator step; it must not change between a forward and its `backward`.
+    public var requiresGrad: Bool
     /// A stable name for parameters (`"enc0.conv1.weight"`); empty for activations.
     public let name: String
 

@@ -66,11 +66,15 @@ public final class GANTrainer {
         let dReal = dContext.tape.bceWithLogits(realLogits, targets: realLabels)
         let dFake = dContext.tape.bceWithLogits(fakeLogits, targets: fakeLabels)
         let dLoss = dContext.tape.weightedSum([(dReal, 0.5), (dFake, 0.5)])
+        try checkFinite(dLoss, "discriminator")
         dContext.tape.backward(dLoss)
         discriminatorOptimizer.update()
 
-        // G step through the updated D; D's gradients from this pass are dropped.
+        // G step through the updated D, frozen: gradients flow through D to G, none are computed for D's weights.
         gContext.rng = dContext.rng
+        let dParameters = discriminator.parameters
+        for p in dParameters { p.requiresGrad = false }
+        defer { for p in dParameters { p.requiresGrad = true } }
         let pair = gTape.concatChannels([x, fake])
         var fakeFeatures: [Variable] = []
         let logits = discriminator(pair, gContext, features: &fakeFeatures)
@@ -91,9 +95,9 @@ public final class GANTrainer {
             terms.append((matching, c.featureMatchingWeight))
         }
         let gLoss = gTape.weightedSum(terms)
+        try checkFinite(gLoss, "generator")
         gTape.backward(gLoss)
         generatorOptimizer.update()
-        discriminatorOptimizer.zeroGrad()
         rng = gContext.rng
         completedSteps += 1
 
@@ -106,9 +110,16 @@ public final class GANTrainer {
             imagesPerSecond: Double(n) / max(seconds, 1e-9), seconds: seconds)
     }
 
+    /// Refuses to apply a non-finite loss (the weights would all become NaN).
+    private func checkFinite(_ loss: Variable, _ what: String) throws {
+        guard loss.value.floats[0].isFinite else {
+            throw TrainingError.diverged("the \(what) loss is \(loss.value.floats[0]) at step \(completedSteps + 1); lower the learning rate or resume from the last checkpoint")
+        }
+    }
+
     /// Noisy targets: real uniform in `realLabelRange`, fake in `fakeLabelRange`, each pair swapped with
     /// probability `labelFlipProbability`.
-    private func labels(count: Int, _ rng: inout RandomGenerator) -> (Tensor, Tensor) {
+    func labels(count: Int, _ rng: inout RandomGenerator) -> (Tensor, Tensor) {
         let c = configuration
         let real = Tensor(uninitialized: [count]), fake = Tensor(uninitialized: [count])
         let rp = real.floats, fp = fake.floats

@@ -142,7 +142,9 @@ public final class Discriminator {
         let side: Dimension = configuration.kind == .seed ? .fixed(configuration.imageSize) : .symbol("H")
         let sideW: Dimension = configuration.kind == .seed ? .fixed(configuration.imageSize) : .symbol("W")
         b.setInputs([ValueInfo(name: "input", dtype: .float32, shape: [.symbol("N"), .fixed(configuration.inputChannels), side, sideW])])
-        b.setOutputs([ValueInfo(name: "output", dtype: .float32, shape: nil)])
+        let outputShape: [Dimension] = configuration.kind == .seed ? [.symbol("N"), .fixed(1)]
+            : [.symbol("N"), .fixed(1), .symbol("OH"), .symbol("OW")]
+        b.setOutputs([ValueInfo(name: "output", dtype: .float32, shape: outputShape)])
         return b.model(metadata: ["mangacolor.role": "discriminator", "mangacolor.kind": configuration.kind.rawValue])
     }
 }

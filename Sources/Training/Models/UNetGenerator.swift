@@ -31,6 +31,23 @@ public struct GeneratorConfiguration: Codable, Sendable, Equatable {
         GeneratorConfiguration(levels: seedLevels.prefix(levels).map { $0.map { max(1, Int((Double($0) * widthMultiplier).rounded())) } })
     }
 
+    /// Number of trained parameters of the U-Net built from this configuration (without building it).
+    public var parameterCount: Int {
+        let norm = affineNorm ? 2 : 0
+        func conv(_ cin: Int, _ cout: Int) -> Int { cin * cout * 9 + cout + norm * cout }
+        var total = 0, cin = inputChannels
+        for widths in levels { for w in widths { total += conv(cin, w); cin = w } }
+        var below = levels.last!.last!
+        for i in stride(from: levels.count - 2, through: 0, by: -1) {
+            let skip = levels[i].last!
+            total += conv(below, skip)
+            var c = 2 * skip
+            for w in levels[i].reversed() { total += conv(c, w); c = w }
+            below = c
+        }
+        return total + below * outputChannels * 9 + outputChannels
+    }
+
     /// Input sides must be multiples of this (one halving per level below the first).
     public var sizeMultiple: Int { 1 << (levels.count - 1) }
 }

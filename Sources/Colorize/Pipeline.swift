@@ -1,0 +1,134 @@
+import Foundation
+import Tensor
+
+// The colorize pipeline for one page, as `mangacolor colorize` runs it, with every stage a library call:
+//
+//   page ──(already colour? skip)──> luma grey ──> generator over tiles ──> [keep lines] ──> [flat] ──> page
+//
+// The generator is any `(Tensor) throws -> Tensor` (an ONNX plan's run, the trainer's forward): it gets
+// [1, inputChannels, H, W] grey and returns [1, 3, H, W], both in the value range `range` (the seed
+// generator: [-1, 1], Tanh output). Imported models that want 3-channel grey or [0, 1] set those options.
+//
+// Also: `evaluate` (the quality report of `mangacolor evaluate`) and `writeSyntheticPages`
+// (`mangacolor synth`).
+//
+// API: ColorizeOptions, ColorizeOutcome, colorizePage(_:options:generator:) throws -> ColorizeOutcome,
+//      QualityReport, evaluate(generated:reference:) throws -> QualityReport,
+//      evaluateColorizer(on:options:generator:) throws -> (report, output)   grey of a colour page, colorized, compared,
+//      writeSyntheticPages(folder:count:width:height:seed:) throws -> [String]
+
+public struct ColorizeOptions: Sendable, Equatable {
+    public enum ValueRange: Sendable, Equatable { case minusOneToOne, zeroToOne }
+
+    /// Luma from the page, chroma from the generator (LinePreservation.swift).
+    public var keepLines = false
+    /// One colour per ink-bounded region (Flat.swift).
+    public var flat = false
+    public var flatOptions = FlatOptions()
+    public var tiling = TilingOptions()
+    /// Return `.alreadyColor` for pages with more than `colorShare` vivid pixels (see `isAlreadyColor`).
+    public var skipColorPages = true
+    public var colorShare = 0.05
+    /// Channels the generator expects (1, or 3 for grey repeated).
+    public var inputChannels = 1
+    public var range = ValueRange.minusOneToOne
+
+    public init(keepLines: Bool = false, flat: Bool = false, flatOptions: FlatOptions = FlatOptions(),
+                tiling: TilingOptions = TilingOptions(), skipColorPages: Bool = true, colorShare: Double = 0.05,
+                inputChannels: Int = 1, range: ValueRange = .minusOneToOne) {
+        self.keepLines = keepLines
+        self.flat = flat
+        self.flatOptions = flatOptions
+        self.tiling = tiling
+        self.skipColorPages = skipColorPages
+        self.colorShare = colorShare
+        self.inputChannels = inputChannels
+        self.range = range
+    }
+}
+
+public enum ColorizeOutcome: Sendable {
+    case colorized(Image)
+    /// Skipped: the share of vivid pixels found.
+    case alreadyColor(vividShare: Double)
+}
+
+/// Colorizes one page (grey or colour input; see the file header).
+public func colorizePage(_ page: Image, options: ColorizeOptions = ColorizeOptions(),
+                         generator: (Tensor) throws -> Tensor) throws -> ColorizeOutcome {
+    if options.skipColorPages {
+        let share = chromaStatistics(page).vividShare
+        if share > options.colorShare { return .alreadyColor(vividShare: share) }
+    }
+    guard options.inputChannels == 1 || options.inputChannels == 3 else {
+        throw ImageError.mismatch("the generator input must have 1 or 3 channels, not \(options.inputChannels)")
+    }
+    let grey = page.luminance()
+    let input = options.inputChannels == 3 ? grey.rgb() : grey
+    var output: Image
+    switch options.range {
+    case .minusOneToOne:
+        output = try runTiled(input, options: options.tiling, generator)
+    case .zeroToOne:
+        let tensor = Tensor(shape: [1, input.channels, input.height, input.width], floats: input.pixels)
+        let result = try runTiled(tensor, options: options.tiling, generator)
+        guard result.shape.count == 4, result.shape[1] == 3 else {
+            throw ImageError.badTensor(shape: result.shape, reason: "the generator must return 3 channels")
+        }
+        output = Image(width: input.width, height: input.height, channels: 3,
+                       pixels: result.floats.map { min(max($0, 0), 1) })
+    }
+    guard output.channels == 3 else {
+        throw ImageError.mismatch("the generator returned \(output.channels) channel(s); a colour page needs 3")
+    }
+    if options.keepLines { output = try keepLines(original: grey, generated: output) }
+    if options.flat { output = try flatten(generated: output, page: grey, options: options.flatOptions) }
+    return .colorized(output)
+}
+
+/// The numbers `mangacolor evaluate` reports for one page (see Metrics.swift for definitions).
+public struct QualityReport: Sendable, Equatable {
+    public var psnr: Double
+    public var ssim: Double
+    public var ciede2000: Double
+    public var colourfulness: Double
+    public var referenceColourfulness: Double
+}
+
+/// Quality of a colorizer on one held-out colour page: its grey (luma) version is colorized with `options`
+/// (colour pages are never skipped here) and the result compared with the page.
+public func evaluateColorizer(on reference: Image, options: ColorizeOptions = ColorizeOptions(),
+                              generator: (Tensor) throws -> Tensor) throws -> (report: QualityReport, output: Image) {
+    var options = options
+    options.skipColorPages = false
+    guard case .colorized(let output) = try colorizePage(reference.luminance(), options: options, generator: generator)
+    else { throw ImageError.mismatch("the page was skipped") }
+    return (try evaluate(generated: output, reference: reference.rgb()), output)
+}
+
+public func evaluate(generated: Image, reference: Image) throws -> QualityReport {
+    QualityReport(psnr: try psnr(generated, reference), ssim: try ssim(generated, reference),
+                  ciede2000: try meanCIEDE2000(generated, reference),
+                  colourfulness: colourfulness(generated), referenceColourfulness: colourfulness(reference))
+}
+
+/// Writes `count` synthetic pages as `synth_NNNNN_color.png` (ground truth) and `synth_NNNNN_manga.png`
+/// (black-and-white input) into `folder` (created if needed); page k uses seed derive(seed, k).
+/// Returns the colour page paths.
+public func writeSyntheticPages(folder: String, count: Int, width: Int = 992, height: Int = 1401,
+                                seed: UInt64 = 1) throws -> [String] {
+    do {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    } catch {
+        throw ImageError.writeFailed(path: folder, reason: "cannot create the folder")
+    }
+    var written: [String] = []
+    for k in 0 ..< count {
+        let page = synthesizePage(width: width, height: height, seed: SplitMix64.derive(seed, UInt64(k)))
+        let stem = (folder as NSString).appendingPathComponent(String(format: "synth_%05d", k))
+        try writePNG(page.color, path: stem + "_color.png")
+        try writePNG(page.lineArt, path: stem + "_manga.png")
+        written.append(stem + "_color.png")
+    }
+    return written
+}

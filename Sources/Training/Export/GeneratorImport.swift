@@ -1,0 +1,26 @@
+import ONNX
+import Tensor
+
+extension GeneratorConfiguration {
+    /// The configuration of a generator exported by this trainer, read from its initializers
+    /// (`enc{i}.{j}.conv.weight` give the level widths, `out.weight` the output channels) and its
+    /// LeakyRelu slope. Lets `train --init G.onnx` build the matching U-Net before loading the weights.
+    public init(exportedGenerator model: Model) throws {
+        let inits = model.graph.initializers
+        var levels: [[Int]] = []
+        while inits["enc\(levels.count).0.conv.weight"] != nil {
+            var widths: [Int] = []
+            while let w = inits["enc\(levels.count).\(widths.count).conv.weight"] {
+                guard w.rank == 4 else { throw TrainingError.weights("enc\(levels.count).\(widths.count).conv.weight is \(w.shape), expected 4-D") }
+                widths.append(w.shape[0])
+            }
+            levels.append(widths)
+        }
+        guard let first = inits["enc0.0.conv.weight"], let out = inits["out.weight"], out.rank == 4 else {
+            throw TrainingError.weights("the model has no enc0.0.conv.weight / out.weight initializers: it is not a generator exported by mangacolor")
+        }
+        let slope = try model.graph.nodes.first { $0.opType == "LeakyRelu" }.map { try $0.float("alpha", default: 0.01) } ?? 0.2
+        self.init(levels: levels, inputChannels: first.shape[1], outputChannels: out.shape[0], negativeSlope: slope,
+                  affineNorm: inits["enc0.0.norm.weight"] != nil)
+    }
+}

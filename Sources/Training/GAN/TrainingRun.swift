@@ -1,0 +1,68 @@
+import Foundation
+import ONNX
+import Tensor
+
+/// A run folder, what `mangacolor train --out RUN` writes and rereads:
+///
+///     RUN/checkpoint.mcc     the whole training state (`GANTrainer.saveCheckpoint`), replaced atomically
+///     RUN/config.json        the configuration, for people (the checkpoint holds the authoritative copy)
+///     RUN/metrics.jsonl      one `StepMetrics` JSON object per step, appended
+///
+/// Opening a folder that holds a checkpoint resumes it with the stored configuration.
+public final class TrainingRun {
+    public static let checkpointName = "checkpoint.mcc"
+    public static let configurationName = "config.json"
+    public static let metricsName = "metrics.jsonl"
+
+    public let folder: URL
+    public let trainer: GANTrainer
+    /// true when the folder held a checkpoint and training continues from it.
+    public let resumed: Bool
+    /// true when resuming and the configuration passed in differs from the stored one (which wins).
+    public let storedConfigurationDiffers: Bool
+    private let metrics: MetricsLog
+
+    public var checkpointURL: URL { folder.appendingPathComponent(Self.checkpointName) }
+
+    /// Opens or creates the run in `folder`. `configuration` is used only for a new run.
+    public init(folder: URL, configuration: TrainingConfiguration) throws {
+        self.folder = folder
+        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+            throw TrainingError.configuration("cannot create the run folder \(folder.path): \(error.localizedDescription)")
+        }
+        let checkpoint = folder.appendingPathComponent(Self.checkpointName)
+        if FileManager.default.fileExists(atPath: checkpoint.path) {
+            trainer = try GANTrainer(resumingFrom: checkpoint)
+            resumed = true
+            storedConfigurationDiffers = trainer.configuration != configuration
+        } else {
+            trainer = try GANTrainer(configuration: configuration)
+            resumed = false
+            storedConfigurationDiffers = false
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(configuration).write(to: folder.appendingPathComponent(Self.configurationName))
+        }
+        metrics = try MetricsLog(url: folder.appendingPathComponent(Self.metricsName))
+    }
+
+    /// One training step; its metrics are appended to `metrics.jsonl`.
+    @discardableResult
+    public func step(batch: TrainingBatch) throws -> StepMetrics {
+        let m = try trainer.step(batch: batch)
+        try metrics.append(m)
+        return m
+    }
+
+    /// Writes the checkpoint (atomically).
+    public func save() throws { try trainer.saveCheckpoint(to: checkpointURL) }
+
+    /// The trainer stored in a run folder (for `export` and `verify`).
+    public static func load(folder: URL) throws -> GANTrainer {
+        let checkpoint = folder.appendingPathComponent(checkpointName)
+        guard FileManager.default.fileExists(atPath: checkpoint.path) else {
+            throw TrainingError.checkpoint("\(folder.path) holds no \(checkpointName); train into it first (mangacolor train --out \(folder.path))")
+        }
+        return try GANTrainer(resumingFrom: checkpoint)
+    }
+}

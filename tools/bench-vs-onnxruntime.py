@@ -9,7 +9,9 @@ onnxruntime runs with intra_op_num_threads = --threads (default 2), inter_op 1, 
 random uniform [-1, 1) input; the median is over --runs timed runs after --warmup untimed ones.
 `mangacolor bench` gets the same shape and --runs, and OPENBLAS_NUM_THREADS = --threads in its environment.
 
-usage: tools/bench-vs-onnxruntime.py [MODEL.onnx] [--shape 1x1x512x512] [--runs 5]
+With --rounds R the two alternate R times and the medians of the per-round medians are compared.
+
+usage: tools/bench-vs-onnxruntime.py [MODEL.onnx] [--shape 1x1x512x512] [--runs 5] [--rounds 1]
                                      [--mangacolor .build/release/mangacolor] [--only ours|ort]
 """
 import argparse
@@ -84,6 +86,8 @@ def main():
     parser.add_argument("--shape", default="1x1x512x512", help="input shape, e.g. 1x1x512x512")
     parser.add_argument("--runs", type=int, default=5, help="timed runs (median reported)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed onnxruntime runs first")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="alternate ours and onnxruntime this many times (fairer on a busy machine)")
     parser.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads, OPENBLAS_NUM_THREADS")
     parser.add_argument("--mangacolor", default=os.path.join(ROOT, ".build", "release", "mangacolor"),
                         help="the mangacolor binary (default: the release build)")
@@ -102,16 +106,28 @@ def main():
         if model is None:
             model = os.path.join(tmp, "seed-generator.onnx")
             seed_generator(model, args.seed_layout)
-        ours = ort_times = None
-        if args.only != "ort":
-            ours = time_ours(args.mangacolor, model, args.shape, args.runs, args.threads)
-            print(f"mangacolor : min {ours[0]:9.1f} ms, median {ours[1]:9.1f} ms   ({ours[2]})")
-        if args.only != "ours":
-            ort_times = time_onnxruntime(model, shape, args.runs, args.warmup, args.threads)
-            print(f"onnxruntime: min {ort_times[0]:9.1f} ms, median {ort_times[1]:9.1f} ms   "
-                  f"({args.threads} intra-op threads, {args.runs} runs after {args.warmup} warm-up)")
-        if ours and ort_times:
-            print(f"ratio ours/onnxruntime (median): {ours[1] / ort_times[1]:.2f}")
+        ours_medians, ort_medians = [], []
+        for round_index in range(args.rounds):
+            prefix = f"[{round_index + 1}/{args.rounds}] " if args.rounds > 1 else ""
+            if args.only != "ort":
+                ours = time_ours(args.mangacolor, model, args.shape, args.runs, args.threads)
+                ours_medians.append(ours[1])
+                print(f"{prefix}mangacolor : min {ours[0]:9.1f} ms, median {ours[1]:9.1f} ms   ({ours[2]})", flush=True)
+            if args.only != "ours":
+                ort_times = time_onnxruntime(model, shape, args.runs, args.warmup, args.threads)
+                ort_medians.append(ort_times[1])
+                print(f"{prefix}onnxruntime: min {ort_times[0]:9.1f} ms, median {ort_times[1]:9.1f} ms   "
+                      f"({args.threads} intra-op threads, {args.runs} runs after {args.warmup} warm-up)", flush=True)
+        if ours_medians and ort_medians:
+            ours_m, ort_m = statistics.median(ours_medians), statistics.median(ort_medians)
+            label = f"median of {args.rounds} rounds' medians" if args.rounds > 1 else "median"
+            print(f"mangacolor {ours_m:.1f} ms, onnxruntime {ort_m:.1f} ms ({label}); "
+                  f"ratio ours/onnxruntime: {ours_m / ort_m:.2f}")
+        try:
+            print(f"load average while timing: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+                  "(a busy machine makes both numbers noisy)")
+        except OSError:
+            pass
 
 
 if __name__ == "__main__":

@@ -51,8 +51,8 @@ struct Train: ParsableCommand {
     @Option(help: "Weight of discriminator feature matching (0 = off).")
     var featureMatching: Float = 0
 
-    @Option(help: "Discriminator: seed (3x3 convs + fully connected, fixed size) or patch (PatchGAN, any size).")
-    var discriminator: DiscriminatorKind = .seed
+    @Option(help: "Discriminator: seed (3x3 convs + fully connected, fixed size) or patch (PatchGAN, any size). Default: seed (--data), patch (--reference).")
+    var discriminator: DiscriminatorKind?
 
     @Option(help: "Generator width multiplier (1 = the seed's 16..512 channels). Default: 1 (--data), 0.25 (--reference).")
     var widthMultiplier: Double?
@@ -119,8 +119,9 @@ struct Train: ParsableCommand {
             // One page, decoded once: every pair is a fresh crop of it.
             pages = [.image(try readImage(path: reference!))]
         }
+        let discriminatorKind = discriminator ?? (reference != nil ? .patch : .seed)
         var config = TrainingConfiguration(imageSize: size, widthMultiplier: widthMultiplier ?? (reference != nil ? 0.25 : 1),
-                                           discriminator: discriminator, seed: seed)
+                                           discriminator: discriminatorKind, seed: seed)
         config.generator = .seed(widthMultiplier: widthMultiplier ?? (reference != nil ? 0.25 : 1), levels: levels)
         let totalSteps = steps ?? (reference != nil ? 300 : 2000)
         config.generatorLearningRate = lr
@@ -154,7 +155,7 @@ struct Train: ParsableCommand {
             writeStderr("generator initialised from \(initPath)\n")
         }
         let g = session.run.trainer.generator.configuration
-        writeStderr("training \(pages.count) page(s), crops \(size)x\(size), generator \(g.parameterCount) parameters, \(discriminator) discriminator, to step \(totalSteps)\n")
+        writeStderr("training \(pages.count) page(s), crops \(size)x\(size), generator \(g.parameterCount) parameters, \(discriminatorKind) discriminator, to step \(totalSteps)\n")
         let bar = ProgressBar(total: totalSteps, label: "train")
         try session.train { event in
             switch event {

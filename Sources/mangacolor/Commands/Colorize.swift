@@ -23,8 +23,8 @@ struct ColorizeCommand: ParsableCommand {
     @Option(help: "Generator ONNX model (default: models/\(defaultModelName)).")
     var model: String?
 
-    @Flag(help: "Keep the page's own ink and lightness; take only colour from the model.")
-    var keepLines = false
+    @Flag(inversion: .prefixedNo, help: "Keep the page's own ink and lightness and take only colour from the model (default on; --no-keep-lines uses the model's lightness too).")
+    var keepLines = true
 
     @Flag(help: "One clean colour per region bounded by ink lines (segment colour correction).")
     var flat = false

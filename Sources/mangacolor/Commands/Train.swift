@@ -112,7 +112,7 @@ struct Train: ParsableCommand {
     func run() throws {
         let pages: [PageSource]
         if let data {
-            let files = try listImages(in: data)
+            let files = try collectPages([data]).map(\.source)
             guard !files.isEmpty else { throw CLIError("\(data) holds no PNG or JPEG pages") }
             pages = files.map { .file($0) }
         } else {
@@ -142,7 +142,7 @@ struct Train: ParsableCommand {
 
         var augment = AugmentOptions(size: size)
         augment.input = inputStyle == "manga" ? .manga : inputStyle == "mixed" ? .mixed(mangaShare: 0.5) : .grey
-        let validation = try val.map { try listImages(in: $0) } ?? []
+        let validation = try val.map { try collectPages([$0]).map(\.source) } ?? []
         let options = TrainingSessionOptions(pages: pages, validationPages: validation, augment: augment, steps: totalSteps,
                                              batchSize: batchSize, checkpointEvery: checkpointEvery,
                                              validateEvery: validateEvery, validationWidth: size)

@@ -22,7 +22,8 @@ public struct TrainingSessionOptions: Sendable {
     public var batchSize: Int
     public var checkpointEvery: Int
     public var validateEvery: Int
-    /// Validation pages are resized to this width (and cropped to the generator's multiple).
+    /// Validation uses a centre crop of each page, at its own resolution, of twice this side (rounded down
+    /// to the generator's multiple); pass the training crop size.
     public var validationWidth: Int
 
     public init(pages: [PageSource], validationPages: [String] = [], augment: AugmentOptions = AugmentOptions(),
@@ -78,11 +79,15 @@ public final class TrainingSession {
         run = try TrainingRun(folder: runFolder, configuration: configuration)
         let multiple = run.trainer.generator.configuration.sizeMultiple
         for path in options.validationPages {
+            // A centre crop at the page's own resolution (the scale training crops are taken at), twice the
+            // training side so the network sees more context than one training crop.
             let page = try readImage(path: path).rgb()
-            let width = max(multiple, options.validationWidth / multiple * multiple)
-            let height = max(multiple, Int((Double(page.height) * Double(width) / Double(page.width)).rounded()) / multiple * multiple)
-            let scaled = page.resized(width: width, height: Int((Double(page.height) * Double(width) / Double(page.width)).rounded()))
-            let target = scaled.cropped(x: 0, y: (scaled.height - height) / 2, width: width, height: height)
+            let side = 2 * options.validationWidth
+            let width = max(multiple, min(side, page.width) / multiple * multiple)
+            let height = max(multiple, min(side, page.height) / multiple * multiple)
+            let target = page.width >= width && page.height >= height
+                ? page.cropped(x: (page.width - width) / 2, y: (page.height - height) / 2, width: width, height: height)
+                : page.resized(width: width, height: height)
             validationSet.append((target.luminance(), target))
         }
     }

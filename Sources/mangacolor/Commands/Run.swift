@@ -33,7 +33,7 @@ struct Run: ParsableCommand {
         let outputs = try plan.run(tensors)
         try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
         for (k, t) in outputs.enumerated() {
-            let path = "\(outputDir)/output_\(k).\(format.rawValue)"
+            let path = (outputDir as NSString).appendingPathComponent("output_\(k).\(format.rawValue)")
             try t.write(to: path, format: format, name: plan.outputNames[k])
             print("\(path): \(plan.outputNames[k]) \(t.dtype) \(shapeString(t.shape))")
         }

@@ -200,21 +200,18 @@ private func winogradInputTransform(_ x: UnsafePointer<Float>, problem p: Winogr
                 s3[xp] = b - d
             }
             // Columns: (t B)[i] = (t0 - t2, t1 + t2, t2 - t1, t1 - t3) of each line's 4 columns at 2tw.
-            var out = v + c * tiles + (th - tileRows.lowerBound) * tilesW
-            for tw in 0..<tilesW {
-                let q = 2 * tw
-                @inline(__always) func columns(_ s: UnsafeMutablePointer<Float>, _ k: Int) {
-                    let (a, b, c2, d) = (s[q], s[q + 1], s[q + 2], s[q + 3])
-                    out[k * plane] = a - c2
-                    out[(k + 1) * plane] = b + c2
-                    out[(k + 2) * plane] = c2 - b
-                    out[(k + 3) * plane] = b - d
+            let first = c * tiles + (th - tileRows.lowerBound) * tilesW
+            for i in 0..<4 {
+                let s = lines + i * rowWidth
+                let o0 = v + 4 * i * plane + first, o1 = o0 + plane, o2 = o1 + plane, o3 = o2 + plane
+                for tw in 0..<tilesW {
+                    let q = 2 &* tw
+                    let (a, b, c2, d) = (s[q], s[q &+ 1], s[q &+ 2], s[q &+ 3])
+                    o0[tw] = a - c2
+                    o1[tw] = b + c2
+                    o2[tw] = c2 - b
+                    o3[tw] = b - d
                 }
-                columns(s0, 0)
-                columns(s1, 4)
-                columns(s2, 8)
-                columns(s3, 12)
-                out += 1
             }
         }
     }
@@ -236,22 +233,42 @@ private func winogradOutputTransform(_ m: UnsafePointer<Float>, tiles: Int, prob
             let y0 = yc + 2 * th * OW
             let secondRow = 2 * th + 1 < OH
             let y1 = secondRow ? y0 + OW : y0  // written first, then overwritten by row 0 when absent
+            let (q0, q1, q2, q3) = (mt, mt + plane, mt + 2 * plane, mt + 3 * plane)
+            let (q4, q5, q6, q7) = (mt + 4 * plane, mt + 5 * plane, mt + 6 * plane, mt + 7 * plane)
+            let (q8, q9, q10, q11) = (mt + 8 * plane, mt + 9 * plane, mt + 10 * plane, mt + 11 * plane)
+            let (q12, q13, q14, q15) = (mt + 12 * plane, mt + 13 * plane, mt + 14 * plane, mt + 15 * plane)
             @inline(__always) func tile(_ tw: Int) -> (Float, Float, Float, Float) {
-                let q = mt + tw
-                let (m00, m01, m02, m03) = (q[0], q[plane], q[2 * plane], q[3 * plane])
-                let (m10, m11, m12, m13) = (q[4 * plane], q[5 * plane], q[6 * plane], q[7 * plane])
-                let (m20, m21, m22, m23) = (q[8 * plane], q[9 * plane], q[10 * plane], q[11 * plane])
-                let (m30, m31, m32, m33) = (q[12 * plane], q[13 * plane], q[14 * plane], q[15 * plane])
-                let (t00, t01, t02, t03) = (m00 + m10 + m20, m01 + m11 + m21, m02 + m12 + m22, m03 + m13 + m23)
-                let (t10, t11, t12, t13) = (m10 - m20 - m30, m11 - m21 - m31, m12 - m22 - m32, m13 - m23 - m33)
+                let (t00, t01) = (q0[tw] + q4[tw] + q8[tw], q1[tw] + q5[tw] + q9[tw])
+                let (t02, t03) = (q2[tw] + q6[tw] + q10[tw], q3[tw] + q7[tw] + q11[tw])
+                let (t10, t11) = (q4[tw] - q8[tw] - q12[tw], q5[tw] - q9[tw] - q13[tw])
+                let (t12, t13) = (q6[tw] - q10[tw] - q14[tw], q7[tw] - q11[tw] - q15[tw])
                 return (t00 + t01 + t02 + b, t01 - t02 - t03 + b, t10 + t11 + t12 + b, t11 - t12 - t13 + b)
             }
-            for tw in 0..<fullTiles {
+            // Eight tiles at a time in SIMD, the two output rows interleaved from the even and odd columns.
+            var tw = 0
+            let bv = SIMD8<Float>(repeating: b)
+            while tw + 8 <= fullTiles {
+                @inline(__always) func load(_ q: UnsafePointer<Float>) -> SIMD8<Float> {
+                    UnsafeRawPointer(q + tw).loadUnaligned(as: SIMD8<Float>.self)
+                }
+                let (t00, t01) = (load(q0) + load(q4) + load(q8), load(q1) + load(q5) + load(q9))
+                let (t02, t03) = (load(q2) + load(q6) + load(q10), load(q3) + load(q7) + load(q11))
+                let (t10, t11) = (load(q4) - load(q8) - load(q12), load(q5) - load(q9) - load(q13))
+                let (t12, t13) = (load(q6) - load(q10) - load(q14), load(q7) - load(q11) - load(q15))
+                let (a, bb) = (t00 + t01 + t02 + bv, t01 - t02 - t03 + bv)
+                let (c, d) = (t10 + t11 + t12 + bv, t11 - t12 - t13 + bv)
+                let e = 2 * tw
+                UnsafeMutableRawPointer(y1 + e).storeBytes(of: interleave(c, d), as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(y0 + e).storeBytes(of: interleave(a, bb), as: SIMD16<Float>.self)
+                tw += 8
+            }
+            for tw in tw..<fullTiles {
                 let (a, bb, c, d) = tile(tw)
-                y1[2 * tw] = c
-                y1[2 * tw + 1] = d
-                y0[2 * tw] = a
-                y0[2 * tw + 1] = bb
+                let e = 2 &* tw
+                y1[e] = c
+                y1[e &+ 1] = d
+                y0[e] = a
+                y0[e &+ 1] = bb
             }
             if fullTiles < tilesW {
                 let (a, _, c, _) = tile(fullTiles)
@@ -260,4 +277,10 @@ private func winogradOutputTransform(_ m: UnsafePointer<Float>, tiles: Int, prob
             }
         }
     }
+}
+
+/// (a0, b0, a1, b1, ..., a7, b7).
+@inline(__always)
+private func interleave(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD16<Float> {
+    SIMD16(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3], a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7])
 }

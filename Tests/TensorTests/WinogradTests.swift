@@ -23,6 +23,9 @@ let winogradCases: [WinogradCase] = [
     .init(name: "wide pads", x: [1, 5, 3, 4], oc: 3, padsBegin: [2, 3], padsEnd: [3, 1], bias: true),
     .init(name: "one output", x: [1, 3, 3, 3], oc: 2, padsBegin: [0, 0], padsEnd: [0, 0], bias: true),
     .init(name: "even size pad 1", x: [2, 16, 12, 10], oc: 8, padsBegin: [1, 1], padsEnd: [1, 1], bias: false),
+    // OW 21: 8 tiles in SIMD, 2 scalar full tiles, one half tile.
+    .init(name: "wide rows", x: [1, 8, 5, 21], oc: 9, padsBegin: [1, 1], padsEnd: [1, 1], bias: true),
+    .init(name: "wide rows, even", x: [2, 8, 4, 34], oc: 8, padsBegin: [1, 0], padsEnd: [0, 1], bias: true),
 ]
 
 @Test(arguments: winogradCases)

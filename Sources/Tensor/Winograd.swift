@@ -86,7 +86,7 @@ public func winogradPreferred(inputShape x: [Int], weightShape w: [Int], geometr
 }
 
 /// Fewer tiles than this per image make 16 GEMMs too narrow to beat one im2col GEMM.
-let winogradMinimumTiles = 16
+let winogradMinimumTiles = 64
 
 let winogradEnabled = ProcessInfo.processInfo.environment["MANGACOLOR_WINOGRAD"] != "0"
 
@@ -115,6 +115,9 @@ struct WinogradProblem {
     let batch, channels, outputChannels, height, width, outputHeight, outputWidth, padTop, padLeft: Int
     var tilesHigh: Int { (outputHeight + 1) / 2 }
     var tilesWide: Int { (outputWidth + 1) / 2 }
+    /// The fewest tiles (GEMM columns) worth one chunk, unless the image has fewer.
+    static let minimumChunkTiles = 256
+
     /// Multiply-adds of the 16 GEMMs.
     var multiplyAdds: Int { batch * tilesHigh * tilesWide * 16 * channels * outputChannels }
 
@@ -122,8 +125,11 @@ struct WinogradProblem {
     /// two chunks per core.
     func tileRowsPerChunk(chunkFloats: Int, parallelThreshold: Int) -> Int {
         let rowFloats = 16 * (channels + outputChannels) * tilesWide
-        let byCache = max(1, chunkFloats / rowFloats)
+        // Narrow GEMMs starve: a chunk keeps at least `minimumChunkTiles` tiles even past the cache target.
+        let wide = (Self.minimumChunkTiles + tilesWide - 1) / tilesWide
+        let byCache = max(1, chunkFloats / rowFloats, wide)
         let split = multiplyAdds >= parallelThreshold && batch < 2 * kernelThreadCount
+            && tilesHigh * tilesWide >= Self.minimumChunkTiles * 2 * kernelThreadCount
         let byCores = split ? max(1, tilesHigh / (2 * kernelThreadCount)) : tilesHigh
         return max(1, min(tilesHigh, byCache, byCores))
     }

@@ -123,13 +123,13 @@ struct WinogradProblem {
 
     /// Tile rows per chunk: V and M of a chunk stay near `chunkFloats`, and a big image splits into at least
     /// two chunks per core.
-    func tileRowsPerChunk(chunkFloats: Int, parallelThreshold: Int) -> Int {
+    func tileRowsPerChunk(chunkFloats: Int, parallelThreshold: Int, minimumChunkTiles: Int) -> Int {
         let rowFloats = 16 * (channels + outputChannels) * tilesWide
         // Narrow GEMMs starve: a chunk keeps at least `minimumChunkTiles` tiles even past the cache target.
-        let wide = (Self.minimumChunkTiles + tilesWide - 1) / tilesWide
+        let wide = (minimumChunkTiles + tilesWide - 1) / tilesWide
         let byCache = max(1, chunkFloats / rowFloats, wide)
         let split = multiplyAdds >= parallelThreshold && batch < 2 * kernelThreadCount
-            && tilesHigh * tilesWide >= Self.minimumChunkTiles * 2 * kernelThreadCount
+            && tilesHigh * tilesWide >= minimumChunkTiles * 2 * kernelThreadCount
         let byCores = split ? max(1, tilesHigh / (2 * kernelThreadCount)) : tilesHigh
         return max(1, min(tilesHigh, byCache, byCores))
     }
@@ -138,9 +138,11 @@ struct WinogradProblem {
 /// y = conv(x, w) + bias by F(2x2, 3x3), `u` the transformed weights (16, OC, C). y is written entirely.
 func winogradForwardCore(x: UnsafePointer<Float>, u: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                          y: UnsafeMutablePointer<Float>, problem p: WinogradProblem,
-                         chunkFloats: Int = defaultColumnChunkFloats, parallelThreshold: Int = 1 << 21) {
+                         chunkFloats: Int = defaultColumnChunkFloats, parallelThreshold: Int = 1 << 21,
+                         minimumChunkTiles: Int = WinogradProblem.minimumChunkTiles) {
     let (C, OC, tilesW) = (p.channels, p.outputChannels, p.tilesWide)
-    let chunkRows = p.tileRowsPerChunk(chunkFloats: chunkFloats, parallelThreshold: parallelThreshold)
+    let chunkRows = p.tileRowsPerChunk(chunkFloats: chunkFloats, parallelThreshold: parallelThreshold,
+                                       minimumChunkTiles: minimumChunkTiles)
     let chunks = (p.tilesHigh + chunkRows - 1) / chunkRows
     let tasks = p.batch * chunks
     let workers = p.multiplyAdds < parallelThreshold ? 1 : min(tasks, kernelThreadCount)

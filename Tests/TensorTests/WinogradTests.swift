@@ -39,8 +39,8 @@ func winogradMatchesReference(_ c: WinogradCase) {
     expectClose(got, want, tolerance: 1e-5, "winograd \(c.name)")
 }
 
-/// Chunked and threaded: tiny chunks (one tile row each) and a zero parallel threshold, so every chunk is a
-/// task on its own worker.
+/// Chunked and threaded: tiny chunks (one tile row each) and a zero parallel threshold, so the chunks are
+/// tasks spread over the workers.
 @Test func winogradChunksAndThreads() {
     let xs = [2, 9, 13, 11], ws = [12, 9, 3, 3]
     let g = ConvolutionGeometry(kernelSize: 3, padding: 1)
@@ -54,7 +54,7 @@ func winogradMatchesReference(_ c: WinogradCase) {
     withExtendedLifetime((x, u, bias, y)) {
         winogradForwardCore(x: x.pointer(as: Float.self), u: u.pointer(as: Float.self),
                             bias: bias.pointer(as: Float.self), y: y.pointer(as: Float.self), problem: p,
-                            chunkFloats: 1, parallelThreshold: 0)
+                            chunkFloats: 1, parallelThreshold: 0, minimumChunkTiles: 1)
     }
     expectClose(y, want, tolerance: 1e-5, "winograd chunked")
 }

@@ -47,20 +47,23 @@ public struct WinogradWeights: @unchecked Sendable {
         for o in 0..<oc {
             for i in 0..<c {
                 let g = src + (o * c + i) * 9
-                // t = G g (4x3), in Double so U is the correctly rounded transform.
-                var t = [Double](repeating: 0, count: 12)
-                for col in 0..<3 {
-                    let (g0, g1, g2) = (Double(g[col]), Double(g[3 + col]), Double(g[6 + col]))
-                    t[col] = g0
-                    t[3 + col] = 0.5 * (g0 + g1 + g2)
-                    t[6 + col] = 0.5 * (g0 - g1 + g2)
-                    t[9 + col] = g2
-                }
-                // U = t G^T (4x4).
+                // t = G g (4x3), in Double so U is the correctly rounded transform; then U = t G^T (4x4).
+                let out = dst + o * c + i
                 for r in 0..<4 {
-                    let (t0, t1, t2) = (t[3 * r], t[3 * r + 1], t[3 * r + 2])
-                    let row = [t0, 0.5 * (t0 + t1 + t2), 0.5 * (t0 - t1 + t2), t2]
-                    for j in 0..<4 { dst[(4 * r + j) * plane + o * c + i] = Float(row[j]) }
+                    @inline(__always) func t(_ col: Int) -> Double {
+                        let (g0, g1, g2) = (Double(g[col]), Double(g[3 + col]), Double(g[6 + col]))
+                        switch r {
+                        case 0: return g0
+                        case 1: return 0.5 * (g0 + g1 + g2)
+                        case 2: return 0.5 * (g0 - g1 + g2)
+                        default: return g2
+                        }
+                    }
+                    let (t0, t1, t2) = (t(0), t(1), t(2))
+                    out[(4 * r) * plane] = Float(t0)
+                    out[(4 * r + 1) * plane] = Float(0.5 * (t0 + t1 + t2))
+                    out[(4 * r + 2) * plane] = Float(0.5 * (t0 - t1 + t2))
+                    out[(4 * r + 3) * plane] = Float(t2)
                 }
             }
         }

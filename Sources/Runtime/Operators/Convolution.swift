@@ -101,9 +101,19 @@ private func requireFloat32(_ t: Tensor, _ what: String) throws {
 /// ONNX Conv: Y = conv(X, W) + B. X (N, C, spatial...), W (M, C/group, kernel...), B (M) optional.
 struct ConvOperator: Operator {
     let attributes: ConvolutionAttributes
+    /// Constant float32 3x3 group-1 weights, pre-transformed for F(2x2, 3x3) (used when the run's geometry
+    /// qualifies: Sources/Tensor/Winograd.swift).
+    let winograd: WinogradWeights?
 
     init(_ ctx: OperatorContext) throws {
         attributes = try ConvolutionAttributes(ctx.node)
+        winograd = ctx.constant(1).flatMap { [attributes] w in
+            guard w.dtype == .float32, w.rank == 4, w.shape[2] == 3, w.shape[3] == 3, attributes.group == 1,
+                  attributes.strides.map({ $0.allSatisfy { $0 == 1 } }) ?? true,
+                  attributes.dilations.map({ $0.allSatisfy { $0 == 1 } }) ?? true,
+                  attributes.kernelShape.map({ $0 == [3, 3] }) ?? true else { return nil }
+            return WinogradWeights(weight: w)
+        }
         if let w = ctx.constant(1) {
             // Constant weights: check them once, at load. (OIHW is already the GEMM's A matrix: no packing.)
             if let k = attributes.kernelShape, w.rank >= 2, Array(w.shape[2...]) != k {
@@ -156,6 +166,10 @@ struct ConvOperator: Operator {
         }
         if g.outputSpatialShape(inputSpatialShape: Array(x.shape[2...])).contains(0) && !x.shape[2...].contains(0) {
             throw KernelError("input \(shapeString(x.shape)) is smaller than the kernel (\(g))")
+        }
+        if let winograd, winograd.outputChannels == w.shape[0], winograd.inputChannels == w.shape[1],
+           winogradPreferred(inputShape: x.shape, weightShape: w.shape, geometry: g) {
+            return [conv2dForwardWinograd(x: x, weights: winograd, bias: bias, geometry: g)]
         }
         return [conv2dForward(x: x, weight: w, bias: bias, geometry: g)]
     }

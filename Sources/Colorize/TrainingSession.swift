@@ -68,15 +68,12 @@ public final class TrainingSession {
             throw ImageError.mismatch("batch size must be at least 1 and steps not negative")
         }
         self.options = options
-        // Steps logged after the last checkpoint will run again: drop their lines before the log is opened.
-        let runFolder = URL(fileURLWithPath: folder)
-        let checkpoint = runFolder.appendingPathComponent(TrainingRun.checkpointName)
-        if let data = FileManager.default.contents(atPath: checkpoint.path),
-           let step = try CheckpointFile.decode(data, source: checkpoint.path)["step"]?.ints().first {
-            try Self.truncateLog(runFolder.appendingPathComponent(TrainingRun.metricsName), after: step)
-            try Self.truncateLog(runFolder.appendingPathComponent(TrainingReport.validationName), after: step)
+        // TrainingRun drops metrics lines past a resumed checkpoint; the validation log gets the same.
+        run = try TrainingRun(folder: URL(fileURLWithPath: folder), configuration: configuration)
+        if run.resumed {
+            try MetricsLog.truncate(run.folder.appendingPathComponent(TrainingReport.validationName),
+                                    after: run.trainer.completedSteps)
         }
-        run = try TrainingRun(folder: runFolder, configuration: configuration)
         let multiple = run.trainer.generator.configuration.sizeMultiple
         for path in options.validationPages {
             // A centre crop at the page's own resolution (the scale training crops are taken at), twice the
@@ -147,18 +144,6 @@ public final class TrainingSession {
         try handle.close()
         if !sample.isEmpty { try writePNG(sideBySide(sample), path: folder.appendingPathComponent(TrainingReport.sampleName).path) }
         return record
-    }
-
-    /// Keeps only the lines of a JSONL log whose "step" is at most `step`.
-    static func truncateLog(_ url: URL, after step: Int) throws {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return }
-        let kept = text.split(separator: "\n").filter { line in
-            guard let data = line.data(using: .utf8),
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let s = object["step"] as? Int else { return false }
-            return s <= step
-        }
-        try (kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).write(to: url, atomically: true, encoding: .utf8)
     }
 
     public func writeReport() throws {

@@ -26,10 +26,4 @@ public enum FlopCounter {
         }
     }
 
-    /// Total FLOP of one run of `plan` on `inputs`.
-    public static func count(plan: Plan, inputs: [Tensor]) throws -> Double {
-        var total = 0.0
-        _ = try plan.run(inputs) { step, ins, outs, _ in total += flops(of: step.node, inputs: ins, outputs: outs) }
-        return total
-    }
 }

@@ -43,6 +43,17 @@ public final class MetricsLog {
         try handle.seekToEnd()
     }
 
+    /// Keeps only the lines of a JSONL log whose "step" is at most `step` (no-op when the file is missing).
+    public static func truncate(_ url: URL, after step: Int) throws {
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return }
+        let kept = text.split(separator: "\n").filter { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let s = object["step"] as? Int else { return false }
+            return s <= step
+        }
+        try (kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).write(to: url, atomically: true, encoding: .utf8)
+    }
+
     public func append(_ metrics: StepMetrics) throws {
         try handle.write(contentsOf: Data((metrics.jsonLine() + "\n").utf8))
     }

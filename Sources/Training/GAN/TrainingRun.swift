@@ -35,6 +35,8 @@ public final class TrainingRun {
             trainer = try GANTrainer(resumingFrom: checkpoint)
             resumed = true
             storedConfigurationDiffers = trainer.configuration != configuration
+            // Steps logged after the checkpoint will run again: drop their lines before the log is reopened.
+            try MetricsLog.truncate(folder.appendingPathComponent(Self.metricsName), after: trainer.completedSteps)
         } else {
             trainer = try GANTrainer(configuration: configuration)
             resumed = false

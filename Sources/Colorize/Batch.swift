@@ -50,6 +50,11 @@ public func collectPages(_ inputs: [String]) throws -> [PageJob] {
     return jobs
 }
 
+/// Where layer `name` of the page written to `target` goes: `stem.name.png` beside it.
+public func layerPath(_ target: String, _ name: String) -> String {
+    (target as NSString).deletingPathExtension + ".\(name).png"
+}
+
 func globPaths(_ pattern: String) -> [String] {
     var result = glob_t()
     defer { globfree(&result) }
@@ -59,6 +64,8 @@ func globPaths(_ pattern: String) -> [String] {
 
 public struct BatchOutcome: Sendable {
     public var written: [String] = []
+    /// The page kind each written page was colorized as (same order as `written`).
+    public var kinds: [PageKind] = []
     /// Pages skipped as already in colour, with their share of vivid pixels.
     public var skipped: [(page: String, vividShare: Double)] = []
     /// Pages that failed, with the error's sentence.
@@ -66,7 +73,7 @@ public struct BatchOutcome: Sendable {
 }
 
 public enum BatchEvent: Sendable {
-    case written(PageJob, path: String)
+    case written(PageJob, path: String, kind: PageKind)
     case skipped(PageJob, vividShare: Double)
     case failed(PageJob, reason: String)
 }
@@ -82,17 +89,19 @@ public func colorizePages(_ jobs: [PageJob], output: String, options: ColorizeOp
         let target = singleFile ? output : (output as NSString).appendingPathComponent(job.relativeOutput)
         do {
             let page = try readImage(path: job.source)
-            switch try colorizePage(page, options: options, generator: generator) {
-            case .colorized(let image):
+            switch try colorizePageDetailed(page, options: options, generator: generator) {
+            case .colorized(let result):
                 let folder = (target as NSString).deletingLastPathComponent
                 if !folder.isEmpty {
                     do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
                         throw ImageError.writeFailed(path: folder, reason: "cannot create the folder")
                     }
                 }
-                try writePNG(image, path: target)
+                try writePNG(result.image, path: target)
+                for layer in result.layers { try writePNG(layer.image, path: layerPath(target, layer.name)) }
                 outcome.written.append(target)
-                progress(.written(job, path: target), i + 1)
+                outcome.kinds.append(result.kind)
+                progress(.written(job, path: target, kind: result.kind), i + 1)
             case .alreadyColor(let share):
                 outcome.skipped.append((job.source, share))
                 progress(.skipped(job, vividShare: share), i + 1)

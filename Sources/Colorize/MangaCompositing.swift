@@ -6,8 +6,10 @@ import Foundation
 //                        black, anti-aliased edges stay soft, lettering stays exactly as lettered
 //   toned areas          the model's a* b* at the descreened lightness (the screen's printed coverage)
 //   white paper          the model's a* b* *and* lightness — colorists paint white areas (skin, sky) —
-//                        but never darker than `paperFloor` L*, so speech bubbles stay readable; the
-//                        default floor of 100 keeps paper white (see `paperFloor`)
+//                        as far as the model's colour is vivid (C*ab from `vividFrom` to `vividTo`), and
+//                        never darker than `paperFloor` L*, so speech bubbles stay readable. Where the model
+//                        is unsure (low chroma: with today's model a pale blue-grey guess on most paper)
+//                        paper stays white: painting it cost ΔE2000 0.6 on the E20 manga renders.
 //
 // Between tone and paper the lightness blends by the fill's paperness, a smoothstep of the descreened
 // grey from `paperFrom` to `paperTo`. Colours outside the sRGB gamut at the chosen L* lose chroma, not
@@ -22,15 +24,19 @@ public struct MangaCompositeOptions: Sendable, Equatable {
     public var paperFrom: Float = 0.85
     /// Descreened grey from which a pixel is fully paper.
     public var paperTo: Float = 0.97
-    /// Lowest L* paper may take from the model; 100 keeps paper white (the default: with today's model, its
-    /// colours on white paper are a guess — a pale blue-grey on every page — and cost ΔE2000 0.6 on the
-    /// E20 manga renders); 60 lets it paint white areas.
-    public var paperFloor: Double = 100
+    /// Lowest L* paper may take from the model; 100 keeps all paper white.
+    public var paperFloor: Double = 60
+    /// Chroma C*ab of the model's colour from which paper starts to take it, and where it takes it fully.
+    public var vividFrom: Double = 12
+    public var vividTo: Double = 24
 
-    public init(paperFrom: Float = 0.85, paperTo: Float = 0.97, paperFloor: Double = 100) {
+    public init(paperFrom: Float = 0.85, paperTo: Float = 0.97, paperFloor: Double = 60, vividFrom: Double = 12,
+                vividTo: Double = 24) {
         self.paperFrom = paperFrom
         self.paperTo = paperTo
         self.paperFloor = paperFloor
+        self.vividFrom = vividFrom
+        self.vividTo = vividTo
     }
 }
 
@@ -56,7 +62,11 @@ public func composeManga(descreened: DescreenedPage, generated: Image,
                 let t = min(max((tone[i] - options.paperFrom) / span, 0), 1)
                 let paperness = Double(t * t * (3 - 2 * t))
                 let toneL = lightnessOfGrey(Double(tone[i]))
-                let paperL = max(lab.l, options.paperFloor)
+                // Paper is painted only as far as the model's colour is vivid (C* from vividFrom to vividTo).
+                let chroma = (lab.a * lab.a + lab.b * lab.b).squareRoot()
+                let v = min(max((chroma - options.vividFrom) / max(options.vividTo - options.vividFrom, 1e-6), 0), 1)
+                let paint = v * v * (3 - 2 * v)
+                let paperL = 100 - paint * (100 - max(lab.l, options.paperFloor))
                 let l = (1 - paperness) * toneL + paperness * paperL
                 let rgb = rgbKeepingLightness(l, lab.a, lab.b)
                 let k = Double(layer[i])

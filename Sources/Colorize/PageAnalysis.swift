@@ -20,7 +20,7 @@ import Foundation
 //   net       dark pixels within ~0.75 period of a hole (the net around those cells)
 //   runs      pixels on regular dark/light alternations along two or more scan directions: line screens,
 //             and dot screens again (ScreenRuns.swift)
-//   clumps    dark components too big for a dot but too small for drawing (<= 4 x maxArea, side <= 3 x
+//   clumps    dark components too big for a dot but too small for drawing (<= 2 x maxArea, side <= 2 x
 //             maxElement) that touch the screen: dots merged where a tone changes level
 //   ink       dark - dots - net - runs - clumps: strokes, black fills, lettering (always kept black)
 //   tone      pixels near dots, holes and net, plus textured mid-grey (light tones whose dots never
@@ -130,10 +130,10 @@ public func analyzeScreentone(_ page: Image, options: ScreentoneOptions = Screen
     // Clumps of merged dots where a tone changes level: dark components too big for a dot, too small for
     // drawing, touching the screen, are screen too.
     let toElement = chamferDistance(to: elements, width: w, height: h)
-    let clumpReach = Float(max(1.5, 1.0 * (period ?? 4)))
+    let clumpReach = Float(max(1.5, 0.5 * (period ?? 4)))
     var clump = [Bool](repeating: false, count: dots.boxes.count)
     for (k, box) in dots.boxes.enumerated()
-    where box.area <= 8 * options.maxArea && max(box.width, box.height) <= 4 * options.maxElement {
+    where box.area <= 2 * options.maxArea && max(box.width, box.height) <= 2 * options.maxElement {
         clump[k] = true
     }
     var touches = [Bool](repeating: false, count: dots.boxes.count)

@@ -6,9 +6,10 @@
 // scanlines through its dots. Hand-drawn hatching, lettering and ink lines do not: their runs vary, and an
 // ink line crossing a screen is one run longer than its neighbours.
 //
-// A run is *regular* when the runs two before and two after (same colour) differ from it by at most
-// max(1, 25 %), the light runs either side agree the same way, and a period (dark + light run) is within
-// 3 ... maxPeriod pixels. Scanlines run in four directions (rows, columns, both diagonals); a pixel is
+// A run is *regular* when the runs of its colour either side (r ± 2) differ from it by at most max(1, 25 %),
+// the runs of the other colour around them (r ± 1, r ± 3) agree with each other the same way, and a period
+// (dark + light run) is within 3 ... maxPeriod pixels: seven runs of steady alternation. (Five are not
+// enough: a kanji such as 田 is three strokes and two counters between paper.) Scanlines run in four directions (rows, columns, both diagonals); a pixel is
 // screen when its run is regular in at least two of them.
 //
 // API: regularScreenRuns(dark:width:height:maxPeriod:) -> (screen: [Bool] per pixel, dark or light;
@@ -47,12 +48,13 @@ func regularScreenRuns(dark: [Bool], width w: Int, height h: Int, maxPeriod: Int
                 k = e
             }
             let m = runLengths.count
-            guard m >= 5 else { continue }
+            guard m >= 7 else { continue }
             func close(_ a: Int, _ b: Int) -> Bool { abs(a - b) <= max(1, max(a, b) / 4) }
-            for r in 2 ..< m - 2 {
-                let len = runLengths[r]
+            for r in 3 ..< m - 3 {
+                let len = runLengths[r], other = runLengths[r + 1]
                 guard close(len, runLengths[r - 2]), close(len, runLengths[r + 2]),
-                      close(runLengths[r - 1], runLengths[r + 1]) else { continue }
+                      close(other, runLengths[r - 1]), close(other, runLengths[r - 3]),
+                      close(other, runLengths[r + 3]) else { continue }
                 let period = len + (runLengths[r - 1] + runLengths[r + 1]) / 2
                 guard period >= 3, period <= maxPeriod else { continue }
                 if dark[pixels[runStarts[r]]] && (d.dx == 0 || d.dy == 0) { periods.append(period) }

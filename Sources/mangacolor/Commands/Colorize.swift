@@ -34,8 +34,8 @@ struct ColorizeCommand: ParsableCommand {
     @Option(help: "Which path a page takes: auto (decide per page), grey (continuous tone: exact lightness kept) or manga (descreen screentone, keep ink black, colour paper).")
     var pageKind: PageKindChoice = .auto
 
-    @Option(help: "Manga pages: the lowest L* white paper may take from the model (100 keeps paper white; e.g. 60 lets the model paint white areas such as skin and sky, never so dark that speech bubbles become hard to read).")
-    var paperFloor: Double = 100
+    @Option(help: "Manga pages: the lowest L* white paper may take from the model (paper takes the model's colour where that colour is vivid, C* above 12-24, and stays white where the model is unsure; 100 keeps all paper white).")
+    var paperFloor: Double = 60
 
     @Flag(help: "Also write each page's intermediate layers beside it: NAME.ink.png, NAME.tone.png (black = detected), NAME.descreened.png (what the model saw), NAME.model.png (its raw output).")
     var layers = false

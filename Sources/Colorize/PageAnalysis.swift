@@ -17,12 +17,17 @@ import Foundation
 //             nearest-neighbour distance — a lattice, which lettering, specks and line ends are not
 //   holes     the same test on the light side: the white cells of dark tones (coverage above 50 %, where
 //             the dots merge into a black net)
-//   net       dark pixels within ~0.75 period of a hole (the net around those cells)
+//   net       dark pixels within ~0.75 period of a hole (the net around those cells), except within a
+//             line's width (3.5 px) of open paper (light, > 0.75 period from dark): the outline a dark
+//             tone is drawn inside stays ink
 //   runs      pixels on regular dark/light alternations along two or more scan directions: line screens,
 //             and dot screens again (ScreenRuns.swift)
-//   clumps    dark components too big for a dot but too small for drawing (<= 2 x maxArea, side <= 2 x
-//             maxElement) that touch the screen: dots merged where a tone changes level
-//   ink       dark - dots - net - runs - clumps: strokes, black fills, lettering (always kept black)
+//   clumps    dark components too big for a dot but too small for drawing (<= 8 x maxArea, side <= 4 x
+//             maxElement) that touch the screen and nowhere border open paper: dots merged where a tone
+//             changes level (an outline or lettering borders paper)
+//   drawing   glyph-sized components (bigger than a dot, side <= 4 x maxElement) bordering open paper:
+//             lettering and small outlined shapes, never screen
+//   ink       dark - (dots + net + runs + clumps - drawing): strokes, black fills, lettering (kept black)
 //   tone      pixels near dots, holes and net, plus textured mid-grey (light tones whose dots never
 //             reach `darkBelow` in a soft scan): for display and statistics; descreening needs only ink
 //
@@ -106,7 +111,7 @@ public func analyzeScreentone(_ page: Image, options: ScreentoneOptions = Screen
     let dark = grey.pixels.map { $0 < options.darkBelow }
     let dots = screenElements(of: dark, width: w, height: h, eightConnected: true, options: options)
     let holes = screenElements(of: dark.map { !$0 }, width: w, height: h, eightConnected: false, options: options)
-    let runs = regularScreenRuns(dark: dark, width: w, height: h)
+    let runs = regularScreenRuns(dark: dark, small: dots.small, width: w, height: h)
     let spacings = dots.spacings + holes.spacings
     var period = spacings.isEmpty ? nil : median(spacings)
     if period == nil, runs.periods.count >= 50 {
@@ -114,36 +119,54 @@ public func analyzeScreentone(_ page: Image, options: ScreentoneOptions = Screen
         period = Double(runs.periods.sorted()[runs.periods.count / 4])
     }
 
+    // Open paper: light pixels farther than 0.75 period from anything dark. Whatever dark lies within a
+    // line's width (3.5 px) of it borders paper — an outline, lettering — and is never taken for a net or
+    // a clump.
+    let openReach = Float(max(2, 0.75 * (period ?? 4)))
+    let toDark = chamferDistance(to: dark, width: w, height: h)
+    let toOpenPaper = chamferDistance(to: toDark.map { $0 > openReach }, width: w, height: h)
+    let bordersPaper = toOpenPaper.map { $0 <= openReach + 3.5 }
+
     // The net of a dark tone: dark pixels close to its white cells.
     var net = [Bool](repeating: false, count: n)
     if let holePeriod = holes.spacings.isEmpty ? nil : median(holes.spacings) {
         let reach = Float(max(2, 0.75 * holePeriod))
         let distance = chamferDistance(to: holes.member, width: w, height: h)
-        for i in 0 ..< n where dark[i] && !dots.member[i] && distance[i] <= reach { net[i] = true }
+        for i in 0 ..< n where dark[i] && !dots.member[i] && distance[i] <= reach && !bordersPaper[i] { net[i] = true }
+    }
+    // Drawing: glyph-sized dark components (bigger than a dot, side <= 4 x maxElement) that border open
+    // paper — lettering, small outlined shapes. Never screen, however regular their strokes.
+    var drawing = [Bool](repeating: false, count: dots.boxes.count)
+    for i in 0 ..< n where dark[i] && bordersPaper[i] {
+        let k = Int(dots.labels[i]), box = dots.boxes[k]
+        if !isCandidate(box, options) && max(box.width, box.height) <= 4 * options.maxElement { drawing[k] = true }
     }
     var screenDark = [Bool](repeating: false, count: n)
     var elements = [Bool](repeating: false, count: n)
     for i in 0 ..< n {
-        if dark[i] && (dots.member[i] || net[i] || runs.screen[i]) { screenDark[i] = true }
-        elements[i] = screenDark[i] || holes.member[i] || (!dark[i] && runs.screen[i])
+        let regular = runs.votes[i] >= 2
+        if dark[i] && !drawing[Int(dots.labels[i])] && (dots.member[i] || net[i] || regular) { screenDark[i] = true }
+        elements[i] = screenDark[i] || holes.member[i] || (!dark[i] && regular)
     }
     // Clumps of merged dots where a tone changes level: dark components too big for a dot, too small for
-    // drawing, touching the screen, are screen too.
+    // drawing, that touch the screen and nowhere border open paper, are screen too.
     let toElement = chamferDistance(to: elements, width: w, height: h)
-    let clumpReach = Float(max(1.5, 0.5 * (period ?? 4)))
+    let clumpReach = Float(max(1.5, period ?? 4))
     var clump = [Bool](repeating: false, count: dots.boxes.count)
     for (k, box) in dots.boxes.enumerated()
-    where box.area <= 2 * options.maxArea && max(box.width, box.height) <= 2 * options.maxElement {
+    where box.area <= 8 * options.maxArea && max(box.width, box.height) <= 4 * options.maxElement {
         clump[k] = true
     }
     var touches = [Bool](repeating: false, count: dots.boxes.count)
     for i in 0 ..< n where dark[i] && !screenDark[i] {
         let k = Int(dots.labels[i])
-        if clump[k] && toElement[i] <= clumpReach { touches[k] = true }
+        if bordersPaper[i] { clump[k] = false }
+        if toElement[i] <= clumpReach { touches[k] = true }
     }
     var ink = [Bool](repeating: false, count: n)
     for i in 0 ..< n where dark[i] && !screenDark[i] {
-        if touches[Int(dots.labels[i])] { screenDark[i] = true } else { ink[i] = true }
+        let k = Int(dots.labels[i])
+        if clump[k] && touches[k] { screenDark[i] = true } else { ink[i] = true }
     }
 
     // Tone: within half a period of any screen element, or textured mid grey away from ink.

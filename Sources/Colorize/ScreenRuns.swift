@@ -7,15 +7,17 @@
 // ink line crossing a screen is one run longer than its neighbours.
 //
 // A run is *regular* when the runs of its colour either side (r ± 2) differ from it by at most max(1, 25 %),
-// the runs of the other colour around them (r ± 1, r ± 3) agree with each other the same way, and a period
-// (dark + light run) is within 3 ... maxPeriod pixels: seven runs of steady alternation. (Five are not
-// enough: a kanji such as 田 is three strokes and two counters between paper.) Scanlines run in four directions (rows, columns, both diagonals); a pixel is
+// the runs of the other colour between them (r ± 1) agree with each other the same way, and a period
+// (dark + light run) is within 3 ... maxPeriod pixels: five runs of steady alternation. (A kanji such as 田
+// is that too — three strokes and two counters — so PageAnalysis never takes glyph-sized drawing that
+// borders open paper for screen.) Scanlines run in four directions (rows, columns, both diagonals); a pixel is
 // screen when its run is regular in at least two of them.
 //
-// API: regularScreenRuns(dark:width:height:maxPeriod:) -> (screen: [Bool] per pixel, dark or light;
-//      periods: [Int], the periods of regular runs along rows and columns)
+// API: regularScreenRuns(dark:small:width:height:maxPeriod:) -> (votes: [UInt8] per pixel, dark or light:
+//      in how many directions its run is regular; periods: [Int], of regular runs along rows and columns)
 
-func regularScreenRuns(dark: [Bool], width w: Int, height h: Int, maxPeriod: Int = 18) -> (screen: [Bool], periods: [Int]) {
+func regularScreenRuns(dark: [Bool], small: [Bool], width w: Int, height h: Int,
+                       maxPeriod: Int = 18) -> (votes: [UInt8], periods: [Int]) {
     var periods: [Int] = []
     var votes = [UInt8](repeating: 0, count: w * h)
     // Each direction as (start pixels, step (dx, dy)).
@@ -48,19 +50,22 @@ func regularScreenRuns(dark: [Bool], width w: Int, height h: Int, maxPeriod: Int
                 k = e
             }
             let m = runLengths.count
-            guard m >= 7 else { continue }
+            guard m >= 5 else { continue }
             func close(_ a: Int, _ b: Int) -> Bool { abs(a - b) <= max(1, max(a, b) / 4) }
-            for r in 3 ..< m - 3 {
+            for r in 2 ..< m - 2 {
+                let isDark = dark[pixels[runStarts[r]]]
+                // A long component's run between dot-sized ones is a drawn line crossing a dot screen.
+                if isDark && !small[pixels[runStarts[r]]]
+                    && (small[pixels[runStarts[r - 2]]] || small[pixels[runStarts[r + 2]]]) { continue }
                 let len = runLengths[r], other = runLengths[r + 1]
                 guard close(len, runLengths[r - 2]), close(len, runLengths[r + 2]),
-                      close(other, runLengths[r - 1]), close(other, runLengths[r - 3]),
-                      close(other, runLengths[r + 3]) else { continue }
+                      close(other, runLengths[r - 1]) else { continue }
                 let period = len + (runLengths[r - 1] + runLengths[r + 1]) / 2
                 guard period >= 3, period <= maxPeriod else { continue }
-                if dark[pixels[runStarts[r]]] && (d.dx == 0 || d.dy == 0) { periods.append(period) }
+                if isDark && (d.dx == 0 || d.dy == 0) { periods.append(period) }
                 for t in runStarts[r] ..< runStarts[r] + len { votes[pixels[t]] &+= 1 }
             }
         }
     }
-    return (votes.map { $0 >= 2 }, periods)
+    return (votes, periods)
 }

@@ -28,6 +28,8 @@ struct ScreenElements {
     /// The components the test ran on (labels -1 outside the mask) and their boxes.
     var labels: [Int32]
     var boxes: [ComponentBox]
+    /// Per pixel: in a candidate-sized (dot-sized) component.
+    var small: [Bool]
 }
 
 /// Bounding box, area and centre of each component (labels from `connectedComponents`).
@@ -56,13 +58,10 @@ func screenElements(of mask: [Bool], width w: Int, height h: Int, eightConnected
                     options: ScreentoneOptions) -> ScreenElements {
     let components = connectedComponents(width: w, height: h, eightConnected: eightConnected, member: mask)
     let boxes = componentBoxes(labels: components.labels, count: components.sizes.count, width: w)
-    let candidates = boxes.indices.filter {
-        boxes[$0].width <= options.maxElement && boxes[$0].height <= options.maxElement
-            && boxes[$0].area <= options.maxArea
-    }
+    let candidates = boxes.indices.filter { isCandidate(boxes[$0], options) }
     guard candidates.count > options.minNeighbours else {
         return ScreenElements(member: [Bool](repeating: false, count: w * h), spacings: [],
-                              labels: components.labels, boxes: boxes)
+                              labels: components.labels, boxes: boxes, small: smallPixels(components.labels, boxes, options))
     }
     let centres = candidates.map { boxes[$0].centre }
     let areas = candidates.map { Double(boxes[$0].area) }
@@ -115,5 +114,15 @@ func screenElements(of mask: [Bool], width w: Int, height h: Int, eightConnected
         spacings.append(spacing[k])
     }
     let member = components.labels.map { $0 >= 0 && acceptedLabel[Int($0)] }
-    return ScreenElements(member: member, spacings: spacings, labels: components.labels, boxes: boxes)
+    return ScreenElements(member: member, spacings: spacings, labels: components.labels, boxes: boxes,
+                          small: smallPixels(components.labels, boxes, options))
+}
+
+func isCandidate(_ box: ComponentBox, _ options: ScreentoneOptions) -> Bool {
+    box.width <= options.maxElement && box.height <= options.maxElement && box.area <= options.maxArea
+}
+
+private func smallPixels(_ labels: [Int32], _ boxes: [ComponentBox], _ options: ScreentoneOptions) -> [Bool] {
+    let small = boxes.map { isCandidate($0, options) }
+    return labels.map { $0 >= 0 && small[Int($0)] }
 }

@@ -84,35 +84,61 @@ public func descreen(_ page: Image, analysis: PageAnalysis, sigma: Double? = nil
 /// One horizontal and one vertical pass, each causal then anti-causal, of J[i] = (1 − a) I[i] + a J[i−1]
 /// on both planes, with a = 0 where the previous pixel along the pass is ink (domain 2) or in another
 /// domain (0 tone and lines' surroundings, 1 open paper). Ink pixels receive but never pass on.
+/// Rows run in parallel; the vertical pass sweeps whole rows at a time (cache-friendly, vectorisable).
 private func recursivePass(_ x: inout [Float], _ y: inout [Float], domain: [UInt8], width w: Int, height h: Int,
                            feedback a: Float) {
     let b = 1 - a
-    domain.withUnsafeBufferPointer { d in
-        x.withUnsafeMutableBufferPointer { p in
-            y.withUnsafeMutableBufferPointer { q in
-                func line(start: Int, count: Int, step: Int) {
-                    var i = start + step
-                    for _ in 1 ..< max(count, 1) {
-                        let from = d[i - step]
-                        if from != 2 && (from == d[i] || d[i] == 2) {
-                            p[i] = b * p[i] + a * p[i - step]
-                            q[i] = b * q[i] + a * q[i - step]
+    domain.withUnsafeBufferPointer { dp in
+        x.withUnsafeMutableBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { yp in
+                let d = dp.baseAddress!, p = SendablePointer(xp.baseAddress!), q = SendablePointer(yp.baseAddress!)
+                let domains = SendableConstPointer(d)
+                // Horizontal: each row on its own.
+                parallelChunks(count: h) { _, rows in
+                    let d = domains.base
+                    for row in rows {
+                        let base = row * w
+                        if w < 2 { continue }
+                        for i in base + 1 ..< base + w where passes(d[i - 1], d[i]) {
+                            p[i] = b * p[i] + a * p[i - 1]
+                            q[i] = b * q[i] + a * q[i - 1]
                         }
-                        i += step
-                    }
-                    i = start + (count - 2) * step
-                    for _ in 1 ..< max(count, 1) {
-                        let from = d[i + step]
-                        if from != 2 && (from == d[i] || d[i] == 2) {
-                            p[i] = b * p[i] + a * p[i + step]
-                            q[i] = b * q[i] + a * q[i + step]
+                        for i in stride(from: base + w - 2, through: base, by: -1) where passes(d[i + 1], d[i]) {
+                            p[i] = b * p[i] + a * p[i + 1]
+                            q[i] = b * q[i] + a * q[i + 1]
                         }
-                        i -= step
                     }
                 }
-                for row in 0 ..< h { line(start: row * w, count: w, step: 1) }
-                for column in 0 ..< w { line(start: column, count: h, step: w) }
+                // Vertical: row after row, columns split between threads.
+                parallelChunks(count: w) { _, columns in
+                    let d = domains.base
+                    guard h >= 2 else { return }
+                    for row in 1 ..< h {
+                        let i0 = row * w
+                        for i in i0 + columns.lowerBound ..< i0 + columns.upperBound where passes(d[i - w], d[i]) {
+                            p[i] = b * p[i] + a * p[i - w]
+                            q[i] = b * q[i] + a * q[i - w]
+                        }
+                    }
+                    for row in stride(from: h - 2, through: 0, by: -1) {
+                        let i0 = row * w
+                        for i in i0 + columns.lowerBound ..< i0 + columns.upperBound where passes(d[i + w], d[i]) {
+                            p[i] = b * p[i] + a * p[i + w]
+                            q[i] = b * q[i] + a * q[i + w]
+                        }
+                    }
+                }
             }
         }
     }
+}
+
+/// Whether the filter carries from a pixel of domain `from` into one of domain `to`.
+@inline(__always)
+private func passes(_ from: UInt8, _ to: UInt8) -> Bool { from != 2 && (from == to || to == 2) }
+
+/// A read-only pointer that may cross into `concurrentPerform`.
+struct SendableConstPointer<T>: @unchecked Sendable {
+    let base: UnsafePointer<T>
+    init(_ base: UnsafePointer<T>) { self.base = base }
 }

@@ -16,15 +16,25 @@
 // API: regularScreenRuns(dark:small:width:height:maxPeriod:) -> (votes: [UInt8] per pixel, dark or light:
 //      in how many directions its run is regular; periods: [Int], of regular runs along rows and columns)
 
+import Dispatch
+
+/// Votes and periods of one scan direction (written by one task only).
+private final class DirectionResult: @unchecked Sendable {
+    var votes: [UInt8]
+    var periods: [Int] = []
+    init(count: Int) { votes = [UInt8](repeating: 0, count: count) }
+}
+
 func regularScreenRuns(dark: [Bool], small: [Bool], width w: Int, height h: Int,
                        maxPeriod: Int = 18) -> (votes: [UInt8], periods: [Int]) {
-    var periods: [Int] = []
-    var votes = [UInt8](repeating: 0, count: w * h)
     // Each direction as (start pixels, step (dx, dy)).
     let directions: [(dx: Int, dy: Int)] = [(1, 0), (0, 1), (1, 1), (1, -1)]
-    var runStarts: [Int] = [], runLengths: [Int] = []
-    var pixels: [Int] = []
-    for d in directions {
+    // One task per direction, each with its own votes and periods, summed in a fixed order.
+    let perDirection = directions.map { _ in DirectionResult(count: w * h) }
+    DispatchQueue.concurrentPerform(iterations: directions.count) { k in
+        let d = directions[k], out = perDirection[k]
+        var runStarts: [Int] = [], runLengths: [Int] = []
+        var pixels: [Int] = []
         var starts: [(Int, Int)] = []
         if d.dy == 0 { starts = (0 ..< h).map { (0, $0) } }
         else if d.dx == 0 { starts = (0 ..< w).map { ($0, 0) } }
@@ -62,10 +72,16 @@ func regularScreenRuns(dark: [Bool], small: [Bool], width w: Int, height h: Int,
                       close(other, runLengths[r - 1]) else { continue }
                 let period = len + (runLengths[r - 1] + runLengths[r + 1]) / 2
                 guard period >= 3, period <= maxPeriod else { continue }
-                if isDark && (d.dx == 0 || d.dy == 0) { periods.append(period) }
-                for t in runStarts[r] ..< runStarts[r] + len { votes[pixels[t]] &+= 1 }
+                if isDark && (d.dx == 0 || d.dy == 0) { out.periods.append(period) }
+                for t in runStarts[r] ..< runStarts[r] + len { out.votes[pixels[t]] &+= 1 }
             }
         }
+    }
+    var votes = [UInt8](repeating: 0, count: w * h)
+    var periods: [Int] = []
+    for result in perDirection {
+        for i in 0 ..< w * h { votes[i] &+= result.votes[i] }
+        periods += result.periods
     }
     return (votes, periods)
 }

@@ -38,6 +38,19 @@ time("keepLines", runs: 3) { _ = try! keepLines(original: page.lineArt, generate
 let lines = Image(width: width, height: height, channels: 1, pixels: page.labels.map { $0 < 0 ? 0 : 1 })
 time("flatten", runs: 3) { _ = try! flatten(generated: generated, page: lines) }
 time("isAlreadyColor", runs: 3) { _ = isAlreadyColor(generated) }
+// The manga path's own stages (the generator's time is `mangacolor bench`'s): on the synthetic page and on
+// every page given.
+var mangaPages = [("synthetic", page.lineArt)]
+for path in CommandLine.arguments.dropFirst() { mangaPages.append(((path as NSString).lastPathComponent, try! readImage(path: path))) }
+for (name, manga) in mangaPages {
+    var analysis = analyzeScreentone(manga)
+    var descreened = descreen(manga, analysis: analysis)
+    let colour = Image(width: manga.width, height: manga.height, channels: 3, fill: 0.6)
+    time("classifyPage \(name)", runs: 3) { _ = classifyPage(manga) }
+    time("analyzeScreentone \(name)", runs: 3) { analysis = analyzeScreentone(manga) }
+    time("descreen \(name)", runs: 3) { descreened = descreen(manga, analysis: analysis) }
+    time("composeManga \(name)", runs: 3) { _ = try! composeManga(descreened: descreened, generated: colour) }
+}
 time("psnr", runs: 3) { _ = try! psnr(generated, page.lineArt.rgb()) }
 time("ssim", runs: 3) { _ = try! ssim(generated, page.lineArt.rgb()) }
 time("meanCIEDE2000", runs: 3) { _ = try! meanCIEDE2000(generated, page.lineArt.rgb()) }

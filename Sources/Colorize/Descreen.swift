@@ -21,7 +21,8 @@ import Foundation
 // ~3–4 px screens), clamped to [1.5, 10].
 //
 // The descreened page — what the generator sees — is the fill with the ink put back: the page's own value
-// on ink and its fringe (darken-only: min(page, fill)), the fill elsewhere. The ink layer is that darkening
+// on ink, its fringe, and faint drawing (pixels 0.3 or more below the fill that are not screen dots: thin
+// strokes a soft scan left lighter than the ink threshold), darken-only (min(page, fill)); the fill elsewhere. The ink layer is that darkening
 // as a factor: page / fill on ink and fringe, 1 elsewhere, so compositing can multiply colour by it.
 //
 // API: DescreenedPage (fill, page, inkLayer), descreen(_ grey:analysis:sigma:) -> DescreenedPage,
@@ -64,13 +65,17 @@ public func descreen(_ page: Image, analysis: PageAnalysis, sigma: Double? = nil
     for _ in 0 ..< iterations {
         recursivePass(&numerator, &denominator, domain: domain, width: w, height: h, feedback: a)
     }
+    let faintBelow: Float = 0.3
     var fill = Image(width: w, height: h, channels: 1)
     var out = Image(width: w, height: h, channels: 1)
     var layer = [Float](repeating: 1, count: n)
     for i in 0 ..< n {
         let f = denominator[i] > 1e-6 ? min(max(numerator[i] / denominator[i], 0), 1) : 1
         fill.pixels[i] = f
-        if nearInk[i] {
+        // Faint drawing: thin or soft strokes lighter than the ink threshold but well below their
+        // surroundings (not screen dots) are kept as drawn, like ink.
+        let faint = !analysis.screenDark[i] && grey.pixels[i] < f - faintBelow
+        if nearInk[i] || faint {
             let v = min(grey.pixels[i], f)
             out.pixels[i] = v
             layer[i] = f > 1e-3 ? v / f : 0

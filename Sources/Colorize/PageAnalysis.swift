@@ -22,9 +22,9 @@ import Foundation
 //             tone is drawn inside stays ink
 //   runs      pixels on regular dark/light alternations along two or more scan directions: line screens,
 //             and dot screens again (ScreenRuns.swift)
-//   clumps    dark components too big for a dot but too small for drawing (<= 8 x maxArea, side <= 4 x
-//             maxElement) that touch the screen and nowhere border open paper: dots merged where a tone
-//             changes level (an outline or lettering borders paper)
+//   clumps    compact dark components too big for a dot but too small for drawing (<= 8 x maxArea, side
+//             <= 4 x maxElement, aspect <= 3) that touch the screen and nowhere border open paper: dots
+//             merged where a tone changes level (an outline or lettering borders paper; a stroke is long)
 //   drawing   glyph-sized components (bigger than a dot, side <= 4 x maxElement) bordering open paper:
 //             lettering and small outlined shapes, never screen
 //   ink       dark - (dots + net + runs + clumps - drawing): strokes, black fills, lettering (kept black)
@@ -154,7 +154,8 @@ public func analyzeScreentone(_ page: Image, options: ScreentoneOptions = Screen
     let clumpReach = Float(max(1.5, period ?? 4))
     var clump = [Bool](repeating: false, count: dots.boxes.count)
     for (k, box) in dots.boxes.enumerated()
-    where box.area <= 8 * options.maxArea && max(box.width, box.height) <= 4 * options.maxElement {
+    where box.area <= 8 * options.maxArea && max(box.width, box.height) <= 4 * options.maxElement
+        && max(box.width, box.height) <= 3 * min(box.width, box.height) {
         clump[k] = true
     }
     var touches = [Bool](repeating: false, count: dots.boxes.count)

@@ -88,13 +88,7 @@ public func segmentRegions(page: Image, options: FlatOptions = FlatOptions()) ->
 
 /// Generated colours made flat per ink-bounded region of the original page; same size, 3 channels.
 public func flatten(generated: Image, page: Image, options: FlatOptions = FlatOptions()) throws -> Image {
-    guard generated.width == page.width, generated.height == page.height else {
-        throw ImageError.mismatch("the page is \(page.width)x\(page.height) but the generated image is "
-            + "\(generated.width)x\(generated.height)")
-    }
-    guard generated.channels == 3 else {
-        throw ImageError.mismatch("the generated image has \(generated.channels) channel(s); flat colour needs 3")
-    }
+    try checkGenerated(generated, matches: page, for: "flat colour")
     let segmentation = segmentRegions(page: page, options: options)
     let n = page.planeSize
     let lab = generated.lab()

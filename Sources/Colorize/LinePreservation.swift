@@ -39,15 +39,20 @@ func rgbKeepingLightness(_ l: Double, _ a: Double, _ b: Double) -> (Double, Doub
     return (min(max(rgb.r, 0), 1), min(max(rgb.g, 0), 1), min(max(rgb.b, 0), 1))
 }
 
-/// L* from `original` (grey or colour), a* b* from `generated` (colour); same size.
-public func keepLines(original: Image, generated: Image) throws -> Image {
-    guard original.width == generated.width, original.height == generated.height else {
-        throw ImageError.mismatch("the page is \(original.width)x\(original.height) but the generated image is "
+/// Throws unless `generated` is a 3-channel image of `page`'s size (`purpose` names the step in the error).
+func checkGenerated(_ generated: Image, matches page: Image, for purpose: String) throws {
+    guard page.width == generated.width, page.height == generated.height else {
+        throw ImageError.mismatch("the page is \(page.width)x\(page.height) but the generated image is "
             + "\(generated.width)x\(generated.height)")
     }
     guard generated.channels == 3 else {
-        throw ImageError.mismatch("the generated image has \(generated.channels) channel(s); keeping lines needs colour")
+        throw ImageError.mismatch("the generated image has \(generated.channels) channel(s); \(purpose) needs colour")
     }
+}
+
+/// L* from `original` (grey or colour), a* b* from `generated` (colour); same size.
+public func keepLines(original: Image, generated: Image) throws -> Image {
+    try checkGenerated(generated, matches: original, for: "keeping lines")
     let n = original.planeSize
     let source = original, colours = generated
     var out = Image(width: original.width, height: original.height, channels: 3)

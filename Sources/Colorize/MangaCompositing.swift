@@ -43,13 +43,7 @@ public struct MangaCompositeOptions: Sendable, Equatable {
 public func composeManga(descreened: DescreenedPage, generated: Image,
                          options: MangaCompositeOptions = MangaCompositeOptions()) throws -> Image {
     let fill = descreened.fill
-    guard fill.width == generated.width, fill.height == generated.height else {
-        throw ImageError.mismatch("the page is \(fill.width)x\(fill.height) but the generated image is "
-            + "\(generated.width)x\(generated.height)")
-    }
-    guard generated.channels == 3 else {
-        throw ImageError.mismatch("the generated image has \(generated.channels) channel(s); compositing needs colour")
-    }
+    try checkGenerated(generated, matches: fill, for: "compositing")
     let n = fill.planeSize
     let tone = fill.pixels, colours = generated.pixels, layer = descreened.inkLayer
     let span = max(options.paperTo - options.paperFrom, 1e-6)

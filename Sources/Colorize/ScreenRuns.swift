@@ -7,7 +7,9 @@
 // ink line crossing a screen is one run longer than its neighbours.
 //
 // A run is *regular* when the runs of its colour either side (r ± 2) differ from it by at most max(1, 25 %),
-// the runs of the other colour between them (r ± 1) agree with each other the same way, and a period
+// the runs of the other colour between them (r ± 1) agree with each other the same way — or the same holds
+// on one side only (r − 2, r − 4 and r − 1, r − 3, or their mirror), so a screen's first and last lines count
+// too — and a period
 // (dark + light run) is within 3 ... maxPeriod pixels: five runs of steady alternation. (A kanji such as 田
 // is that too — three strokes and two counters — so PageAnalysis never takes glyph-sized drawing that
 // borders open paper for screen.) Scanlines run in four directions (rows, columns, both diagonals); a pixel is
@@ -62,16 +64,29 @@ func regularScreenRuns(dark: [Bool], small: [Bool], width w: Int, height h: Int,
             let m = runLengths.count
             guard m >= 5 else { continue }
             func close(_ a: Int, _ b: Int) -> Bool { abs(a - b) <= max(1, max(a, b) / 4) }
-            for r in 2 ..< m - 2 {
+            // Regular about r with neighbours at offsets (±2, ±1: centred), (−2, −4, −1, −3: the screen lies
+            // before r) or (+2, +4, +1, +3: after r). One-sided windows let the first and last lines of a
+            // screen, whose other side is paper or ink, count too.
+            func regular(_ r: Int, _ same: [Int], _ other: [Int]) -> Bool {
+                guard same.allSatisfy({ r + $0 >= 0 && r + $0 < m }), other.allSatisfy({ r + $0 >= 0 && r + $0 < m })
+                else { return false }
+                let len = runLengths[r], gap = runLengths[r + other[0]]
+                guard same.allSatisfy({ close(len, runLengths[r + $0]) }),
+                      other.dropFirst().allSatisfy({ close(gap, runLengths[r + $0]) }) else { return false }
+                // A long component's run beside dot-sized ones is a drawn line crossing a dot screen.
+                if dark[pixels[runStarts[r]]] && !small[pixels[runStarts[r]]]
+                    && same.contains(where: { small[pixels[runStarts[r + $0]]] }) { return false }
+                let period = len + gap
+                return period >= 3 && period <= maxPeriod
+            }
+            for r in 0 ..< m {
                 let isDark = dark[pixels[runStarts[r]]]
-                // A long component's run between dot-sized ones is a drawn line crossing a dot screen.
-                if isDark && !small[pixels[runStarts[r]]]
-                    && (small[pixels[runStarts[r - 2]]] || small[pixels[runStarts[r + 2]]]) { continue }
-                let len = runLengths[r], other = runLengths[r + 1]
-                guard close(len, runLengths[r - 2]), close(len, runLengths[r + 2]),
-                      close(other, runLengths[r - 1]) else { continue }
-                let period = len + (runLengths[r - 1] + runLengths[r + 1]) / 2
-                guard period >= 3, period <= maxPeriod else { continue }
+                let centred = regular(r, [-2, 2], [-1, 1]), before = regular(r, [-2, -4], [-1, -3])
+                let after = regular(r, [2, 4], [1, 3])
+                guard centred || before || after else { continue }
+                let len = runLengths[r]
+                let gap = runLengths[centred ? r + 1 : (before ? r - 1 : r + 1)]
+                let period = len + gap
                 if isDark && (d.dx == 0 || d.dy == 0) { out.periods.append(period) }
                 for t in runStarts[r] ..< runStarts[r] + len { out.votes[pixels[t]] &+= 1 }
             }

@@ -33,8 +33,22 @@ struct Evaluate: ParsableCommand {
     @Option(help: "What the model is given: grey (each page's luma) or manga (each page rendered as ink + screentone with three screens — 5 px dots at 45°, 7 px dots at 15° with scan blur, 6 px lines at 60° — and colorized through the whole pipeline).")
     var input: EvaluationInput = .grey
 
+    @Option(help: "With --input manga: which of the three screens to render with (comma-separated indices 0, 1, 2).")
+    var screens: String = "0,1,2"
+
     @Option(help: "Page path, as colorize's --page-kind: auto, grey or manga.")
     var pageKind: PageKindChoice = .auto
+
+    var chosenScreens: [MangaStyle] {
+        screens.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.map { evaluationScreens[$0] }
+    }
+
+    func validate() throws {
+        let indices = screens.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !indices.isEmpty, indices.allSatisfy({ $0 != nil && evaluationScreens.indices.contains($0!) }) else {
+            throw ValidationError("--screens takes indices 0 to \(evaluationScreens.count - 1), comma-separated")
+        }
+    }
 
     func run() throws {
         let modelPath = try resolveModel(model)
@@ -61,7 +75,7 @@ struct Evaluate: ParsableCommand {
                 rows.append(EvaluationRow(page: name, model: report, baselines: [("grey", baseline)], inkLightness: nil))
                 output = out
             case .manga:
-                let (quality, out) = try evaluateOnManga(page, options: options, generator: generator)
+                let (quality, out) = try evaluateOnManga(page, screens: chosenScreens, options: options, generator: generator)
                 rows.append(EvaluationRow(page: name, model: quality.model,
                                           baselines: [("binary", quality.binary), ("descreened", quality.descreened)],
                                           inkLightness: quality.inkLightness))

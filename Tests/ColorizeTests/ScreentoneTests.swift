@@ -189,3 +189,37 @@ private func lab(_ image: Image, _ i: Int) -> (l: Double, a: Double, b: Double) 
     #expect(quality.model.ciede2000.isFinite && quality.binary.ciede2000 > 0 && quality.descreened.ciede2000 > 0)
     #expect(quality.inkLightness <= 20)
 }
+
+/// The real Black Jack scans (inputs only, never committed: see the workspace's data/SOURCES.md), when this
+/// checkout sits beside the workspace's shared/ folder; skipped elsewhere (CI).
+private let blackJack = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data/black-jack-bw").path
+
+@Test(.enabled(if: FileManager.default.fileExists(atPath: blackJack)),
+      arguments: ["bj_v01_pdf021.png", "bj_v01_pdf145.png"])
+func blackJackPagesAreMangaAndDescreenSmoothly(_ name: String) throws {
+    let page = try readImage(path: (blackJack as NSString).appendingPathComponent(name)).luminance()
+    let (kind, share) = classifyPage(page)
+    #expect(kind == .manga && share < 0.01, "\(name): \(kind), flat mid-grey share \(share)")
+    let analysis = analyzeScreentone(page)
+    #expect(analysis.inkShare > 0.02 && analysis.inkShare < 0.3, "\(name): ink share \(analysis.inkShare)")
+    #expect(analysis.toneShare > 0.1, "\(name): tone share \(analysis.toneShare)")
+    // No moiré: in toned areas away from ink, the descreened page's 3x3 variation is a small fraction of
+    // the screen's (edges between tones and paper remain, so this compares medians).
+    let fill = descreen(page, analysis: analysis).fill
+    func variation(_ values: [Float]) -> [Float] {
+        let high = slidingExtreme(values, width: page.width, height: page.height, radius: 1, maximum: true)
+        let low = slidingExtreme(values, width: page.width, height: page.height, radius: 1, maximum: false)
+        return zip(high, low).map { $0 - $1 }
+    }
+    let before = variation(page.pixels), after = variation(fill.pixels)
+    let toInk = chamferDistance(to: analysis.ink, width: page.width, height: page.height)
+    var screen: [Double] = [], descreened: [Double] = []
+    for i in 0 ..< page.planeSize where analysis.tone[i] && toInk[i] > 3 {
+        screen.append(Double(before[i]))
+        descreened.append(Double(after[i]))
+    }
+    #expect(screen.count > page.planeSize / 20)
+    let ratio = median(descreened) / max(median(screen), 1e-6)
+    #expect(ratio < 0.25, "\(name): toned areas vary \(median(screen)) across 3x3 on the page, \(median(descreened)) descreened")
+}

@@ -16,7 +16,8 @@ struct ColorizeCommand: ParsableCommand {
         Each page is classified first (--page-kind auto): a continuous-tone grey page keeps its exact lightness \
         and takes only colour from the model; a black-and-white manga page (ink, paper, screentone) is \
         descreened, coloured, and composited: ink stays black, toned areas take colour at their printed \
-        coverage, white paper may take the model's colour and lightness. The choice is printed per page.
+        coverage, white paper takes the model's colour and lightness where the model is confident (see --paper-floor). \
+        The choice is printed per page.
         """)
 
     @Argument(help: "Pages (PNG or JPEG), folders of pages, or quoted glob patterns.")

@@ -8,7 +8,7 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train the generator and discriminator as a conditional GAN on colour pages.",
         discussion: """
-        Pairs are made from colour pages: the grey (or manga-style: ink and screentone) version is the input, \
+        Pairs are made from colour pages: the grey (or manga-style: ink and screentone, then descreened as colorize does) version is the input, \
         the page the target. --data DIR trains on a folder of pages; --reference PAGE trains on crops of one \
         coloured page of a series (Hensman & Aizawa 2017), with defaults that finish in minutes. \
         Rerunning the same command resumes from RUN's checkpoint. Writes RUN/metrics.jsonl (one line per step), \
@@ -78,7 +78,7 @@ struct Train: ParsableCommand {
     @Option(help: "Probability of swapping a discriminator label.")
     var labelFlip: Float = 0.05
 
-    @Option(help: "Training inputs: grey, manga (ink + screentone) or mixed.")
+    @Option(help: "Training inputs: grey, manga (rendered as ink + screentone with jittered screens, then descreened exactly as colorize descreens a manga page) or mixed (half each).")
     var inputStyle: String = "mixed"
 
     @Option(help: "Folder of colour pages to validate on (L1, PSNR, colourfulness in the report).")

@@ -14,6 +14,9 @@
 //   LinePreservation.swift --keep-lines (L* from the page) and the already-in-colour check
 //   Flat.swift             --flat: one colour per ink-bounded region
 //   Pipeline.swift         one page end to end (colorize, evaluate, synth) for the CLI
+//   PageAnalysis.swift     grey vs manga pages; ink vs screentone (ScreentoneDetection.swift, ScreenRuns.swift)
+//   Descreen.swift         screentone to continuous tone, edge-aware; Morphology.swift its distance helpers
+//   MangaCompositing.swift colour under the ink; MangaEvaluation.swift `evaluate --input manga`
 //   Parallel.swift         chunked concurrentPerform helpers
 //
 // Errors are `ImageError` values whose description is a sentence naming the file or the sizes involved.

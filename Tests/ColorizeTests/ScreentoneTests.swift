@@ -223,3 +223,17 @@ func blackJackPagesAreMangaAndDescreenSmoothly(_ name: String) throws {
     let ratio = median(descreened) / max(median(screen), 1e-6)
     #expect(ratio < 0.25, "\(name): toned areas vary \(median(screen)) across 3x3 on the page, \(median(descreened)) descreened")
 }
+
+@Test func degeneratePagesGoThroughTheMangaPath() throws {
+    var options = ColorizeOptions(keepLines: true, tiling: TilingOptions(multiple: 8))
+    options.pageKind = .manga
+    let pages = [Image(width: 1, height: 1, channels: 1, fill: 0), Image(width: 3, height: 200, channels: 1, fill: 1),
+                 Image(width: 64, height: 64, channels: 1, fill: 0), Image(width: 64, height: 64, channels: 1, fill: 1),
+                 uniformScreen(.dots, period: 12, angle: 10, darkness: 0.95, side: 40)]
+    for page in pages {
+        guard case .colorized(let result) = try colorizePageDetailed(page, options: options, generator: constantColour((0.2, 0.7, 0.4)))
+        else { Issue.record("skipped"); continue }
+        #expect(result.image.width == page.width && result.image.height == page.height)
+        #expect(result.image.pixels.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 })
+    }
+}

@@ -91,10 +91,12 @@ struct OneHotOperator: Operator {
         guard depthValue.count == 1, values.count == 2 else {
             throw KernelError("depth must hold one value and values two (off, on)")
         }
+        guard depthValue[0].isFinite, abs(depthValue[0]) < 9e18 else { throw KernelError("depth \(depthValue[0]) is not a size") }
         let depth = Int(depthValue[0])
         guard depth >= 0 else { throw KernelError("depth \(depth) is negative") }
         let r = indicesShape.count + 1
         let a = try normalizeAxis(axis, rank: r)
+        try requireAllocatable(Array(indicesShape[0..<a]) + [depth] + Array(indicesShape[a...]), .int64)
         let outer = indicesShape[0..<a].reduce(1, *), inner = indicesShape[a...].reduce(1, *)
         var shape = indicesShape
         shape.insert(depth, at: a)

@@ -39,15 +39,18 @@ public func writeJPEG(_ image: Image, path: String, quality: Int = 92) throws {
     try writeAtomically(try encodeJPEG(image, quality: quality, name: path), path: path)
 }
 
-/// Writes `bytes` to `path.tmp-<pid>-<random>` in the same folder, then renames it over `path`.
+/// Writes `bytes` to `.NAME.tmp-<pid>-<random>` in the same folder, then renames it over `path`. The
+/// temporary is removed on failure, and on SIGINT/SIGTERM while it exists (TemporaryFiles.swift).
 func writeAtomically(_ bytes: [UInt8], path: String) throws {
     let url = URL(fileURLWithPath: path)
     let folder = url.deletingLastPathComponent()
-    let temporary = folder.appendingPathComponent(
-        ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0 ... .max))")
+    let temporary = URL(fileURLWithPath: temporaryName(for: path))
+    let slot = InFlightTemporaries.register(temporary.path)
+    defer { InFlightTemporaries.unregister(slot) }
     do {
         try Data(bytes).write(to: temporary)
     } catch {
+        try? FileManager.default.removeItem(at: temporary)  // a full disk leaves a partial file
         var isFolder: ObjCBool = false
         let reason = FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) && isFolder.boolValue
             ? "the folder is not writable or the disk is full" : "folder \(folder.path) does not exist"

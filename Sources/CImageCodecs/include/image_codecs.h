@@ -32,6 +32,17 @@ int mc_jpeg_encode(const unsigned char *pixels, int width, int height, int chann
 /// Frees memory returned by the functions above.
 void mc_free(void *pointer);
 
+/// Registers a temporary file to unlink if SIGINT or SIGTERM arrives (installs the handlers on first use,
+/// unless the signal already has a handler). Returns a slot for mc_temporary_unregister, or -1 when all
+/// 64 slots are taken or the path is too long (the file is then only swept by a later run).
+int mc_temporary_register(const char *path);
+
+/// Forgets a slot from mc_temporary_register (the write finished or failed).
+void mc_temporary_unregister(int slot);
+
+/// Unlinks one registered temporary now, as the signal handler would, and forgets it; 0 on success.
+int mc_temporary_remove(int slot);
+
 #ifdef __cplusplus
 }
 #endif

@@ -32,6 +32,9 @@ struct ColorizeCommand: ParsableCommand {
     @Flag(help: "Colorize pages that already look coloured.")
     var force = false
 
+    @Flag(help: "Leave pages whose output already exists (resume an interrupted chapter).")
+    var skipExisting = false
+
     @Option(help: "Largest tile side in pixels; bigger pages are tiled with overlap (memory bound).")
     var tileSize: Int = 1024
 
@@ -60,9 +63,10 @@ struct ColorizeCommand: ParsableCommand {
         guard !jobs.isEmpty else { throw CLIError("no pages to colorize in \(inputs.joined(separator: ", "))") }
         let bar = ProgressBar(total: jobs.count, label: "colorize")
         let start = Date()
-        let outcome = colorizePages(jobs, output: output, options: options, generator: { try plan.run([$0])[0] }) { event, done in
+        let outcome = try colorizePages(jobs, output: output, options: options, skipExisting: skipExisting,
+                                        generator: { try plan.run([$0])[0] }) { event, done in
             switch event {
-            case .written: break
+            case .written, .kept: break
             case .skipped(let job, let share):
                 bar.finish()
                 writeStderr(String(format: "skipped %@: already in colour (%.0f%% vivid pixels; --force to colorize)\n", job.source, share * 100))
@@ -73,7 +77,7 @@ struct ColorizeCommand: ParsableCommand {
             bar.update(done, status: String(format: "%.2f pages/s", Double(done) / max(Date().timeIntervalSince(start), 1e-9)))
         }
         bar.finish()
-        print("\(outcome.written.count) colorized, \(outcome.skipped.count) skipped, \(outcome.failed.count) failed -> \(output)")
+        print("\(outcome.written.count) colorized, \(outcome.skipped.count) skipped, \(outcome.kept.count) already there, \(outcome.failed.count) failed -> \(output)")
         if !outcome.failed.isEmpty { throw ExitCode(1) }
     }
 }

@@ -1,4 +1,5 @@
-// Removing in-flight temporary files when SIGINT or SIGTERM arrives (Sources/Colorize/TemporaryFiles.swift).
+// Removing in-flight temporary files when SIGINT or SIGTERM arrives (Sources/Colorize/TemporaryFiles.swift),
+// and deferring the first such signal while a training loop runs (Sources/Colorize/Interrupts.swift).
 //
 // A signal handler may only call async-signal-safe functions, so the paths live in fixed slots that the
 // handler reads without locks: a slot's state goes FREE -> WRITING (path being copied, skipped by the
@@ -21,6 +22,9 @@
 enum { FREE = 0, WRITING = 1, READY = 2 };
 
 static _Atomic int slot_state[MC_SLOTS];
+/// While > 0, the first SIGINT/SIGTERM only records itself in `requested` (a second one ends the process).
+static _Atomic int deferring;
+static volatile sig_atomic_t requested;
 static char slot_path[MC_SLOTS][MC_PATH];
 static atomic_flag installed = ATOMIC_FLAG_INIT;
 
@@ -31,6 +35,10 @@ static void remove_ready(void) {
 }
 
 static void on_signal(int number) {
+    if (atomic_load(&deferring) > 0 && !requested) {
+        requested = number;
+        return;
+    }
     remove_ready();
     signal(number, SIG_DFL);
     raise(number);
@@ -78,3 +86,12 @@ int mc_temporary_remove(int slot) {
     atomic_store(&slot_state[slot], FREE);
     return status;
 }
+
+void mc_interrupt_defer_begin(void) {
+    install();
+    atomic_fetch_add(&deferring, 1);
+}
+
+void mc_interrupt_defer_end(void) { atomic_fetch_sub(&deferring, 1); }
+
+int mc_interrupt_requested(void) { return requested; }

@@ -40,6 +40,14 @@ int mc_temporary_register(const char *path);
 /// Forgets a slot from mc_temporary_register (the write finished or failed).
 void mc_temporary_unregister(int slot);
 
+/// Between begin and end (nestable), the first SIGINT or SIGTERM is only recorded, for the program to stop
+/// at a safe point (a training loop saves its checkpoint); a second one ends the process as usual.
+void mc_interrupt_defer_begin(void);
+void mc_interrupt_defer_end(void);
+
+/// The deferred signal's number, or 0 when none arrived.
+int mc_interrupt_requested(void);
+
 /// Unlinks one registered temporary now, as the signal handler would, and forgets it; 0 on success.
 int mc_temporary_remove(int slot);
 

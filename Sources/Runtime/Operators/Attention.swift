@@ -60,6 +60,10 @@ struct AttentionOperator: Operator {
         let nonpad = inputs.optional(6)?.ints()
         var pastLength = 0
         if let pastKey, let pastValue {
+            for (past, new, what) in [(pastKey, ks, "past_key"), (pastValue, vs, "past_value")]
+            where past.rank != 4 || past.shape[0] != new[0] || past.shape[1] != new[1] || past.shape[3] != new[3] {
+                throw KernelError("\(what) \(shapeString(past.shape)) must be (B, H, S_past, D) for \(shapeString(new))")
+            }
             // present = concat(past, new) along the sequence axis.
             func concat(_ past: Tensor, _ new: [Double], _ shape: [Int]) -> ([Double], [Int]) {
                 let p = past.doubles(), (b, h, s, d) = (shape[0], shape[1], shape[2], shape[3]), ps = past.shape[2]
@@ -93,6 +97,15 @@ struct AttentionOperator: Operator {
         let maskIsBool = maskT?.dtype == .bool
         let maskShape = maskT.map { Array(repeating: 1, count: max(4 - $0.rank, 0)) + $0.shape } ?? []
         let maskStrides = Tensor.strides(of: maskShape)
+        if maskT != nil {
+            guard maskShape.count == 4, zip(maskShape.prefix(3), [batch, hq, sq]).allSatisfy({ $0 == 1 || $0 == $1 }) else {
+                throw KernelError("attn_mask \(shapeString(maskT!.shape)) does not broadcast to (B, H, S_q, S_kv) = "
+                    + "(\(batch), \(hq), \(sq), \(skv))")
+            }
+        }
+        if let nonpad, pastKey == nil, nonpad.count < batch {
+            throw KernelError("nonpad_kv_seqlen has \(nonpad.count) values for batch \(batch)")
+        }
         func maskValue(_ b: Int, _ h: Int, _ i: Int, _ j: Int) -> Double {
             guard let mask else { return 0 }
             if j >= maskShape[3] { return -.infinity }

@@ -78,6 +78,9 @@ struct ConvolutionAttributes: Sendable {
         guard kernel == Array(weightShape[2...]) else {
             throw KernelError("kernel_shape \(shapeString(kernel)) does not match weight \(shapeString(weightShape))")
         }
+        guard kernel.allSatisfy({ $0 >= 1 && $0 <= maximumWindowAttribute }) else {
+            throw KernelError("weight \(shapeString(weightShape)) has a kernel size outside 1 to \(maximumWindowAttribute)")
+        }
         let strides = self.strides ?? Array(repeating: 1, count: r)
         let dilations = self.dilations ?? Array(repeating: 1, count: r)
         guard strides.count == r, dilations.count == r else {

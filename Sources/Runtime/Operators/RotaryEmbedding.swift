@@ -41,7 +41,7 @@ struct RotaryEmbeddingOperator: Operator {
             for si in 0..<s {
                 // The cache row of this (batch, position).
                 let row = positions.map { $0[bi * s + si] } ?? (bi * s + si)
-                guard (row + 1) * half <= cosv.count else {
+                guard row >= 0, half == 0 || row < cosv.count / half else {
                     throw KernelError("position \(row) is outside the caches \(shapeString(cosT.shape))")
                 }
                 for hi in 0..<h {

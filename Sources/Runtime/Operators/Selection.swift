@@ -54,12 +54,14 @@ struct TriluOperator: Operator {
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.required(0, "input")
-        let k = inputs.optional(1)?.ints().first ?? 0
+        let requestedK = inputs.optional(1)?.ints().first ?? 0
         guard x.rank >= 2, x.dtype != .string else {
             throw KernelError("input \(shapeString(x.shape)) must be a numeric tensor of rank 2 or more")
         }
         let out = x.copy()
         let (n, m) = (x.shape[x.rank - 2], x.shape[x.rank - 1])
+        // Any |k| past n + m selects all or nothing; clamping keeps i + k from overflowing.
+        let k = min(max(requestedK, -(n + m)), n + m)
         let size = x.dtype.size
         let matrices = n * m == 0 ? 0 : x.count / (n * m)
         for b in 0..<matrices {
@@ -104,7 +106,9 @@ struct OneHotOperator: Operator {
         var source = [Int](repeating: 0, count: outer * depth * inner)
         for o in 0..<outer {
             for i in 0..<inner {
-                var index = Int(indices[o * inner + i])
+                let value = indices[o * inner + i]
+                guard value.magnitude < 0x1p62 else { continue }   // NaN or far outside: all off
+                var index = Int(value)
                 if index < 0 { index += depth }
                 if index >= 0 && index < depth { source[(o * depth + index) * inner + i] = 1 }
             }

@@ -85,7 +85,7 @@ struct RangeOperator: Operator {
         }
         let estimate = ((l - s) / d).rounded(.up)
         try requireAllocatable([estimate > 0 ? Int(min(estimate, 9e18)) : 0], dtype)
-        let n = max(0, Int(estimate))
+        let n = estimate > 0 ? Int(estimate) : 0
         return [tensorFromDoubles((0..<n).map { s + Double($0) * d }, shape: [n], dtype: dtype, rounding: false)]
     }
 }

@@ -152,3 +152,18 @@ private func run(_ jobs: [PageJob], _ output: String, skipExisting: Bool = false
     try writePNG(Image(width: 2, height: 2, channels: 1, fill: 0.5), path: dir + "/page.png")
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["page.png"])
 }
+
+@Test func trainingPagesWithoutColourOrUnreadableAreSkipped() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mc-screen-\(UUID())").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let page = synthesizePage(width: 64, height: 64, seed: 3)
+    try writePNG(page.color, path: dir + "/colour.png")
+    try writePNG(page.lineArt, path: dir + "/grey.png")
+    try writePNG(page.lineArt.rgb(), path: dir + "/grey-rgb.png")
+    try Data("\u{89}PNG\r\n\u{1A}\n broken".utf8).write(to: URL(fileURLWithPath: dir + "/broken.png"))
+    let screening = screenTrainingPages(["colour", "grey", "grey-rgb", "broken"].map { dir + "/\($0).png" })
+    #expect(screening.usable == [dir + "/colour.png"])
+    #expect(screening.skipped.map { ($0.page as NSString).lastPathComponent } == ["grey.png", "grey-rgb.png", "broken.png"])
+    #expect(screening.skipped[1].reason.contains("no colour"))
+}

@@ -114,7 +114,12 @@ struct Train: ParsableCommand {
         if let data {
             let files = try collectPages([data]).map(\.source)
             guard !files.isEmpty else { throw CLIError("\(data) holds no PNG or JPEG pages") }
-            pages = files.map { .file($0) }
+            let screening = screenTrainingPages(files)
+            for (page, reason) in screening.skipped { writeStderr("skipped \(page): \(reason)\n") }
+            guard !screening.usable.isEmpty else {
+                throw CLIError("none of the \(files.count) pages in \(data) can be a colour target (see above)")
+            }
+            pages = screening.usable.map { .file($0) }
         } else {
             // One page, decoded once: every pair is a fresh crop of it.
             pages = [.image(try readImage(path: reference!))]

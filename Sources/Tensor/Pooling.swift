@@ -106,9 +106,8 @@ private struct Pool3D {
     /// Kernel taps of a window starting at `start` (with dilation `dil`, `k` taps) that land in [lo, hi).
     @inline(__always)
     static func taps(start: Int, k: Int, dil: Int, lo: Int, hi: Int) -> Int {
-        var n = 0
-        for t in 0..<k { let x = start + t * dil; if x >= lo && x < hi { n += 1 } }
-        return n
+        // Counted, not walked: a crafted kernel of 2^31 taps hung the loop this replaced.
+        tapRange(start - lo, k, dil, hi - lo).count
     }
 }
 

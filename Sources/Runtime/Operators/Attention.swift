@@ -116,7 +116,9 @@ struct AttentionOperator: Operator {
         }
         func bias(_ b: Int, _ h: Int, _ i: Int, _ j: Int) -> Double {
             var x = maskValue(b, h, i, j)
-            let offset = pastKey == nil && nonpad != nil ? nonpad![b] - sq : pastLength
+            // Clamped: offsets past +-(S_q + S_kv) mask the same as any larger one, and cannot overflow.
+            let limit = sq + skv + 1
+            let offset = pastKey == nil && nonpad != nil ? min(max(nonpad![b], -limit), limit) - sq : pastLength
             if isCausal && j > i + offset { x = -.infinity }
             if leftWindow >= 0 || rightWindow >= 0 {
                 let diff = i + offset - j

@@ -22,6 +22,11 @@ extension Model {
     /// Decodes serialized `ModelProto` bytes.
     public init(bytes: Data, externalDataFolder: String? = nil) throws {
         if bytes.isEmpty { throw ONNXError.malformed("the file is empty") }
+        let depth = bytes.withUnsafeBytes { Nesting.depth(ofModel: $0) }
+        if depth > Nesting.limit {
+            throw ONNXError.malformed("its messages nest more than \(Nesting.limit) levels deep (graphs inside "
+                + "attributes, or types inside types); real models nest a few levels")
+        }
         let proto: UnsafeMutablePointer<Onnx__ModelProto>? = bytes.withUnsafeBytes { raw in
             onnx__model_proto__unpack(nil, raw.count, raw.bindMemory(to: UInt8.self).baseAddress)
         }

@@ -57,7 +57,7 @@ func scattered(_ data: Tensor, _ updates: Tensor, targets: [Int], length: Int, r
 /// Element offsets of the index tuples in the last axis of `indices` (after `batchDims` shared leading
 /// axes), each addressing a slice of `data`. Returns the offsets and the slice length.
 func indexTupleOffsets(_ data: Tensor, _ indices: Tensor, batchDims b: Int) throws -> (offsets: [Int], length: Int) {
-    guard indices.rank >= 1, let m = indices.shape.last, b + m <= data.rank else {
+    guard b >= 0, b <= data.rank, indices.rank >= 1, let m = indices.shape.last, m <= data.rank - b else {
         throw KernelError("indices \(shapeString(indices.shape)) do not index data \(shapeString(data.shape)) with batch_dims \(b)")
     }
     guard indices.rank > b, Array(indices.shape.prefix(b)) == Array(data.shape.prefix(b)) else {

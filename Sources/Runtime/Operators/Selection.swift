@@ -21,7 +21,10 @@ struct CompressOperator: Operator {
         var x = try inputs.required(0, "input")
         let condition = try inputs.required(1, "condition").doubles()
         var a = 0
-        if let axis { a = try normalizeAxis(axis, rank: x.rank) } else { x = x.reshaped([x.count]) }
+        if let axis {
+            guard x.rank >= 1 else { throw KernelError("axis \(axis) needs an input of rank 1 or more, got a scalar") }
+            a = try normalizeAxis(axis, rank: x.rank)
+        } else { x = x.reshaped([x.count]) }
         guard condition.count <= x.shape[a] else {
             throw KernelError("condition has \(condition.count) entries for an axis of size \(x.shape[a])")
         }

@@ -5,7 +5,8 @@ import Tensor
 @inline(__always)
 public func normalizeAxis(_ axis: Int, rank: Int) throws -> Int {
     let a = axis < 0 ? axis + rank : axis
-    guard a >= 0, a < max(rank, 1) || (rank == 0 && a == 0) else {
+    // NOTE: a scalar has no axis; callers index `shape[a]`, so rank 0 is refused here rather than trapping there.
+    guard a >= 0, a < rank else {
         throw KernelError("axis \(axis) is out of range for a tensor of rank \(rank)")
     }
     return a

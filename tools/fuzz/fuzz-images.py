@@ -93,7 +93,9 @@ def main():
     stand_in_generator(model)
     executions, findings, largest = 0, {}, 0
     started = time.time()
-    while time.time() < started + args.seconds:
+    stop = []
+    fuzz_onnx.signal.signal(fuzz_onnx.signal.SIGTERM, lambda *_: stop.append(True))
+    while time.time() < started + args.seconds and not stop:
         seed = rng.choice(seeds)
         with open(seed, "rb") as f:
             data, what = mutate(rng, f.read())

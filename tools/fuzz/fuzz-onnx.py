@@ -195,7 +195,13 @@ def main():
     executions, findings, largest = 0, {}, 0
     deadline = time.time() + args.seconds
     started = time.time()
-    while time.time() < deadline:
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))   # finish the execution, then report
+    last_report = started
+    while time.time() < deadline and not stop:
+        if time.time() - last_report > 60:
+            last_report = time.time()
+            print(f"... {executions} executions, findings {findings or 0}", flush=True)
         case = rng.choice(cases)
         try:
             model, inputs = load_case(case)

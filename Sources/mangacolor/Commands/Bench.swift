@@ -20,7 +20,12 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
-        guard parseShape(shape) != nil else { throw ValidationError("--shape must look like 1x1x512x512") }
+        guard let dims = parseShape(shape) else { throw ValidationError("--shape must look like 1x1x512x512") }
+        do {
+            try MemoryBudget.current.check(shape: dims, dtype: .float32, what: "the --shape input")
+        } catch {
+            throw ValidationError(error.message)
+        }
     }
 
     func run() throws {

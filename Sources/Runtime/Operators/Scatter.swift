@@ -187,7 +187,11 @@ struct TensorScatterOperator: Operator {
         let perBatch = outer / max(batch, 1)
         var from: [Int] = [], to: [Int] = []
         for o in 0..<outer {
-            let start = starts[o / max(perBatch, 1)]
+            // Reduced first, so that start + s cannot overflow (a crafted write index may be 2^62).
+            let start = circular && capacity > 0 ? starts[o / max(perBatch, 1)] % capacity : starts[o / max(perBatch, 1)]
+            guard circular || (start >= 0 && start <= capacity) else {
+                throw KernelError("write index \(start) is outside the cache's \(capacity) slots")
+            }
             for s in 0..<length {
                 var position = start + s
                 if circular { position = ((position % capacity) + capacity) % capacity }

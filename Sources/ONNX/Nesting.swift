@@ -57,14 +57,15 @@ enum Nesting {
                 stack.removeLast()
                 continue
             }
-            guard let tag = varint() else { return deepest }
+            // A varint may run past the end of its message: malformed, protobuf-c's to refuse.
+            guard let tag = varint(), at <= top.end else { return deepest }
             let skip: Int
             switch tag & 7 {
             case 0: guard varint() != nil else { return deepest }; continue
             case 1: skip = 8
             case 5: skip = 4
             case 2:
-                guard let length = varint(), length <= UInt64(top.end - at) else { return deepest }
+                guard let length = varint(), at <= top.end, length <= UInt64(top.end - at) else { return deepest }
                 if let kind = child(top.kind, tag >> 3) {
                     stack.append((kind, at + Int(length)))
                     deepest = max(deepest, stack.count)

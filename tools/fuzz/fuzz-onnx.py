@@ -10,6 +10,7 @@ applies one to three mutations and runs the binary on it under a memory cap and 
 - a float attribute set to NaN, +-inf or 1e30;
 - an integer input (shapes, axes, pads, indices, repeats) given an extreme element, a float input NaN,
   inf or 1e30 (scales), an input given another rank and shape;
+- an input given another element type (its declared type changed to match, so the kernels see it);
 - an initializer's dims changed (the data no longer matches), or bytes of the serialized model flipped.
 
 A child that dies by a signal, exits with a status other than 0 or 1, runs past --timeout or has a peak
@@ -135,6 +136,22 @@ def mutate_input_shape(rng, model, inputs):
     return f"input {k} shape {shape}"
 
 
+def mutate_input_type(rng, model, inputs):
+    """An input of another element type, its declared type cleared so that the kernels see it."""
+    if not inputs:
+        return mutate_initializer(rng, model, inputs)
+    k = rng.randrange(len(inputs))
+    array = numpy_helper.to_array(inputs[k])
+    if array.dtype.kind not in "iufb":
+        return "input type kept"
+    target = rng.choice([np.float32, np.float64, np.int64, np.int32, np.uint8, np.bool_, np.float16])
+    inputs[k] = numpy_helper.from_array(array.astype(target), inputs[k].name)
+    for value in model.graph.input:
+        if value.name == inputs[k].name:
+            value.type.tensor_type.elem_type = inputs[k].data_type
+    return f"input {k} as {np.dtype(target).name}"
+
+
 def mutate_initializer(rng, model, inputs):
     tensors = list(model.graph.initializer)
     if not tensors:
@@ -148,7 +165,7 @@ def mutate_initializer(rng, model, inputs):
 
 
 MUTATIONS = [mutate_attribute, mutate_attribute, add_attribute, mutate_input_values, mutate_input_values,
-             mutate_input_shape, mutate_initializer]
+             mutate_input_shape, mutate_input_type, mutate_initializer]
 
 
 def run_child(command, env, timeout, cap_bytes):

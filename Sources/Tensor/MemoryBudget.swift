@@ -20,16 +20,18 @@ public struct TensorSizeError: Error, CustomStringConvertible, Equatable {
     public var description: String { message }
 }
 
-/// The product of `shape`'s dimensions, or nil when a dimension is negative or the product overflows.
+/// The product of `shape`'s dimensions, or nil when a dimension is negative or the product of the non-zero
+/// dimensions overflows. NOTE: [2^62, 4, 0] is refused although it holds no element: `shape.reduce(1, *)`,
+/// which `Tensor.count` computes left to right, would trap on it.
 public func checkedElementCount(_ shape: [Int]) -> Int? {
     var n = 1
-    for d in shape {
-        guard d >= 0 else { return nil }
+    for d in shape where d != 0 {
+        guard d > 0 else { return nil }
         let (p, overflow) = n.multipliedReportingOverflow(by: d)
-        if overflow { return shape.contains(0) ? 0 : nil }
+        if overflow { return nil }
         n = p
     }
-    return n
+    return shape.contains(0) ? 0 : n
 }
 
 /// `a + b + ...`, or nil on overflow.

@@ -240,7 +240,7 @@ struct DepthToSpaceOperator: Operator {
     let crd: Bool
     init(_ ctx: OperatorContext) throws {
         guard let b = try ctx.node.int("blocksize") else { throw ctx.node.missing("blocksize") }
-        guard b > 0 else { throw ctx.node.invalid("blocksize", "must be positive; got \(b)") }
+        try requireWindowAttribute(ctx.node, "blocksize", [b], minimum: 1)  // b * b must not overflow
         blocksize = b
         crd = try spaceDepthMode(ctx)
     }
@@ -264,7 +264,7 @@ struct SpaceToDepthOperator: Operator {
     let crd: Bool
     init(_ ctx: OperatorContext) throws {
         guard let b = try ctx.node.int("blocksize") else { throw ctx.node.missing("blocksize") }
-        guard b > 0 else { throw ctx.node.invalid("blocksize", "must be positive; got \(b)") }
+        try requireWindowAttribute(ctx.node, "blocksize", [b], minimum: 1)  // b * b must not overflow
         blocksize = b
         crd = try spaceDepthMode(ctx)
     }

@@ -16,6 +16,16 @@ public let imageFileExtensions: Set<String> = ["png", "jpg", "jpeg"]
 
 /// Reads a PNG or JPEG file into an Image (1 channel for grey files, 3 for colour).
 public func readImage(path: String) throws -> Image {
+    // Checked before reading: a FIFO or device (/dev/zero) would be read forever, a huge file into memory.
+    if let attributes = try? FileManager.default.attributesOfItem(atPath: path) {
+        if let type = attributes[.type] as? FileAttributeType, type != .typeRegular {
+            throw ImageError.unreadable(path: path, reason: "not a regular file")
+        }
+        if let size = attributes[.size] as? Int, size > ImageLimits.maxFileBytes {
+            throw ImageError.unsupported(path: path, reason: "the file holds \(size / 1_000_000) MB, more than the "
+                + "\(ImageLimits.maxFileBytes / 1_000_000) MB a page may; scale it down or cut it into parts first")
+        }
+    }
     let bytes: [UInt8]
     do {
         bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))

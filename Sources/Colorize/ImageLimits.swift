@@ -19,6 +19,8 @@ import Foundation
 public enum ImageLimits {
     public static let maxSide = 65_500
     public static let maxPixels = 100_000_000
+    /// A 100 Mpx 16-bit RGBA PNG of noise is ~800 MB; no page file needs more.
+    public static let maxFileBytes = 1 << 30
     /// deflate's largest expansion is 1032:1; a little slack for zlib headers and chunk overhead.
     static let deflateExpansion = 1040
 

@@ -169,3 +169,8 @@ func pngHeader(width: UInt32, height: UInt32, depth: UInt8, colourType: UInt8, p
     }
     #expect(throws: ImageError.self) { try writePNG(Image(width: 1, height: 1, channels: 1), path: "/nonexistent/x.png") }
 }
+
+@Test func devicesAndFoldersAreNotReadAsPages() throws {
+    #expect(throws: ImageError.unreadable(path: "/dev/zero", reason: "not a regular file")) { try readImage(path: "/dev/zero") }
+    #expect(throws: ImageError.self) { try readImage(path: FileManager.default.temporaryDirectory.path) }
+}

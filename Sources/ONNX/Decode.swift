@@ -285,6 +285,18 @@ struct ProtoDecoder {
         let byteCount = count * dtype.size
         try checkBudget(shape, dtype, name)
         let path = folder + "/" + location
+        // A symbolic link inside the folder must not lead out of it either (a crafted model could read any
+        // file the user can into a tensor).
+        let root = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard resolved.hasPrefix(root.hasSuffix("/") ? root : root + "/") else {
+            throw ONNXError.externalData(tensor: name, reason: "location \"\(location)\" leads outside the model's folder (to \(resolved))")
+        }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isFolder), !isFolder.boolValue,
+              (try? FileManager.default.attributesOfItem(atPath: resolved)[.type] as? FileAttributeType) == .typeRegular else {
+            throw ONNXError.externalData(tensor: name, reason: "\(path) is missing or not a regular file")
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw ONNXError.externalData(tensor: name, reason: "cannot open \(path)")
         }

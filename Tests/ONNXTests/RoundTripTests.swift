@@ -88,6 +88,13 @@ import ONNXProto
     #expect(try decoder.tensor(t.pointee).scalars(as: Float.self) == [1.5, 2.5])
     (t.pointee.n_external_data, t.pointee.external_data) = arena.array([arena.entry("location", "../weights.bin")])
     #expect(throws: ONNXError.self) { try decoder.tensor(t.pointee) }
+    // A link inside the folder that leads out of it, and a device, are refused too.
+    try FileManager.default.createSymbolicLink(atPath: dir + "/escape.bin", withDestinationPath: "/etc/hostname")
+    try FileManager.default.createSymbolicLink(atPath: dir + "/zero.bin", withDestinationPath: "/dev/zero")
+    for location in ["escape.bin", "zero.bin"] {
+        (t.pointee.n_external_data, t.pointee.external_data) = arena.array([arena.entry("location", location)])
+        #expect(throws: ONNXError.self) { try decoder.tensor(t.pointee) }
+    }
 }
 
 /// The nesting pre-check walks untrusted bytes: varints and lengths that run past their message, every

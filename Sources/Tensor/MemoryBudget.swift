@@ -59,8 +59,9 @@ public func checkedProduct(_ factors: Int...) -> Int? {
 /// How many bytes one tensor, and all the tensors of one plan together, may take.
 ///
 /// The default is a quarter of physical memory for one tensor and half for a plan, or the environment
-/// variable `MANGACOLOR_MEMORY_LIMIT` (bytes, or with a K/M/G/T suffix) for both. Tests and callers that
-/// want another budget for one piece of work use `MemoryBudget.$current.withValue(...)`.
+/// variable `MANGACOLOR_MEMORY_LIMIT` (bytes, or with a K/M/G/T suffix) for both; a program may replace it
+/// once at start (`setProcessBudget`, the CLI's `--memory-limit`). Tests and callers that want another
+/// budget for one piece of work use `MemoryBudget.$override.withValue(...)` (task-local: no shared state).
 public struct MemoryBudget: Sendable, Equatable, CustomStringConvertible {
     public var tensorBytes: Int
     public var planBytes: Int
@@ -78,7 +79,17 @@ public struct MemoryBudget: Sendable, Equatable, CustomStringConvertible {
         return MemoryBudget(tensorBytes: max(physical / 4, 1 << 28), planBytes: max(physical / 2, 1 << 29))
     }()
 
-    @TaskLocal public static var current: MemoryBudget = .standard
+    /// A budget for the current task and what it calls, over the process's.
+    @TaskLocal public static var override: MemoryBudget?
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var processBudget = MemoryBudget.standard
+
+    /// The budget in force: the task's override, else the process's.
+    public static var current: MemoryBudget { override ?? lock.withLock { processBudget } }
+
+    /// Replaces the process's budget (a command-line flag, read once at start).
+    public static func setProcessBudget(_ budget: MemoryBudget) { lock.withLock { processBudget = budget } }
 
     /// Throws unless a tensor of `shape` and `dtype` fits the budget; returns its element count.
     /// `what` names the tensor for the message ("ConstantOfShape output", "initializer \"w\"").
@@ -94,7 +105,7 @@ public struct MemoryBudget: Sendable, Equatable, CustomStringConvertible {
         if overflow || bytes > tensorBytes {
             throw TensorSizeError("\(what) would have shape \(shapeText(shape)) of \(dtype): "
                 + "\(overflow ? "more than 2^63 bytes" : Self.format(bytes)), over the memory budget of "
-                + "\(Self.format(tensorBytes)) for one tensor (set MANGACOLOR_MEMORY_LIMIT to change it)")
+                + "\(Self.format(tensorBytes)) for one tensor (--memory-limit or MANGACOLOR_MEMORY_LIMIT changes it)")
         }
         return count
     }
@@ -103,7 +114,7 @@ public struct MemoryBudget: Sendable, Equatable, CustomStringConvertible {
     public func checkPlan(bytes: Int, what: String) throws(TensorSizeError) {
         if bytes > planBytes {
             throw TensorSizeError("\(what) need \(Self.format(bytes)) together, over the memory budget of "
-                + "\(Self.format(planBytes)) for one model (set MANGACOLOR_MEMORY_LIMIT to change it)")
+                + "\(Self.format(planBytes)) for one model (--memory-limit or MANGACOLOR_MEMORY_LIMIT changes it)")
         }
     }
 
@@ -119,7 +130,7 @@ public struct MemoryBudget: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// "8G", "512M", "1000000" -> bytes (binary units for the suffixes).
-    static func parseBytes(_ text: String) -> Int? {
+    public static func parseBytes(_ text: String) -> Int? {
         let t = text.trimmingCharacters(in: .whitespaces).uppercased()
         let shifts: [Character: Int] = ["K": 10, "M": 20, "G": 30, "T": 40]
         if let last = t.last, let shift = shifts[last], let n = Int(t.dropLast()), n > 0 {

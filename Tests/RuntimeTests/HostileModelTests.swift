@@ -86,11 +86,11 @@ func lyingTensorFailsWhenDecoding(name: String) {
     let model = Model(graph: g)
     _ = try Plan(model: model)
     let small = MemoryBudget(tensorBytes: 1 << 20, planBytes: 1 << 30)
-    try MemoryBudget.$current.withValue(small) {
+    try MemoryBudget.$override.withValue(small) {
         #expect { _ = try Plan(model: model) } throws: { "\($0)".contains("4.2 MB, over the memory budget of 1.0 MB") }
     }
     let tightPlan = MemoryBudget(tensorBytes: 1 << 30, planBytes: 1 << 20)
-    try MemoryBudget.$current.withValue(tightPlan) {
+    try MemoryBudget.$override.withValue(tightPlan) {
         #expect { _ = try Plan(model: model) } throws: { "\($0)".contains("for one model") }
     }
 }

@@ -28,7 +28,10 @@ struct Bench: ParsableCommand {
         }
     }
 
+    @OptionGroup var memory: MemoryOptions
+
     func run() throws {
+        memory.apply()
         let plan = try loadPlan(model)
         let dims = parseShape(shape)!
         guard plan.inputs.count >= 1 else { throw CLIError("\(model) has no inputs to feed") }

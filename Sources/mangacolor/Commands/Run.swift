@@ -31,7 +31,10 @@ struct Run: ParsableCommand {
         }
     }
 
+    @OptionGroup var memory: MemoryOptions
+
     func run() throws {
+        memory.apply()
         let plan = try loadPlan(model)
         guard inputs.count == plan.inputs.count else {
             throw CLIError("\(model) takes \(plan.inputs.count) input(s) (\(plan.inputs.map(\.name).joined(separator: ", "))); \(inputs.count) --input given")

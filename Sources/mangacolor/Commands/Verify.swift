@@ -18,7 +18,10 @@ struct Verify: ParsableCommand {
     @Option(help: "Side of the random test page (default: the discriminator's size, or 64).")
     var size: Int?
 
+    @OptionGroup var memory: MemoryOptions
+
     func run() throws {
+        memory.apply()
         let trainer = try TrainingRun.load(folder: URL(fileURLWithPath: runFolder))
         let check = trainer.verificationCase(size: size)
         // Through the bytes, as a user's file would go.

@@ -54,7 +54,9 @@ public func collectPages(_ inputs: [String]) throws -> [PageJob] {
             throw ImageError.unreadable(path: input, reason: "no such file or folder")
         }
     }
-    return jobs
+    // A page named twice (`ch ch`, or `ch/p.png` beside `ch`) is done once, where it was first named.
+    var seen = Set<String>()
+    return jobs.filter { seen.insert(canonicalPath($0.source)).inserted }
 }
 
 func globPaths(_ pattern: String) -> [String] {

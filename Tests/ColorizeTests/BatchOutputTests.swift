@@ -46,6 +46,8 @@ private func run(_ jobs: [PageJob], _ output: String, skipExisting: Bool = false
     #expect(FileManager.default.fileExists(atPath: dir + "/out/vol2/001.png"))
     // One folder alone keeps the old layout (relative paths directly under OUT).
     #expect(try collectPages([dir + "/vol1"]).map(\.relativeOutput) == ["001.png"])
+    // A page named twice is done once.
+    #expect(try collectPages([dir + "/vol1", dir + "/vol1/../vol1"]).map(\.relativeOutput) == ["vol1/001.png"])
 }
 
 @Test func collidingOutputsAreRefusedBeforeAnyWork() throws {

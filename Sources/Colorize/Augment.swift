@@ -6,8 +6,9 @@ import Tensor
 // s < 1 zooms in, s > 1 zooms out), resized to `size` x `size` by bilinear interpolation, mirrored
 // left-right half the time. The target is that crop in colour; the input is its grey version, either the
 // plain Rec. 601 luma (`.grey`, like a greyscale scan) or the manga look (`.manga`: solid ink plus halftone
-// screentone, see MangaStyle.swift) with the screen period, angle, tone count and thresholds jittered per
-// pair so the generator does not learn one screen. `.mixed(mangaShare:)` picks per pair.
+// screentone, see MangaStyle.swift) with the screen, period, angle, tone count, blur and thresholds jittered
+// per pair so the generator does not learn one screen — and then descreened exactly as `colorize` descreens
+// a manga page, so training and colorizing see one distribution. `.mixed(mangaShare:)` picks per pair.
 // The screentone is applied after resizing, so its dots are sharp at the training resolution, as in a scan.
 //
 // API:
@@ -72,10 +73,19 @@ public func batchTensors(_ pairs: [TrainingPair]) -> (input: Tensor, target: Ten
     return (input, target)
 }
 
-/// A screentone look with per-pair jitter.
+/// A screentone look with per-pair jitter: the screens real pages use (periods 4–9 px, any angle in
+/// 0–90°, dot and line screens, stepped and gradient tones) and, half of the time, a little scan blur.
 func jitteredMangaStyle(rng: inout SplitMix64) -> MangaStyle {
     MangaStyle(inkBelow: Float(rng.uniform(0.12, 0.25)), paperAbove: Float(rng.uniform(0.8, 0.92)),
-               period: rng.uniform(4, 8), angle: rng.pick([45, 45, 0, 30, 60]), toneSteps: rng.pick([0, 4, 6, 8]))
+               period: rng.uniform(4, 9), angle: rng.chance(0.4) ? rng.pick([0, 45]) : rng.uniform(0, 90),
+               toneSteps: rng.pick([0, 4, 6, 8]), screen: rng.chance(0.25) ? .lines : .dots,
+               scanBlur: rng.chance(0.5) ? rng.uniform(0.3, 0.8) : 0)
+}
+
+/// A manga-style input as `colorize` gives it to the generator: rendered, then descreened (Descreen.swift).
+public func mangaInput(_ image: Image, style: MangaStyle) -> Image {
+    let rendered = mangaStyle(image, style: style)
+    return descreen(rendered, analysis: analyzeScreentone(rendered)).page
 }
 
 /// One augmented pair from a colour page (a grey page is used as grey colour).
@@ -95,6 +105,6 @@ public func makeTrainingPair(from page: Image, options: AugmentOptions, rng: ino
     case .manga: manga = true
     case .mixed(let share): manga = rng.chance(share)
     }
-    let input = manga ? mangaStyle(target, style: jitteredMangaStyle(rng: &rng)) : target.luminance()
+    let input = manga ? mangaInput(target, style: jitteredMangaStyle(rng: &rng)) : target.luminance()
     return TrainingPair(input: input, target: target)
 }

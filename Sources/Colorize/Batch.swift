@@ -59,6 +59,11 @@ public func collectPages(_ inputs: [String]) throws -> [PageJob] {
     return jobs.filter { seen.insert(canonicalPath($0.source)).inserted }
 }
 
+/// Where layer `name` of the page written to `target` goes: `stem.name.png` beside it.
+public func layerPath(_ target: String, _ name: String) -> String {
+    (target as NSString).deletingPathExtension + ".\(name).png"
+}
+
 func globPaths(_ pattern: String) -> [String] {
     var result = glob_t()
     defer { globfree(&result) }
@@ -68,6 +73,8 @@ func globPaths(_ pattern: String) -> [String] {
 
 public struct BatchOutcome: Sendable {
     public var written: [String] = []
+    /// The page kind each written page was colorized as (same order as `written`).
+    public var kinds: [PageKind] = []
     /// Outputs already present and left alone (`skipExisting`).
     public var kept: [String] = []
     /// Pages skipped as already in colour, with their share of vivid pixels.
@@ -77,7 +84,7 @@ public struct BatchOutcome: Sendable {
 }
 
 public enum BatchEvent: Sendable {
-    case written(PageJob, path: String)
+    case written(PageJob, path: String, kind: PageKind)
     /// `skipExisting`: the output was already there (an interrupted run resumed).
     case kept(PageJob, path: String)
     case skipped(PageJob, vividShare: Double)
@@ -102,11 +109,14 @@ public func colorizePages(_ jobs: [PageJob], output: String, options: ColorizeOp
         }
         do {
             let page = try readImage(path: job.source)
-            switch try colorizePage(page, options: options, generator: generator) {
-            case .colorized(let image):
-                try writePNG(image, path: target)
+            switch try colorizePageDetailed(page, options: options, generator: generator) {
+            case .colorized(let result):
+                // The folder was created and probed writable before the first page (prepareOutputFolders).
+                try writePNG(result.image, path: target)
+                for layer in result.layers { try writePNG(layer.image, path: layerPath(target, layer.name)) }
                 outcome.written.append(target)
-                progress(.written(job, path: target), i + 1)
+                outcome.kinds.append(result.kind)
+                progress(.written(job, path: target, kind: result.kind), i + 1)
             case .alreadyColor(let share):
                 outcome.skipped.append((job.source, share))
                 progress(.skipped(job, vividShare: share), i + 1)

@@ -3,7 +3,14 @@ import Tensor
 
 // The colorize pipeline for one page, as `mangacolor colorize` runs it, with every stage a library call:
 //
-//   page ──(already colour? skip)──> luma grey ──> generator over tiles ──> [flat] ──> [keep lines] ──> page
+//   page ──(already colour? skip)──> luma grey ──(page kind)──┬─ grey:  generator ──> [flat] ──> [keep lines]
+//                                                             └─ manga: ink/tone analysis ──> descreen ──>
+//                                                                       generator ──> [flat] ──> [composite]
+//
+// Grey (continuous-tone) pages keep their exact lightness (LinePreservation.swift). Manga pages (ink,
+// paper, screentone; PageAnalysis.swift) are descreened first, so the generator sees continuous tone, and
+// the result is composited: ink kept black, tone at its descreened lightness, paper free to take the
+// model's colour and lightness (MangaCompositing.swift). `pageKind` nil picks per page.
 //
 // The generator is any `(Tensor) throws -> Tensor` (an ONNX plan's run, the trainer's forward): it gets
 // [1, inputChannels, H, W] grey and returns [1, 3, H, W], both in the value range `range` (the seed
@@ -15,6 +22,7 @@ import Tensor
 // API: ColorizeOptions, ColorizeOutcome, colorizePage(_:options:generator:) throws -> ColorizeOutcome,
 //      QualityReport, evaluate(generated:reference:) throws -> QualityReport,
 //      evaluateColorizer(on:options:generator:) throws -> (report, output)   grey of a colour page, colorized, compared,
+//      colorizePageDetailed(_:options:generator:) throws -> DetailedOutcome   the same with kind and layers,
 //      writeSyntheticPages(folder:count:width:height:seed:) throws -> [String]
 
 public struct ColorizeOptions: Sendable, Equatable {
@@ -32,6 +40,12 @@ public struct ColorizeOptions: Sendable, Equatable {
     /// Channels the generator expects (1, or 3 for grey repeated).
     public var inputChannels = 1
     public var range = ValueRange.minusOneToOne
+    /// Force the grey or the manga path; nil decides per page (`classifyPage`).
+    public var pageKind: PageKind? = nil
+    public var screentone = ScreentoneOptions()
+    public var composite = MangaCompositeOptions()
+    /// Keep the intermediate layers (ink, tone, descreened page, raw model output) in `DetailedOutcome`.
+    public var keepLayers = false
 
     public init(keepLines: Bool = false, flat: Bool = false, flatOptions: FlatOptions = FlatOptions(),
                 tiling: TilingOptions = TilingOptions(), skipColorPages: Bool = true, colorShare: Double = 0.05,
@@ -45,6 +59,13 @@ public struct ColorizeOptions: Sendable, Equatable {
         self.inputChannels = inputChannels
         self.range = range
     }
+
+    /// The same options on the page path the CLI names "auto", "grey" or "manga".
+    public func with(pageKind: PageKind?) -> ColorizeOptions {
+        var copy = self
+        copy.pageKind = pageKind
+        return copy
+    }
 }
 
 public enum ColorizeOutcome: Sendable {
@@ -53,9 +74,33 @@ public enum ColorizeOutcome: Sendable {
     case alreadyColor(vividShare: Double)
 }
 
+/// One colorized page with what the pipeline decided and, with `keepLayers`, its intermediate layers.
+public struct ColorizedPage: Sendable {
+    public var image: Image
+    public var kind: PageKind
+    /// Share of flat mid-grey pixels behind the automatic choice (see `classifyPage`); nil when forced.
+    public var smoothMidShare: Double?
+    /// Named intermediate layers ("ink", "tone", "descreened", "model"), in order; empty unless `keepLayers`.
+    public var layers: [(name: String, image: Image)] = []
+}
+
+public enum DetailedOutcome: Sendable {
+    case colorized(ColorizedPage)
+    case alreadyColor(vividShare: Double)
+}
+
 /// Colorizes one page (grey or colour input; see the file header).
 public func colorizePage(_ page: Image, options: ColorizeOptions = ColorizeOptions(),
                          generator: (Tensor) throws -> Tensor) throws -> ColorizeOutcome {
+    switch try colorizePageDetailed(page, options: options, generator: generator) {
+    case .colorized(let result): .colorized(result.image)
+    case .alreadyColor(let share): .alreadyColor(vividShare: share)
+    }
+}
+
+/// `colorizePage` reporting the page kind it chose and (with `keepLayers`) the intermediate layers.
+public func colorizePageDetailed(_ page: Image, options: ColorizeOptions = ColorizeOptions(),
+                                 generator: (Tensor) throws -> Tensor) throws -> DetailedOutcome {
     if options.skipColorPages {
         let share = chromaStatistics(page).vividShare
         if share > options.colorShare { return .alreadyColor(vividShare: share) }
@@ -64,6 +109,46 @@ public func colorizePage(_ page: Image, options: ColorizeOptions = ColorizeOptio
         throw ImageError.mismatch("the generator input must have 1 or 3 channels, not \(options.inputChannels)")
     }
     let grey = page.luminance()
+    var share: Double? = nil
+    let kind: PageKind
+    if let forced = options.pageKind { kind = forced } else {
+        let classified = classifyPage(grey)
+        kind = classified.kind
+        share = classified.smoothMidShare
+    }
+    var layers: [(name: String, image: Image)] = []
+    var descreened: DescreenedPage? = nil
+    var modelInput = grey
+    if kind == .manga {
+        let analysis = analyzeScreentone(grey, options: options.screentone)
+        let result = descreen(grey, analysis: analysis)
+        descreened = result
+        modelInput = result.page
+        if options.keepLayers {
+            layers.append(("ink", Image(width: grey.width, height: grey.height, channels: 1,
+                                        pixels: analysis.ink.map { $0 ? 0 : 1 })))
+            layers.append(("tone", Image(width: grey.width, height: grey.height, channels: 1,
+                                         pixels: analysis.tone.map { $0 ? 0 : 1 })))
+            layers.append(("descreened", result.page))
+        }
+    }
+    var output = try runGenerator(modelInput, options: options, generator)
+    if options.keepLayers { layers.append(("model", output)) }
+    // Flat first, then keep-lines / compositing: the page's lightness (or ink) survives exactly even where
+    // flat recoloured small ink specks as part of their region.
+    if options.flat { output = try flatten(generated: output, page: modelInput, options: options.flatOptions) }
+    if options.keepLines {
+        if let descreened {
+            output = try composeManga(descreened: descreened, generated: output, options: options.composite)
+        } else {
+            output = try keepLines(original: grey, generated: output)
+        }
+    }
+    return .colorized(ColorizedPage(image: output, kind: kind, smoothMidShare: share, layers: layers))
+}
+
+/// The generator over the page's tiles, in the value range and channel count it expects; 3 channels out.
+func runGenerator(_ grey: Image, options: ColorizeOptions, _ generator: (Tensor) throws -> Tensor) throws -> Image {
     let input = options.inputChannels == 3 ? grey.rgb() : grey
     var output: Image
     switch options.range {
@@ -81,11 +166,7 @@ public func colorizePage(_ page: Image, options: ColorizeOptions = ColorizeOptio
     guard output.channels == 3 else {
         throw ImageError.mismatch("the generator returned \(output.channels) channel(s); a colour page needs 3")
     }
-    // Flat first, then keep-lines: the page's lightness survives exactly even where flat recoloured small
-    // ink specks (screentone dots, short strokes) as part of their region.
-    if options.flat { output = try flatten(generated: output, page: grey, options: options.flatOptions) }
-    if options.keepLines { output = try keepLines(original: grey, generated: output) }
-    return .colorized(output)
+    return output
 }
 
 /// The numbers `mangacolor evaluate` reports for one page (see Metrics.swift for definitions).

@@ -12,6 +12,11 @@ struct ColorizeCommand: ParsableCommand {
         Writes PNG pages under OUT keeping folders' relative paths (a single input page may name an OUT file \
         ending in .png). Pages of any size are padded to the network's multiple, or tiled with overlap when large. \
         Pages already in colour are skipped unless --force. A page that cannot be read is reported and the rest go on.
+
+        Each page is classified first (--page-kind auto): a continuous-tone grey page keeps its exact lightness \
+        and takes only colour from the model; a black-and-white manga page (ink, paper, screentone) is \
+        descreened, coloured, and composited: ink stays black, toned areas take colour at their printed \
+        coverage, white paper may take the model's colour and lightness. The choice is printed per page.
         """)
 
     @Argument(help: "Pages (PNG or JPEG), folders of pages, or quoted glob patterns.")
@@ -23,8 +28,17 @@ struct ColorizeCommand: ParsableCommand {
     @Option(help: "Generator ONNX model (default: models/\(defaultModelName)).")
     var model: String?
 
-    @Flag(inversion: .prefixedNo, help: "Keep the page's own ink and lightness and take only colour from the model (default on; --no-keep-lines uses the model's lightness too).")
+    @Flag(inversion: .prefixedNo, help: "Keep the page's own ink and lightness and take only colour from the model (default on; --no-keep-lines writes the model's raw output, on the descreened page for manga).")
     var keepLines = true
+
+    @Option(help: "Which path a page takes: auto (decide per page), grey (continuous tone: exact lightness kept) or manga (descreen screentone, keep ink black, colour paper).")
+    var pageKind: PageKindChoice = .auto
+
+    @Option(help: "Manga pages: the lowest L* white paper may take from the model (paper takes the model's colour where that colour is vivid, C* above 12-24, and stays white where the model is unsure; 100 keeps all paper white).")
+    var paperFloor: Double = 60
+
+    @Flag(help: "Also write each page's intermediate layers beside it: NAME.ink.png, NAME.tone.png (black = detected), NAME.descreened.png (what the model saw), NAME.model.png (its raw output).")
+    var layers = false
 
     @Flag(help: "One clean colour per region bounded by ink lines (segment colour correction).")
     var flat = false
@@ -46,6 +60,7 @@ struct ColorizeCommand: ParsableCommand {
 
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("give at least one page or folder") }
+        guard (0 ... 100).contains(paperFloor) else { throw ValidationError("--paper-floor is an L* between 0 and 100") }
         guard multiple >= 1, tileSize >= multiple, overlap >= 0, overlap < tileSize / 2 else {
             throw ValidationError("need --multiple >= 1, --tile-size >= --multiple and 0 <= --overlap < tile-size/2")
         }
@@ -58,6 +73,9 @@ struct ColorizeCommand: ParsableCommand {
         var options = ColorizeOptions(keepLines: keepLines, flat: flat,
                                       tiling: TilingOptions(multiple: multiple, tileSize: tileSize, overlap: overlap),
                                       skipColorPages: !force)
+        options.pageKind = pageKind.kind
+        options.keepLayers = layers
+        options.composite.paperFloor = paperFloor
         if let shape = plan.inputs[0].shape, shape.count == 4, case .fixed(let c) = shape[1] { options.inputChannels = c }
         let jobs = try collectPages(inputs)
         guard !jobs.isEmpty else { throw CLIError("no pages to colorize in \(inputs.joined(separator: ", "))") }
@@ -66,7 +84,10 @@ struct ColorizeCommand: ParsableCommand {
         let outcome = try colorizePages(jobs, output: output, options: options, skipExisting: skipExisting,
                                         generator: { try plan.run([$0])[0] }) { event, done in
             switch event {
-            case .written, .kept: break
+            case .written(let job, _, let kind):
+                bar.finish()
+                writeStderr("\(job.source): \(kind == .manga ? "manga page (descreened, ink kept)" : "grey page (lightness kept)")\n")
+            case .kept: break
             case .skipped(let job, let share):
                 bar.finish()
                 writeStderr(String(format: "skipped %@: already in colour (%.0f%% vivid pixels; --force to colorize)\n", job.source, share * 100))
@@ -77,7 +98,20 @@ struct ColorizeCommand: ParsableCommand {
             bar.update(done, status: String(format: "%.2f pages/s", Double(done) / max(Date().timeIntervalSince(start), 1e-9)))
         }
         bar.finish()
-        print("\(outcome.written.count) colorized, \(outcome.skipped.count) skipped, \(outcome.kept.count) already there, \(outcome.failed.count) failed -> \(output)")
+        let manga = outcome.kinds.filter { $0 == .manga }.count
+        print("\(outcome.written.count) colorized (\(manga) as manga, \(outcome.written.count - manga) as grey), \(outcome.skipped.count) skipped, \(outcome.kept.count) already there, \(outcome.failed.count) failed -> \(output)")
         if !outcome.failed.isEmpty { throw ExitCode(1) }
+    }
+}
+
+/// `--page-kind`: auto, or one of the two paths forced.
+enum PageKindChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto, grey, manga
+    var kind: PageKind? {
+        switch self {
+        case .auto: nil
+        case .grey: .grey
+        case .manga: .manga
+        }
     }
 }

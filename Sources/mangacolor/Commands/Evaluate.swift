@@ -7,7 +7,7 @@ import Tensor
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score a generator on held-out colour pages: PSNR, SSIM, CIEDE2000, colourfulness.",
-        discussion: "Each colour page is turned grey, colorized, and compared with the original. The grey input itself is scored as a baseline so the numbers mean something. Prints a table; --json writes the numbers.")
+        discussion: "Each colour page is turned grey (--input grey) or rendered as black-and-white manga (--input manga), colorized, and compared with the original. Baselines are scored beside the model so the numbers mean something: the grey page; for manga, the binary render and its descreened grey, plus the output's mean L* on solid ink. Prints per-page rows and the mean; --json writes the numbers.")
 
     @Option(help: "Generator ONNX model (default: models/\(defaultModelName)).")
     var model: String?
@@ -30,23 +30,43 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Evaluate with --flat segment colour correction, as colorize would.")
     var flat = false
 
+    @Option(help: "What the model is given: grey (each page's luma) or manga (each page rendered as ink + screentone with three screens — 5 px dots at 45°, 7 px dots at 15° with scan blur, 6 px lines at 60° — and colorized through the whole pipeline).")
+    var input: EvaluationInput = .grey
+
+    @Option(help: "Page path, as colorize's --page-kind: auto, grey or manga.")
+    var pageKind: PageKindChoice = .auto
+
     func run() throws {
         let modelPath = try resolveModel(model)
         let plan = try Plan(contentsOf: modelPath)
         var options = ColorizeOptions(keepLines: keepLines, flat: flat)
+        options.pageKind = pageKind.kind
         if let shape = plan.inputs.first?.shape, shape.count == 4, case .fixed(let c) = shape[1] { options.inputChannels = c }
         let jobs = try collectPages([data])
         guard !jobs.isEmpty else { throw CLIError("\(data) holds no pages") }
-        var rows: [(String, QualityReport, QualityReport)] = []
+        var rows: [EvaluationRow] = []
         let bar = ProgressBar(total: jobs.count, label: "evaluate")
+        let generator: (Tensor) throws -> Tensor = { try plan.run([$0])[0] }
         for (i, job) in jobs.enumerated() {
             var page = try readImage(path: job.source).rgb()
             if width > 0 && page.width != width {
                 page = page.resized(width: width, height: max(1, Int((Double(page.height) * Double(width) / Double(page.width)).rounded())))
             }
-            let (report, output) = try evaluateColorizer(on: page, options: options, generator: { try plan.run([$0])[0] })
-            let baseline = try Colorize.evaluate(generated: page.luminance().rgb(), reference: page)
-            rows.append(((job.source as NSString).lastPathComponent, report, baseline))
+            let name = (job.source as NSString).lastPathComponent
+            let output: Image
+            switch input {
+            case .grey:
+                let (report, out) = try evaluateColorizer(on: page, options: options, generator: generator)
+                let baseline = try Colorize.evaluate(generated: page.luminance().rgb(), reference: page)
+                rows.append(EvaluationRow(page: name, model: report, baselines: [("grey", baseline)], inkLightness: nil))
+                output = out
+            case .manga:
+                let (quality, out) = try evaluateOnManga(page, options: options, generator: generator)
+                rows.append(EvaluationRow(page: name, model: quality.model,
+                                          baselines: [("binary", quality.binary), ("descreened", quality.descreened)],
+                                          inkLightness: quality.inkLightness))
+                output = out
+            }
             if let saveOutputs {
                 try FileManager.default.createDirectory(atPath: saveOutputs, withIntermediateDirectories: true)
                 try writePNG(output, path: (saveOutputs as NSString).appendingPathComponent(job.relativeOutput))
@@ -54,33 +74,65 @@ struct Evaluate: ParsableCommand {
             bar.update(i + 1, status: "")
         }
         bar.finish()
-        func mean(_ f: (QualityReport) -> Double, _ pick: ((String, QualityReport, QualityReport)) -> QualityReport) -> Double {
-            rows.map { f(pick($0)) }.reduce(0, +) / Double(rows.count)
-        }
+        printTable(rows)
+        if let json { try writeJSON(rows, modelPath: modelPath, to: json) }
+    }
+
+    private func printTable(_ rows: [EvaluationRow]) {
         func pad(_ s: String) -> String { s.count >= 28 ? s : s + String(repeating: " ", count: 28 - s.count) }
-        print(pad("page") + " PSNR dB    SSIM  ΔE2000  colourfulness (target)")
-        for (name, r, b) in rows {
-            print(pad(name) + String(format: " %7.2f %7.4f %7.2f %8.1f (%.1f)", r.psnr, r.ssim, r.ciede2000, r.colourfulness, r.referenceColourfulness))
-            print(pad("  grey baseline") + String(format: " %7.2f %7.4f %7.2f %8.1f", b.psnr, b.ssim, b.ciede2000, b.colourfulness))
+        func line(_ label: String, _ r: QualityReport, target: Bool, ink: Double?) -> String {
+            pad(label) + String(format: " %7.2f %7.4f %7.2f %8.1f", r.psnr, r.ssim, r.ciede2000, r.colourfulness)
+                + (target ? String(format: " (%.1f)", r.referenceColourfulness) : "")
+                + (ink.map { String(format: "   ink L* %.1f", $0) } ?? "")
         }
-        let m = (psnr: mean(\.psnr, \.1), ssim: mean(\.ssim, \.1), de: mean(\.ciede2000, \.1), cf: mean(\.colourfulness, \.1),
-                 target: mean(\.referenceColourfulness, \.1))
-        let g = (psnr: mean(\.psnr, \.2), ssim: mean(\.ssim, \.2), de: mean(\.ciede2000, \.2), cf: mean(\.colourfulness, \.2))
-        print(pad("mean, model") + String(format: " %7.2f %7.4f %7.2f %8.1f (%.1f)", m.psnr, m.ssim, m.de, m.cf, m.target))
-        print(pad("mean, grey baseline") + String(format: " %7.2f %7.4f %7.2f %8.1f", g.psnr, g.ssim, g.de, g.cf))
-        if let json {
-            func object(_ r: QualityReport) -> [String: Double] {
-                ["psnr": r.psnr.isFinite ? r.psnr : 999, "ssim": r.ssim, "ciede2000": r.ciede2000, "colourfulness": r.colourfulness,
-                 "target_colourfulness": r.referenceColourfulness]
-            }
-            let payload: [String: Any] = [
-                "model": modelPath, "data": data, "keep_lines": keepLines, "flat": flat, "pages": rows.map { ["page": $0.0, "model": object($0.1), "baseline": object($0.2)] },
-                "mean": ["model": ["psnr": m.psnr, "ssim": m.ssim, "ciede2000": m.de, "colourfulness": m.cf, "target_colourfulness": m.target],
-                         "baseline": ["psnr": g.psnr, "ssim": g.ssim, "ciede2000": g.de, "colourfulness": g.cf]],
-            ]
-            let data = try JSONSerialization.data(withJSONObject: payload, options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: URL(fileURLWithPath: json), options: .atomic)
-            print("wrote \(json)")
+        print("input: \(input.rawValue)" + (input == .manga ? " (rendered with three screens, scores averaged)" : ""))
+        print(pad("page") + " PSNR dB    SSIM  ΔE2000  colourfulness (target)")
+        for row in rows {
+            print(line(row.page, row.model, target: true, ink: row.inkLightness))
+            for (name, b) in row.baselines { print(line("  \(name) baseline", b, target: false, ink: nil)) }
+        }
+        let ink = rows.compactMap(\.inkLightness)
+        print(line("mean, model", meanReport(rows.map(\.model)), target: true,
+                   ink: ink.isEmpty ? nil : ink.reduce(0, +) / Double(ink.count)))
+        for k in rows[0].baselines.indices {
+            print(line("mean, \(rows[0].baselines[k].name) baseline", meanReport(rows.map { $0.baselines[k].report }), target: false, ink: nil))
         }
     }
+
+    private func writeJSON(_ rows: [EvaluationRow], modelPath: String, to path: String) throws {
+        func object(_ r: QualityReport) -> [String: Double] {
+            ["psnr": r.psnr.isFinite ? r.psnr : 999, "ssim": r.ssim, "ciede2000": r.ciede2000, "colourfulness": r.colourfulness,
+             "target_colourfulness": r.referenceColourfulness]
+        }
+        func pageObject(_ row: EvaluationRow) -> [String: Any] {
+            var o: [String: Any] = ["page": row.page, "model": object(row.model)]
+            for (name, b) in row.baselines { o["baseline_\(name)"] = object(b) }
+            if let ink = row.inkLightness { o["ink_lightness"] = ink }
+            return o
+        }
+        var mean: [String: Any] = ["model": object(meanReport(rows.map(\.model)))]
+        for k in rows[0].baselines.indices {
+            mean["baseline_\(rows[0].baselines[k].name)"] = object(meanReport(rows.map { $0.baselines[k].report }))
+        }
+        let ink = rows.compactMap(\.inkLightness)
+        if !ink.isEmpty { mean["ink_lightness"] = ink.reduce(0, +) / Double(ink.count) }
+        let payload: [String: Any] = [
+            "model": modelPath, "data": data, "input": input.rawValue, "keep_lines": keepLines, "flat": flat,
+            "pages": rows.map(pageObject), "mean": mean,
+        ]
+        let bytes = try JSONSerialization.data(withJSONObject: payload, options: [.prettyPrinted, .sortedKeys])
+        try bytes.write(to: URL(fileURLWithPath: path), options: .atomic)
+        print("wrote \(path)")
+    }
+}
+
+enum EvaluationInput: String, ExpressibleByArgument, CaseIterable {
+    case grey, manga
+}
+
+private struct EvaluationRow {
+    var page: String
+    var model: QualityReport
+    var baselines: [(name: String, report: QualityReport)]
+    var inkLightness: Double?
 }

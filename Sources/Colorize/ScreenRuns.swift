@@ -1,0 +1,71 @@
+// Regular screens found along scanlines: the detector for line screens (and a second vote for dot
+// screens), which component lattices cannot see because each line of a line screen is one long component.
+//
+// Along a scanline a screen is an alternation of dark and light runs of steady lengths: a line screen of
+// period P at angle θ gives runs summing to P / |sin(θ − scan direction)|, a dot screen gives the same on
+// scanlines through its dots. Hand-drawn hatching, lettering and ink lines do not: their runs vary, and an
+// ink line crossing a screen is one run longer than its neighbours.
+//
+// A run is *regular* when the runs of its colour either side (r ± 2) differ from it by at most max(1, 25 %),
+// the runs of the other colour between them (r ± 1) agree with each other the same way, and a period
+// (dark + light run) is within 3 ... maxPeriod pixels: five runs of steady alternation. (A kanji such as 田
+// is that too — three strokes and two counters — so PageAnalysis never takes glyph-sized drawing that
+// borders open paper for screen.) Scanlines run in four directions (rows, columns, both diagonals); a pixel is
+// screen when its run is regular in at least two of them.
+//
+// API: regularScreenRuns(dark:small:width:height:maxPeriod:) -> (votes: [UInt8] per pixel, dark or light:
+//      in how many directions its run is regular; periods: [Int], of regular runs along rows and columns)
+
+func regularScreenRuns(dark: [Bool], small: [Bool], width w: Int, height h: Int,
+                       maxPeriod: Int = 18) -> (votes: [UInt8], periods: [Int]) {
+    var periods: [Int] = []
+    var votes = [UInt8](repeating: 0, count: w * h)
+    // Each direction as (start pixels, step (dx, dy)).
+    let directions: [(dx: Int, dy: Int)] = [(1, 0), (0, 1), (1, 1), (1, -1)]
+    var runStarts: [Int] = [], runLengths: [Int] = []
+    var pixels: [Int] = []
+    for d in directions {
+        var starts: [(Int, Int)] = []
+        if d.dy == 0 { starts = (0 ..< h).map { (0, $0) } }
+        else if d.dx == 0 { starts = (0 ..< w).map { ($0, 0) } }
+        else if d.dy == 1 { starts = (0 ..< h).map { (0, $0) } + (1 ..< max(w, 1)).map { ($0, 0) } }
+        else { starts = (0 ..< h).map { (0, $0) } + (1 ..< max(w, 1)).map { ($0, h - 1) } }
+        for (x0, y0) in starts {
+            pixels.removeAll(keepingCapacity: true)
+            var x = x0, y = y0
+            while x >= 0, x < w, y >= 0, y < h {
+                pixels.append(y * w + x)
+                x += d.dx; y += d.dy
+            }
+            guard pixels.count >= 8 else { continue }
+            runStarts.removeAll(keepingCapacity: true)
+            runLengths.removeAll(keepingCapacity: true)
+            var k = 0
+            while k < pixels.count {
+                let colour = dark[pixels[k]]
+                var e = k + 1
+                while e < pixels.count && dark[pixels[e]] == colour { e += 1 }
+                runStarts.append(k)
+                runLengths.append(e - k)
+                k = e
+            }
+            let m = runLengths.count
+            guard m >= 5 else { continue }
+            func close(_ a: Int, _ b: Int) -> Bool { abs(a - b) <= max(1, max(a, b) / 4) }
+            for r in 2 ..< m - 2 {
+                let isDark = dark[pixels[runStarts[r]]]
+                // A long component's run between dot-sized ones is a drawn line crossing a dot screen.
+                if isDark && !small[pixels[runStarts[r]]]
+                    && (small[pixels[runStarts[r - 2]]] || small[pixels[runStarts[r + 2]]]) { continue }
+                let len = runLengths[r], other = runLengths[r + 1]
+                guard close(len, runLengths[r - 2]), close(len, runLengths[r + 2]),
+                      close(other, runLengths[r - 1]) else { continue }
+                let period = len + (runLengths[r - 1] + runLengths[r + 1]) / 2
+                guard period >= 3, period <= maxPeriod else { continue }
+                if isDark && (d.dx == 0 || d.dy == 0) { periods.append(period) }
+                for t in runStarts[r] ..< runStarts[r] + len { votes[pixels[t]] &+= 1 }
+            }
+        }
+    }
+    return (votes, periods)
+}

@@ -38,10 +38,13 @@ public enum BatchError: Error, CustomStringConvertible, Equatable {
     }
 }
 
+/// The layers `--layers` writes beside each page (`NAME.ink.png`, ...), as Pipeline.swift names them.
+let pageLayerNames = ["ink", "tone", "descreened", "model"]
+
 /// The output path of every job, in job order: `output` itself when it names a `.png` file (one job only),
 /// else `output/relativeOutput`. Throws `BatchError` for a file output with several jobs, two jobs with one
-/// output, or an output that is one of the inputs.
-public func outputPaths(for jobs: [PageJob], output: String) throws -> [String] {
+/// output, or an output that is one of the inputs; the layer files of `layers` beside each output count too.
+public func outputPaths(for jobs: [PageJob], output: String, layers: [String] = []) throws -> [String] {
     var isFolder: ObjCBool = false
     let existingFolder = FileManager.default.fileExists(atPath: output, isDirectory: &isFolder) && isFolder.boolValue
     let ext = (output as NSString).pathExtension.lowercased()
@@ -56,12 +59,14 @@ public func outputPaths(for jobs: [PageJob], output: String) throws -> [String] 
     let sources = Dictionary(jobs.map { (canonicalPath($0.source), $0.source) }, uniquingKeysWith: { a, _ in a })
     var claimed: [String: Int] = [:]
     for (i, target) in targets.enumerated() {
-        let key = canonicalPath(target)
-        if let source = sources[key] { throw BatchError.overwritesInput(target: target, source: source) }
-        if let first = claimed[key] {
-            throw BatchError.collision(target: target, sources: [jobs[first].source, jobs[i].source])
+        for file in [target] + layers.map({ layerPath(target, $0) }) {
+            let key = canonicalPath(file)
+            if let source = sources[key] { throw BatchError.overwritesInput(target: file, source: source) }
+            if let first = claimed[key] {
+                throw BatchError.collision(target: file, sources: [jobs[first].source, jobs[i].source])
+            }
+            claimed[key] = i
         }
-        claimed[key] = i
     }
     return targets
 }

@@ -58,6 +58,12 @@ private func run(_ jobs: [PageJob], _ output: String, skipExisting: Bool = false
         guard case BatchError.collision(let target, let sources) = error else { return false }
         return target.hasSuffix("out/p.png") && sources.count == 2 && "\(error)".contains("nothing was written")
     }
+    // With --layers, q.ink.png beside q.png is an output too: it would overwrite the page q.ink.png's result.
+    let layered = try pageFolder(["q.png", "q.ink.png"])
+    defer { try? FileManager.default.removeItem(atPath: layered) }
+    let both = try collectPages([layered + "/q.png", layered + "/q.ink.png"])
+    #expect(try outputPaths(for: both, output: layered + "/out").count == 2)
+    #expect(throws: BatchError.self) { _ = try outputPaths(for: both, output: layered + "/out", layers: ["ink"]) }
     // A glob matching two folders' 001.png.
     #expect(throws: BatchError.self) { _ = try run(try collectPages([dir + "/[ab]/001.png"]), dir + "/out", generator) }
     #expect(generator.calls == 0)

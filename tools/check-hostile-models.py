@@ -24,7 +24,10 @@ NUMPY = {onnx.TensorProto.FLOAT: np.float32, onnx.TensorProto.INT64: np.int64, o
 
 
 def zero_inputs(path, folder):
-    m = onnx.load(path, load_external_data=False)
+    try:
+        m = onnx.load(path, load_external_data=False)
+    except Exception:  # nested_graphs_deep is deeper than the onnx package parses: no inputs then
+        return []
     names = {t.name for t in m.graph.initializer}
     files = []
     for k, value in enumerate(i for i in m.graph.input if i.name not in names):

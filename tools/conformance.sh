@@ -5,8 +5,10 @@
 #                             [--data DIR] [--release] [--mangacolor PATH] [--no-build] [--log-dir DIR]
 #
 #   --ratchet             compare each suite's pass count with tools/conformance-baseline.txt: fail if any
-#                         dropped; say so (and print the new file) when any rose
-#   --update-baseline     write the pass counts of this run to tools/conformance-baseline.txt
+#                         dropped; say so (and print the new file) when any rose; and fail if any case listed
+#                         in tools/conformance-passing.txt stopped passing (a new pass cannot hide a regression)
+#   --update-baseline     write the pass counts and passing case names of this run to
+#                         tools/conformance-baseline.txt and tools/conformance-passing.txt
 #   --list-failures FILE  write every FAIL line ("suite: FAIL case: reason") to FILE
 #   --suites LIST         comma-separated subset of node,pytorch-converted,pytorch-operator,simple,light
 #   --data DIR            conformance data folder (default: conformance-data/ in the repo, built on first use
@@ -37,6 +39,7 @@ update=0
 failures_file=""
 log_dir=""
 baseline=$ROOT/tools/conformance-baseline.txt
+passing_baseline=$ROOT/tools/conformance-passing.txt
 
 die() { echo "error: $*" >&2; exit 2; }
 while (($#)); do
@@ -137,7 +140,9 @@ for s in ${suites//,/ }; do
   if [[ -n $failures_file ]]; then
     grep '^FAIL ' "$log" | sed "s|^|$s: |" >> "$failures_file" || true
   fi
+  { grep '^PASS ' "$log" || true; } | sed "s|^PASS |$s |" >> "$log_dir/passing.txt"
 done
+touch "$log_dir/passing.txt"
 echo "logs: $log_dir"
 [[ -n $failures_file ]] && echo "failures: $failures_file ($(wc -l < "$failures_file") lines)"
 
@@ -155,6 +160,16 @@ if ((update)); then
   } > "$baseline.tmp"
   mv "$baseline.tmp" "$baseline"
   echo "wrote $baseline"
+  {
+    echo "# Conformance cases that pass (tools/conformance.sh --ratchet fails if any listed case stops passing). onnx $onnx_version."
+    for s in ${ALL_SUITES//,/ }; do
+      if [[ -n ${passed[$s]+x} ]]; then grep -E "^$s " "$log_dir/passing.txt" | sort || true
+      elif [[ -f $passing_baseline ]]; then grep -E "^$s " "$passing_baseline" || true
+      fi
+    done
+  } > "$passing_baseline.tmp"
+  mv "$passing_baseline.tmp" "$passing_baseline"
+  echo "wrote $passing_baseline"
 fi
 
 status=0
@@ -176,9 +191,19 @@ if ((ratchet)); then
       rose+=" $s ($want -> $got)"
     fi
   done < "$baseline"
+  if [[ -f $passing_baseline ]]; then
+    for s in ${suites//,/ }; do
+      lost=$(comm -23 <(grep -E "^$s " "$passing_baseline" | sort) <(grep -E "^$s " "$log_dir/passing.txt" | sort))
+      if [[ -n $lost ]]; then
+        echo "RATCHET FAIL: $(wc -l <<< "$lost") $s case(s) listed in tools/conformance-passing.txt no longer pass:" >&2
+        head -n 20 <<< "$lost" | sed 's/^/  /' >&2
+        status=1
+      fi
+    done
+  fi
   if [[ -n $rose ]]; then
     echo "conformance rose:$rose. Update tools/conformance-baseline.txt (tools/conformance.sh --update-baseline) and commit it."
   fi
-  ((status == 0)) && echo "ratchet: no suite dropped below tools/conformance-baseline.txt"
+  ((status == 0)) && echo "ratchet: no suite dropped below tools/conformance-baseline.txt, no listed case stopped passing"
 fi
 exit $status

@@ -2,10 +2,12 @@ import Foundation
 import Tensor
 
 // Many pages at once, as `mangacolor colorize IN... -o OUT` runs them: inputs are files, folders (walked
-// recursively, relative paths kept under OUT) or glob patterns; one bad page is reported and the rest go on.
+// recursively, relative paths kept under OUT; with several inputs under OUT/FOLDER-NAME) or glob patterns;
+// one bad page is reported and the rest go on. Where outputs go is checked before any page is computed
+// (BatchOutputs.swift): no page is lost to a name collision and no input is overwritten.
 //
 // API: PageJob, collectPages(_:) throws -> [PageJob], BatchOutcome,
-//      colorizePages(_:output:options:generator:progress:) -> BatchOutcome
+//      colorizePages(_:output:options:skipExisting:generator:progress:) throws -> BatchOutcome
 
 /// A page to process and where its result goes, relative to the output folder.
 public struct PageJob: Sendable, Equatable {
@@ -18,7 +20,8 @@ public struct PageJob: Sendable, Equatable {
 }
 
 /// Expands inputs: files as given, folders recursively (keeping relative paths, `.png` outputs), and
-/// glob patterns the shell left alone (quoted).
+/// glob patterns the shell left alone (quoted). When several inputs are given, a folder's pages keep the
+/// folder's own name in front (`vol1/001.png`, `vol2/001.png`), so that two chapters never share outputs.
 public func collectPages(_ inputs: [String]) throws -> [PageJob] {
     var jobs: [PageJob] = []
     let fm = FileManager.default
@@ -35,7 +38,11 @@ public func collectPages(_ inputs: [String]) throws -> [PageJob] {
                 for case let rel as String in walker where isImage(rel) && !(rel as NSString).lastPathComponent.hasPrefix(".") {
                     found.append(rel)
                 }
-                jobs += found.sorted().map { PageJob(source: (input as NSString).appendingPathComponent($0), relativeOutput: pngName($0)) }
+                let prefix = inputs.count > 1 ? URL(fileURLWithPath: input).standardizedFileURL.lastPathComponent : ""
+                jobs += found.sorted().map {
+                    PageJob(source: (input as NSString).appendingPathComponent($0),
+                            relativeOutput: (prefix as NSString).appendingPathComponent(pngName($0)))
+                }
             } else {
                 jobs.append(PageJob(source: input, relativeOutput: pngName((input as NSString).lastPathComponent)))
             }
@@ -47,7 +54,9 @@ public func collectPages(_ inputs: [String]) throws -> [PageJob] {
             throw ImageError.unreadable(path: input, reason: "no such file or folder")
         }
     }
-    return jobs
+    // A page named twice (`ch ch`, or `ch/p.png` beside `ch`) is done once, where it was first named.
+    var seen = Set<String>()
+    return jobs.filter { seen.insert(canonicalPath($0.source)).inserted }
 }
 
 /// Where layer `name` of the page written to `target` goes: `stem.name.png` beside it.
@@ -66,6 +75,8 @@ public struct BatchOutcome: Sendable {
     public var written: [String] = []
     /// The page kind each written page was colorized as (same order as `written`).
     public var kinds: [PageKind] = []
+    /// Outputs already present and left alone (`skipExisting`).
+    public var kept: [String] = []
     /// Pages skipped as already in colour, with their share of vivid pixels.
     public var skipped: [(page: String, vividShare: Double)] = []
     /// Pages that failed, with the error's sentence.
@@ -74,29 +85,33 @@ public struct BatchOutcome: Sendable {
 
 public enum BatchEvent: Sendable {
     case written(PageJob, path: String, kind: PageKind)
+    /// `skipExisting`: the output was already there (an interrupted run resumed).
+    case kept(PageJob, path: String)
     case skipped(PageJob, vividShare: Double)
     case failed(PageJob, reason: String)
 }
 
-/// Colorizes every job into `output` (a folder; or, for a single job, a `.png` path). Never stops at a
-/// bad page: its error is recorded and reported through `progress`, and the next page goes on.
-public func colorizePages(_ jobs: [PageJob], output: String, options: ColorizeOptions,
+/// Colorizes every job into `output` (a folder; or, for a single job, a `.png` path). Throws `BatchError`
+/// before any page is computed when outputs collide, overwrite an input or cannot be written; after that it
+/// never stops at a bad page: its error is recorded and reported through `progress`, and the next page goes
+/// on. With `skipExisting`, pages whose output already exists are left alone (resuming a chapter).
+public func colorizePages(_ jobs: [PageJob], output: String, options: ColorizeOptions, skipExisting: Bool = false,
                           generator: (Tensor) throws -> Tensor,
-                          progress: (BatchEvent, _ done: Int) -> Void = { _, _ in }) -> BatchOutcome {
+                          progress: (BatchEvent, _ done: Int) -> Void = { _, _ in }) throws -> BatchOutcome {
     var outcome = BatchOutcome()
-    let singleFile = jobs.count == 1 && output.lowercased().hasSuffix(".png")
-    for (i, job) in jobs.enumerated() {
-        let target = singleFile ? output : (output as NSString).appendingPathComponent(job.relativeOutput)
+    let targets = try outputPaths(for: jobs, output: output, layers: options.keepLayers ? pageLayerNames : [])
+    try prepareOutputFolders(for: targets)
+    for (i, (job, target)) in zip(jobs, targets).enumerated() {
+        if skipExisting && FileManager.default.fileExists(atPath: target) {
+            outcome.kept.append(target)
+            progress(.kept(job, path: target), i + 1)
+            continue
+        }
         do {
             let page = try readImage(path: job.source)
             switch try colorizePageDetailed(page, options: options, generator: generator) {
             case .colorized(let result):
-                let folder = (target as NSString).deletingLastPathComponent
-                if !folder.isEmpty {
-                    do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-                        throw ImageError.writeFailed(path: folder, reason: "cannot create the folder")
-                    }
-                }
+                // The folder was created and probed writable before the first page (prepareOutputFolders).
                 try writePNG(result.image, path: target)
                 for layer in result.layers { try writePNG(layer.image, path: layerPath(target, layer.name)) }
                 outcome.written.append(target)

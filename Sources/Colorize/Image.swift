@@ -33,27 +33,18 @@ public enum ImageError: Error, CustomStringConvertible, Equatable {
         case .corrupt(let path, let reason): "\(path) is not a valid image: \(reason)"
         case .unsupported(let path, let reason): "\(path): \(reason)"
         case .tooLarge(let path, let width, let height):
-            "\(path) is \(width)x\(height) pixels, larger than the \(ImageLimits.maxSide) px per side or "
-                + "\(ImageLimits.maxPixels / 1_000_000) Mpx this tool accepts; scale it down first"
+            "\(path) is \(width)x\(height) pixels (\(Self.megapixels(width, height)) Mpx), more than the "
+                + "\(ImageLimits.maxSide) px per side or \(ImageLimits.maxPixels / 1_000_000) Mpx this tool accepts; "
+                + "scale it down or cut it into parts first"
         case .writeFailed(let path, let reason): "cannot write \(path): \(reason)"
         case .badTensor(let shape, let reason): "tensor of shape \(shape) is not an image: \(reason)"
         case .mismatch(let what): what
         }
     }
-}
 
-/// Size limits checked before any pixel buffer is allocated.
-public enum ImageLimits {
-    public static let maxSide = 30_000
-    public static let maxPixels = 200_000_000
-
-    static func check(width: Int, height: Int, path: String) throws {
-        guard width > 0, height > 0 else {
-            throw ImageError.corrupt(path: path, reason: "size \(width)x\(height) is empty")
-        }
-        if width > maxSide || height > maxSide || width * height > maxPixels {
-            throw ImageError.tooLarge(path: path, width: width, height: height)
-        }
+    private static func megapixels(_ width: Int, _ height: Int) -> String {
+        let (p, overflow) = width.multipliedReportingOverflow(by: height)
+        return overflow ? "more than 2^63" : String(format: "%.1f", Double(p) / 1e6)
     }
 }
 

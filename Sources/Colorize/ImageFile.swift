@@ -16,6 +16,16 @@ public let imageFileExtensions: Set<String> = ["png", "jpg", "jpeg"]
 
 /// Reads a PNG or JPEG file into an Image (1 channel for grey files, 3 for colour).
 public func readImage(path: String) throws -> Image {
+    // Checked before reading: a FIFO or device (/dev/zero) would be read forever, a huge file into memory.
+    if let attributes = try? FileManager.default.attributesOfItem(atPath: path) {
+        if let type = attributes[.type] as? FileAttributeType, type != .typeRegular {
+            throw ImageError.unreadable(path: path, reason: "not a regular file")
+        }
+        if let size = attributes[.size] as? Int, size > ImageLimits.maxFileBytes {
+            throw ImageError.unsupported(path: path, reason: "the file holds \(size / 1_000_000) MB, more than the "
+                + "\(ImageLimits.maxFileBytes / 1_000_000) MB a page may; scale it down or cut it into parts first")
+        }
+    }
     let bytes: [UInt8]
     do {
         bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
@@ -39,15 +49,18 @@ public func writeJPEG(_ image: Image, path: String, quality: Int = 92) throws {
     try writeAtomically(try encodeJPEG(image, quality: quality, name: path), path: path)
 }
 
-/// Writes `bytes` to `path.tmp-<pid>-<random>` in the same folder, then renames it over `path`.
+/// Writes `bytes` to `.NAME.tmp-<pid>-<random>` in the same folder, then renames it over `path`. The
+/// temporary is removed on failure, and on SIGINT/SIGTERM while it exists (TemporaryFiles.swift).
 func writeAtomically(_ bytes: [UInt8], path: String) throws {
     let url = URL(fileURLWithPath: path)
     let folder = url.deletingLastPathComponent()
-    let temporary = folder.appendingPathComponent(
-        ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0 ... .max))")
+    let temporary = URL(fileURLWithPath: temporaryName(for: path))
+    let slot = InFlightTemporaries.register(temporary.path)
+    defer { InFlightTemporaries.unregister(slot) }
     do {
         try Data(bytes).write(to: temporary)
     } catch {
+        try? FileManager.default.removeItem(at: temporary)  // a full disk leaves a partial file
         var isFolder: ObjCBool = false
         let reason = FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) && isFolder.boolValue
             ? "the folder is not writable or the disk is full" : "folder \(folder.path) does not exist"

@@ -43,6 +43,7 @@ public func decodePNG(_ bytes: [UInt8], name: String) throws -> Image {
     guard isPNG(bytes) else {
         throw ImageError.corrupt(path: name, reason: "no PNG signature")
     }
+    try ImageLimits.checkPNGHeader(bytes, path: name)
     var png = png_image()
     png.version = imageVersion
     let began = bytes.withUnsafeBytes { raw in

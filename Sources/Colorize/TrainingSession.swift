@@ -7,10 +7,12 @@ import Training
 //
 // Resuming: the run folder's checkpoint holds weights, Adam moments, step and RNG state; pair i of the
 // stream depends only on (seed, i), so a resumed run sees exactly the pairs an uninterrupted one would.
-// Metrics lines written after the last checkpoint are dropped on resume (those steps run again).
+// Metrics lines written after the last checkpoint are dropped on resume (those steps run again), and a
+// fresh run (no checkpoint) starts its logs empty, so no step is ever logged twice. Ctrl-C or SIGTERM
+// finishes the current step, writes a checkpoint and the report, and throws `TrainingInterrupted`.
 //
-// API: TrainingSessionOptions, TrainingSession(folder:configuration:options:), session.train(progress:),
-//      TrainingProgress, ValidationRecord
+// API: TrainingSessionOptions, TrainingSession(folder:configuration:options:), session.train(progress:shouldStop:),
+//      TrainingProgress, ValidationRecord, TrainingInterrupted
 
 public struct TrainingSessionOptions: Sendable {
     public var pages: [PageSource]
@@ -49,6 +51,17 @@ public struct ValidationRecord: Codable, Sendable, Equatable {
     public var targetColourfulness: Double
 }
 
+/// Training stopped at a safe point on request (Ctrl-C); every finished step is in the checkpoint.
+public struct TrainingInterrupted: Error, CustomStringConvertible, Equatable {
+    public let step: Int
+    public let steps: Int
+    public let folder: String
+    public var description: String {
+        "interrupted after step \(step) of \(steps); the checkpoint in \(folder) holds every finished step: "
+            + "run the same command again to resume"
+    }
+}
+
 public enum TrainingProgress: Sendable {
     case resumed(step: Int)
     case step(StepMetrics, total: Int)
@@ -70,10 +83,9 @@ public final class TrainingSession {
         self.options = options
         // TrainingRun drops metrics lines past a resumed checkpoint; the validation log gets the same.
         run = try TrainingRun(folder: URL(fileURLWithPath: folder), configuration: configuration)
-        if run.resumed {
-            try MetricsLog.truncate(run.folder.appendingPathComponent(TrainingReport.validationName),
-                                    after: run.trainer.completedSteps)
-        }
+        // A fresh run (no checkpoint: a first run stopped before its first checkpoint) starts from step 0.
+        try MetricsLog.truncate(run.folder.appendingPathComponent(TrainingReport.validationName),
+                                after: run.resumed ? run.trainer.completedSteps : 0)
         let multiple = run.trainer.generator.configuration.sizeMultiple
         for path in options.validationPages {
             // A centre crop at the page's own resolution (the scale training crops are taken at), twice the
@@ -89,8 +101,15 @@ public final class TrainingSession {
         }
     }
 
-    /// Trains until `options.steps` steps are complete, reporting as it goes.
-    public func train(progress: (TrainingProgress) -> Void = { _ in }) throws {
+    /// Trains until `options.steps` steps are complete, reporting as it goes. When `shouldStop` turns true
+    /// (by default: a Ctrl-C or SIGTERM arrived, deferred while this runs) the current step finishes, the
+    /// checkpoint and report are written, and `TrainingInterrupted` is thrown.
+    public func train(progress: (TrainingProgress) -> Void = { _ in },
+                      shouldStop: () -> Bool = { Interrupts.requested }) throws {
+        try Interrupts.deferring { try trainSteps(progress: progress, shouldStop: shouldStop) }
+    }
+
+    private func trainSteps(progress: (TrainingProgress) -> Void, shouldStop: () -> Bool) throws {
         let trainer = run.trainer
         if run.resumed { progress(.resumed(step: trainer.completedSteps)) }
         guard trainer.completedSteps < options.steps else { try writeReport(); return }
@@ -108,11 +127,13 @@ public final class TrainingSession {
                 let record = try validate(step: step, samplePairs: pairs)
                 progress(.validated(record))
             }
-            if step % options.checkpointEvery == 0 || last {
+            let stopping = !last && shouldStop()
+            if step % options.checkpointEvery == 0 || last || stopping {
                 try run.save()
                 try writeReport()
                 progress(.checkpointed(step: step))
             }
+            if stopping { throw TrainingInterrupted(step: step, steps: options.steps, folder: folder.path) }
         }
     }
 

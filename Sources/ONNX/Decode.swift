@@ -22,6 +22,11 @@ extension Model {
     /// Decodes serialized `ModelProto` bytes.
     public init(bytes: Data, externalDataFolder: String? = nil) throws {
         if bytes.isEmpty { throw ONNXError.malformed("the file is empty") }
+        let depth = bytes.withUnsafeBytes { Nesting.depth(ofModel: $0) }
+        if depth > Nesting.limit {
+            throw ONNXError.malformed("its messages nest more than \(Nesting.limit) levels deep (graphs inside "
+                + "attributes, or types inside types); real models nest a few levels")
+        }
         let proto: UnsafeMutablePointer<Onnx__ModelProto>? = bytes.withUnsafeBytes { raw in
             onnx__model_proto__unpack(nil, raw.count, raw.bindMemory(to: UInt8.self).baseAddress)
         }
@@ -172,13 +177,12 @@ struct ProtoDecoder {
         if shape.contains(where: { $0 < 0 }) {
             throw ONNXError.badTensor(name: name, reason: "negative dimension in \(shape)")
         }
-        let (count, overflow) = shape.reduce((1, false)) { acc, d in
-            let (p, o) = acc.0.multipliedReportingOverflow(by: d)
-            return (p, acc.1 || o)
+        // Every size is checked against what the file holds *before* allocating: a few bytes may declare
+        // 10^12 elements.
+        guard let count = checkedElementCount(shape), count.multipliedReportingOverflow(by: max(dtype.size, 1)).overflow == false else {
+            throw ONNXError.badTensor(name: name, reason: "shape \(shape) has more elements than 64 bits can count")
         }
-        if overflow || count > (1 << 40) {
-            throw ONNXError.badTensor(name: name, reason: "shape \(shape) is absurdly large")
-        }
+        let byteCount = count * dtype.size
         if t.has_data_location != 0 && t.data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL {
             return try externalTensor(t, name: name, shape: shape, dtype: dtype, count: count)
         }
@@ -188,42 +192,36 @@ struct ProtoDecoder {
             }
             return Tensor(shape: shape, strings: (0..<count).map { bytesString(t.string_data[$0]) })
         }
-        let out = Tensor(zeros: shape, dtype: dtype)
-        let byteCount = count * dtype.size
         if t.has_raw_data != 0 {
             guard t.raw_data.len == byteCount else {
                 throw ONNXError.badTensor(name: name,
                     reason: "raw_data holds \(t.raw_data.len) bytes, shape \(shape) of \(dtype) needs \(byteCount)")
             }
+            let out = try allocate(shape, dtype, name)
             if byteCount > 0, let src = t.raw_data.data { out.storage.pointer.copyMemory(from: src, byteCount: byteCount) }
             return out
         }
-        func check(_ n: Int, _ field: String) throws {
-            // An initializer with no data at all is an empty/zero tensor only when count is 0.
-            guard n == count else {
-                throw ONNXError.badTensor(name: name, reason: "shape \(shape) needs \(count) values, \(field) has \(n)")
-            }
+        let (field, present) = typedField(t, dtype)
+        // An initializer with no data at all is an empty/zero tensor only when count is 0.
+        guard present == count else {
+            throw ONNXError.badTensor(name: name, reason: "shape \(shape) needs \(count) values, \(field) has \(present)")
         }
+        let out = try allocate(shape, dtype, name)
         let p = out.storage.pointer
         switch dtype {
         case .float32:
-            try check(t.n_float_data, "float_data")
             if count > 0 { p.copyMemory(from: t.float_data, byteCount: byteCount) }
         case .float64:
-            try check(t.n_double_data, "double_data")
             if count > 0 { p.copyMemory(from: t.double_data, byteCount: byteCount) }
         case .int64:
-            try check(t.n_int64_data, "int64_data")
             if count > 0 { p.copyMemory(from: t.int64_data, byteCount: byteCount) }
         case .uint32, .uint64:
-            try check(t.n_uint64_data, "uint64_data")
             for i in 0..<count {
                 if dtype == .uint32 { p.storeBytes(of: UInt32(truncatingIfNeeded: t.uint64_data[i]), toByteOffset: 4 * i, as: UInt32.self) }
                 else { p.storeBytes(of: t.uint64_data[i], toByteOffset: 8 * i, as: UInt64.self) }
             }
         case .int32, .int16, .int8, .uint16, .uint8, .bool, .float16, .bfloat16:
             // These all travel in int32_data; 16-bit floats as their bit patterns.
-            try check(t.n_int32_data, "int32_data")
             for i in 0..<count {
                 let v = t.int32_data[i]
                 switch dtype.size {
@@ -237,6 +235,32 @@ struct ProtoDecoder {
         case .string: break
         }
         return out
+    }
+
+    /// The typed-data field a tensor of `dtype` stores its values in, and how many values it holds.
+    func typedField(_ t: Onnx__TensorProto, _ dtype: DType) -> (String, Int) {
+        switch dtype {
+        case .float32: ("float_data", t.n_float_data)
+        case .float64: ("double_data", t.n_double_data)
+        case .int64: ("int64_data", t.n_int64_data)
+        case .uint32, .uint64: ("uint64_data", t.n_uint64_data)
+        case .string: ("string_data", t.n_string_data)
+        default: ("int32_data", t.n_int32_data)
+        }
+    }
+
+    /// Storage for a tensor whose data the file was shown to hold, within the memory budget.
+    func allocate(_ shape: [Int], _ dtype: DType, _ name: String) throws -> Tensor {
+        try checkBudget(shape, dtype, name)
+        return Tensor(uninitialized: shape, dtype: dtype)
+    }
+
+    func checkBudget(_ shape: [Int], _ dtype: DType, _ name: String) throws {
+        do {
+            try MemoryBudget.current.check(shape: shape, dtype: dtype, what: "the tensor")
+        } catch {
+            throw ONNXError.badTensor(name: name, reason: error.message)
+        }
     }
 
     func externalTensor(_ t: Onnx__TensorProto, name: String, shape: [Int], dtype: DType, count: Int) throws -> Tensor {
@@ -259,13 +283,31 @@ struct ProtoDecoder {
         }
         guard offset >= 0 else { throw ONNXError.externalData(tensor: name, reason: "bad offset") }
         let byteCount = count * dtype.size
+        try checkBudget(shape, dtype, name)
         let path = folder + "/" + location
+        // A symbolic link inside the folder must not lead out of it either (a crafted model could read any
+        // file the user can into a tensor).
+        let root = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard resolved.hasPrefix(root.hasSuffix("/") ? root : root + "/") else {
+            throw ONNXError.externalData(tensor: name, reason: "location \"\(location)\" leads outside the model's folder (to \(resolved))")
+        }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isFolder), !isFolder.boolValue,
+              (try? FileManager.default.attributesOfItem(atPath: resolved)[.type] as? FileAttributeType) == .typeRegular else {
+            throw ONNXError.externalData(tensor: name, reason: "\(path) is missing or not a regular file")
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw ONNXError.externalData(tensor: name, reason: "cannot open \(path)")
         }
         defer { try? handle.close() }
         if let length, length != byteCount {
             throw ONNXError.externalData(tensor: name, reason: "length \(length) does not match shape \(shape) of \(dtype) (\(byteCount) bytes)")
+        }
+        let fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        if let fileSize, (checkedSum(offset, byteCount) ?? .max) > fileSize {
+            throw ONNXError.externalData(tensor: name,
+                reason: "\(path) holds \(fileSize) bytes; shape \(shape) of \(dtype) at offset \(offset) needs \(byteCount) after it")
         }
         try handle.seek(toOffset: UInt64(offset))
         let data = try handle.read(upToCount: byteCount) ?? Data()

@@ -73,7 +73,7 @@ extension Tensor {
             guard let n = Int(d), n >= 0 else { throw fail("bad dimension '\(d)'") }
             shape.append(n)
         }
-        let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
+        guard let count = checkedElementCount(shape) else { throw fail("shape \(shape) has more elements than 64 bits can count") }
         let start = headerStart + headerLength
         guard count >= 0, count <= (bytes.count - start) / max(dtype.size, 1) + (dtype.size == 0 ? 1 : 0),
               count * dtype.size == bytes.count - start else {

@@ -86,8 +86,29 @@ public func differences(got: Tensor, want: Tensor, rtol: Double, atol: Double) -
     return "\(bad.count) of \(g.count) values differ (max abs \(maxAbs)): \(pairs)"
 }
 
-/// Largest absolute difference between two float tensors of the same shape (parity checks).
-public func maxAbsDifference(_ a: Tensor, _ b: Tensor) -> Double {
-    precondition(a.shape == b.shape, "shapes \(a.shape) and \(b.shape) differ")
-    return zip(a.doubles(), b.doubles()).reduce(0) { max($0, abs($1.0 - $1.1)) }
+/// Two tensors that cannot be compared element by element.
+public struct ComparisonError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Largest absolute difference between two numeric tensors of the same shape (parity checks, `verify`).
+/// NaN when any element of either is NaN (so `<= tolerance` fails; Swift's `max(x, .nan)` would drop it),
+/// infinity when one side is infinite and the other not. Throws on a shape mismatch and on empty tensors,
+/// where there is nothing to compare and a check would pass vacuously.
+public func maxAbsDifference(_ a: Tensor, _ b: Tensor) throws -> Double {
+    guard a.shape == b.shape else {
+        throw ComparisonError(message: "cannot compare shapes \(shapeString(a.shape)) and \(shapeString(b.shape))")
+    }
+    guard a.count > 0 else {
+        throw ComparisonError(message: "both tensors are empty (\(shapeString(a.shape))): nothing to compare")
+    }
+    var worst = 0.0
+    for (x, y) in zip(a.doubles(), b.doubles()) {
+        if x == y { continue }  // equal infinities included
+        let d = abs(x - y)
+        if d.isNaN { return .nan }
+        if d > worst { worst = d }
+    }
+    return worst
 }

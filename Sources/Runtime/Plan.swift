@@ -49,6 +49,8 @@ public final class Plan: @unchecked Sendable {
             return slotCount - 1
         }
         for (name, t) in graph.initializers { constants[slot(name)] = t }
+        var constantBytes = graph.initializers.values.reduce(0) { $0 + $1.byteCount }
+        try Plan.checkPlanBudget(constantBytes, "the model's initializers")
         for input in inputs { inputSlots.append(slot(input.name)) }
 
         let order = try Plan.topologicalOrder(graph)
@@ -78,12 +80,18 @@ public final class Plan: @unchecked Sendable {
                 let values = ins.map { $0 >= 0 ? constants[$0] : nil }
                 do {
                     let results = try op.run(values)
-                    for (k, s) in outs.enumerated() where s >= 0 && k < results.count { constants[s] = results[k] }
+                    for (k, s) in outs.enumerated() where s >= 0 && k < results.count {
+                        constants[s] = results[k]
+                        constantBytes += results[k].byteCount
+                    }
+                    try Plan.checkPlanBudget(constantBytes, "the model's initializers and folded constants")
                     if outs.enumerated().allSatisfy({ $0.element < 0 || $0.offset < results.count }) {
                         foldedNodes += 1
                         continue
                     }
                 } catch let error as KernelError {
+                    throw RuntimeError.nodeFailed(node: node.label, message: error.message)
+                } catch let error as TensorSizeError {
                     throw RuntimeError.nodeFailed(node: node.label, message: error.message)
                 }
             }
@@ -117,10 +125,12 @@ public final class Plan: @unchecked Sendable {
             throw RuntimeError.wrongInputCount(expected: inputs.map(\.name), got: values.count)
         }
         var slots = [Tensor?](repeating: nil, count: slotCount)
-        for (s, t) in constants { slots[s] = t }
+        var live = LiveBytes()
+        for (s, t) in constants { slots[s] = t; live.add(t) }
         for (i, info) in inputs.enumerated() {
             try Plan.check(values[i], against: info)
             slots[inputSlots[i]] = values[i]
+            live.add(values[i])
         }
         for step in steps {
             let ins = step.inputs.map { $0 >= 0 ? slots[$0] : nil }
@@ -131,14 +141,25 @@ public final class Plan: @unchecked Sendable {
                 observer?(step, ins, outs, DispatchTime.now().uptimeNanoseconds - start)
             } catch let error as KernelError {
                 throw RuntimeError.nodeFailed(node: step.node.label, message: error.message + Plan.shapesNote(ins))
+            } catch let error as TensorSizeError {
+                throw RuntimeError.nodeFailed(node: step.node.label, message: error.message + Plan.shapesNote(ins))
             }
             for (k, s) in step.outputs.enumerated() where s >= 0 {
                 guard k < outs.count else {
                     throw RuntimeError.nodeFailed(node: step.node.label, message: "produced \(outs.count) outputs, output \(k) is used")
                 }
                 slots[s] = outs[k]
+                live.add(outs[k])
             }
-            for s in step.frees { slots[s] = nil }
+            do {
+                try MemoryBudget.current.checkPlan(bytes: live.bytes, what: "the tensors alive after this step")
+            } catch {
+                throw RuntimeError.nodeFailed(node: step.node.label, message: error.message)
+            }
+            for s in step.frees {
+                if let t = slots[s] { live.remove(t) }
+                slots[s] = nil
+            }
         }
         return try outputSlots.enumerated().map { k, s in
             guard let t = slots[s] else { throw RuntimeError.missingGraphOutput(name: outputNames[k]) }
@@ -170,6 +191,8 @@ public final class Plan: @unchecked Sendable {
         do {
             return try registration.make(OperatorContext(node: node, opset: opset, constants: constants))
         } catch let error as KernelError {
+            throw RuntimeError.nodeFailed(node: node.label, message: error.message)
+        } catch let error as TensorSizeError {
             throw RuntimeError.nodeFailed(node: node.label, message: error.message)
         }
     }
@@ -230,8 +253,40 @@ public final class Plan: @unchecked Sendable {
         }
     }
 
+    static func checkPlanBudget(_ bytes: Int, _ what: String) throws {
+        do {
+            try MemoryBudget.current.checkPlan(bytes: bytes, what: what)
+        } catch {
+            throw RuntimeError.overBudget(message: error.message)
+        }
+    }
+
     static func shapesNote(_ inputs: [Tensor?]) -> String {
         let shapes = inputs.map { $0.map { "\($0.dtype)\(shapeString($0.shape))" } ?? "-" }
         return " (inputs: \(shapes.joined(separator: ", ")))"
+    }
+}
+
+/// Bytes held by the tensors a run keeps alive, each storage counted once however many values share it
+/// (Reshape and Identity outputs view their input's storage).
+struct LiveBytes {
+    private var references: [ObjectIdentifier: Int] = [:]
+    private(set) var bytes = 0
+
+    mutating func add(_ t: Tensor) {
+        let id = ObjectIdentifier(t.storage)
+        if references[id, default: 0] == 0 { bytes += t.storage.byteCount }
+        references[id, default: 0] += 1
+    }
+
+    mutating func remove(_ t: Tensor) {
+        let id = ObjectIdentifier(t.storage)
+        guard let n = references[id] else { return }
+        if n == 1 {
+            references[id] = nil
+            bytes -= t.storage.byteCount
+        } else {
+            references[id] = n - 1
+        }
     }
 }

@@ -15,6 +15,7 @@ public enum RuntimeError: Error, CustomStringConvertible {
     case wrongInputCount(expected: [String], got: Int)
     case missingGraphOutput(name: String)
     case nodeFailed(node: String, message: String)
+    case overBudget(message: String)
 
     public var description: String {
         switch self {
@@ -36,6 +37,7 @@ public enum RuntimeError: Error, CustomStringConvertible {
             "the model takes \(expected.count) input(s) (\(expected.joined(separator: ", "))), got \(got)"
         case .missingGraphOutput(let name): "graph output \"\(name)\" is not produced by any node, input or initializer"
         case .nodeFailed(let node, let message): "\(node): \(message)"
+        case .overBudget(let message): message
         }
     }
 }

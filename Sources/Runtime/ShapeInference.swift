@@ -28,23 +28,27 @@ public enum SymbolicDim: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// `self * factor / divisor + add`, kept exact when possible.
+    /// `self * factor / divisor + add`, kept exact when possible; unknown when it overflows (a crafted
+    /// file's attributes may be anything) or the divisor is not positive.
     func scaled(by factor: Int, dividedBy divisor: Int = 1, plus add: Int = 0) -> SymbolicDim {
+        guard divisor > 0 else { return .unknown }
         switch self {
         case .value(let n):
-            let total = n * factor
-            return total % divisor == 0 ? .value(total / divisor + add) : .unknown
+            guard let total = checkedProduct(n, factor), total % divisor == 0,
+                  let result = checkedSum(total / divisor, add) else { return .unknown }
+            return .value(result)
         case .unknown: return .unknown
         case .affine(let s, let num, let den, let off):
-            guard (off * factor) % divisor == 0 else { return .unknown }
-            var n = num * factor, d = den * divisor
+            guard let offTimes = checkedProduct(off, factor), offTimes % divisor == 0,
+                  var n = checkedProduct(num, factor), var d = checkedProduct(den, divisor),
+                  let offset = checkedSum(offTimes / divisor, add) else { return .unknown }
             let g = gcd(n, d)
             n /= g; d /= g
-            return .affine(symbol: s, numerator: n, denominator: d, offset: off * factor / divisor + add)
+            return .affine(symbol: s, numerator: n, denominator: d, offset: offset)
         }
     }
 
-    private func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? Swift.max(abs(a), 1) : gcd(b, a % b) }
+    private func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? Swift.max(a.magnitude > Int.max.magnitude ? 1 : abs(a), 1) : gcd(b, a % b) }
 }
 
 /// Propagates declared input shapes (with their symbols) through the graph.
@@ -129,7 +133,8 @@ public enum ShapeInference {
                 ?? (try? node.floats("scales"))
             guard let scales, scales.count == x.count else { return nil }
             return zip(x, scales).map { d, s in
-                s == s.rounded() ? d.scaled(by: Int(s)) : (1 / s == (1 / s).rounded() ? d.scaled(by: 1, dividedBy: Int(1 / s)) : .unknown)
+                guard s.isFinite, s > 1e-9, s < 1e9 else { return .unknown }
+                return s == s.rounded() ? d.scaled(by: Int(s)) : (1 / s == (1 / s).rounded() ? d.scaled(by: 1, dividedBy: Int(1 / s)) : .unknown)
             }
         case "Reshape":
             guard let shape = consts.count > 1 ? consts[1] : nil else { return nil }
@@ -138,19 +143,20 @@ public enum ShapeInference {
         case "Flatten":
             let axis = (try? node.int("axis", default: 1)) ?? 1
             let a = axis < 0 ? axis + x.count : axis
+            guard a >= 0, a <= x.count else { return nil }
             return [product(x.prefix(a)), product(x.dropFirst(a))]
         case "Transpose":
             let perm = (try? node.ints("perm")) ?? Array((0..<x.count).reversed())
             return perm.allSatisfy({ $0 >= 0 && $0 < x.count }) ? perm.map { x[$0] } : nil
         case "DepthToSpace", "SpaceToDepth":
-            guard let b = try? node.int("blocksize"), x.count == 4 else { return nil }
+            guard let b = try? node.int("blocksize"), x.count == 4, b > 0, b <= maximumWindowAttribute else { return nil }
             return op == "DepthToSpace"
                 ? [x[0], x[1].scaled(by: 1, dividedBy: b * b), x[2].scaled(by: b), x[3].scaled(by: b)]
                 : [x[0], x[1].scaled(by: b * b), x[2].scaled(by: 1, dividedBy: b), x[3].scaled(by: 1, dividedBy: b)]
         case "Pad":
             let pads = (consts.count > 1 ? consts[1]?.ints() : nil) ?? (try? node.ints("pads"))
             guard let pads, pads.count == 2 * x.count else { return nil }
-            return x.enumerated().map { i, d in d.scaled(by: 1, plus: pads[i] + pads[i + x.count]) }
+            return x.enumerated().map { i, d in checkedSum(pads[i], pads[i + x.count]).map { d.scaled(by: 1, plus: $0) } ?? .unknown }
         case "Shape":
             return [.value(x.count)]
         case "Gemm":
@@ -174,6 +180,10 @@ public enum ShapeInference {
         let dilations = ((try? node.ints("dilations")) ?? nil) ?? Array(repeating: 1, count: spatial)
         var pads = ((try? node.ints("pads")) ?? nil) ?? Array(repeating: 0, count: 2 * spatial)
         let autoPad = ((try? node.string("auto_pad")) ?? nil) ?? "NOTSET"
+        // Out-of-range attributes are the operator's error to report; here they only make the shape unknown.
+        guard windowAttributesInRange(kernel + strides + dilations + pads), strides.count == spatial,
+              dilations.count == spatial, pads.count == 2 * spatial, strides.allSatisfy({ $0 > 0 }),
+              pads.allSatisfy({ $0 >= 0 }) else { return nil }
         var out = [x[0], weight.map { $0[0] } ?? x[1]]
         for i in 0..<spatial {
             let span = dilations[i] * (kernel[i] - 1) + 1
@@ -185,7 +195,7 @@ public enum ShapeInference {
             // floor((d + pads - span) / s) + 1, exact when (d + pads - span) divides by s.
             let shift = pads[i] + pads[i + spatial] - span
             switch x[i + 2] {
-            case .value(let d): out.append(.value((d + shift) / strides[i] + 1))
+            case .value(let d): out.append(checkedSum(d, shift).map { .value($0 / strides[i] + 1) } ?? .unknown)
             case .unknown: out.append(.unknown)
             case .affine:
                 // (d + shift)/s + 1 == d/s + (shift + s)/s when shift + s divides by s.
@@ -209,6 +219,9 @@ public enum ShapeInference {
         let pads = ((try? node.ints("pads")) ?? nil) ?? Array(repeating: 0, count: 2 * spatial)
         let outputPadding = ((try? node.ints("output_padding")) ?? nil) ?? Array(repeating: 0, count: spatial)
         let group = ((try? node.int("group", default: 1)) ?? 1)
+        guard windowAttributesInRange(kernel + strides + dilations + pads + outputPadding + [group]),
+              kernel.count == spatial, strides.count == spatial, dilations.count == spatial,
+              pads.count == 2 * spatial, outputPadding.count == spatial else { return nil }
         var out = [x[0], weight[1].scaled(by: group)]
         for i in 0..<spatial {
             // s * (d - 1) + op + ((k - 1) * dil + 1) - pads
@@ -216,6 +229,12 @@ public enum ShapeInference {
             out.append(x[i + 2].scaled(by: strides[i], plus: add))
         }
         return out
+    }
+
+    /// Kernel sizes, strides, dilations and pads within the operators' accepted range (so that the
+    /// formulas below cannot overflow).
+    static func windowAttributesInRange(_ values: [Int]) -> Bool {
+        values.allSatisfy { $0.magnitude <= UInt(maximumWindowAttribute) }
     }
 
     static func broadcast(_ a: [SymbolicDim], _ b: [SymbolicDim]) -> [SymbolicDim] {
@@ -233,7 +252,7 @@ public enum ShapeInference {
 
     static func add(_ a: SymbolicDim, _ b: SymbolicDim) -> SymbolicDim {
         switch (a, b) {
-        case (.value(let x), .value(let y)): return .value(x + y)
+        case (.value(let x), .value(let y)): return checkedSum(x, y).map { .value($0) } ?? .unknown
         case (.value(0), _): return b
         case (_, .value(0)): return a
         default: return .unknown
@@ -245,7 +264,9 @@ public enum ShapeInference {
         var symbolic: SymbolicDim? = nil
         for d in dims {
             switch d {
-            case .value(let n): total *= n
+            case .value(let n):
+                guard let t = checkedProduct(total, n) else { return .unknown }
+                total = t
             default:
                 if symbolic != nil { return .unknown }
                 symbolic = d

@@ -65,6 +65,9 @@ public struct BroadcastPlan: Sendable {
     public init(_ shapes: [[Int]]) throws {
         precondition(!shapes.isEmpty && shapes.count <= 3, "BroadcastPlan takes 1 to 3 operands")
         let out = try broadcastShape(shapes)
+        // NOTE: checked at 4 bytes an element whatever the type: small inputs can broadcast to any size.
+        try MemoryBudget.current.check(shape: out, dtype: .float32,
+                                       what: "the broadcast of \(shapes.map { "\($0)" }.joined(separator: " and "))")
         shape = out
         count = out.reduce(1, *)
         let rank = out.count

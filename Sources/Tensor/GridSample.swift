@@ -30,13 +30,16 @@ public func gridSampled(_ x: Tensor, grid: Tensor, interpolation: ResizeInterpol
     func reflect(_ v: Double, _ a: Int) -> Double {
         let (xMin, xMax) = (lo[a], hi[a])
         let range = xMax - xMin
+        // A one-pixel axis with align_corners has range 0: every reflection lands on it.
+        guard range > 0 else { return xMin }
+        // k (the number of whole reflections) stays a Double: dx / range may exceed Int's range.
         if v < xMin {
-            let dx = xMin - v, k = Int(dx / range), rest = dx - Double(k) * range
-            return k % 2 == 0 ? xMin + rest : xMax - rest
+            let dx = xMin - v, k = (dx / range).rounded(.towardZero), rest = dx - k * range
+            return k.truncatingRemainder(dividingBy: 2) == 0 ? xMin + rest : xMax - rest
         }
         if v > xMax {
-            let dx = v - xMax, k = Int(dx / range), rest = dx - Double(k) * range
-            return k % 2 == 0 ? xMax - rest : xMin + rest
+            let dx = v - xMax, k = (dx / range).rounded(.towardZero), rest = dx - k * range
+            return k.truncatingRemainder(dividingBy: 2) == 0 ? xMax - rest : xMin + rest
         }
         return v
     }
@@ -60,6 +63,9 @@ public func gridSampled(_ x: Tensor, grid: Tensor, interpolation: ResizeInterpol
                 let d = Double(dims[a])
                 var v = alignCorners ? (normalised + 1) / 2 * (d - 1) : ((normalised + 1) * d - 1) / 2
                 if interpolation == .nearest { v = v.rounded(.toNearestOrEven) }
+                // NOTE: a NaN or huge grid value (a crafted file) is pinned far outside (NaN to the low side),
+                // where it samples what any far-outside value does; converting it to Int would trap.
+                if !(v.magnitude < 0x1p52) { v = v > 0 ? 0x1p52 : -0x1p52 }
                 if v < lo[a] || v > hi[a] {
                     if padding == .border { v = min(max(v, 0), d - 1) }
                     if padding == .reflection { v = reflect(v, a) }

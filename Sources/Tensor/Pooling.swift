@@ -106,9 +106,8 @@ private struct Pool3D {
     /// Kernel taps of a window starting at `start` (with dilation `dil`, `k` taps) that land in [lo, hi).
     @inline(__always)
     static func taps(start: Int, k: Int, dil: Int, lo: Int, hi: Int) -> Int {
-        var n = 0
-        for t in 0..<k { let x = start + t * dil; if x >= lo && x < hi { n += 1 } }
-        return n
+        // Counted, not walked: a crafted kernel of 2^31 taps hung the loop this replaced.
+        tapRange(start - lo, k, dil, hi - lo).count
     }
 }
 
@@ -426,15 +425,15 @@ public func lpPoolForward(_ x: Tensor, _ g: PoolingGeometry, p exponent: Float) 
             for oh in 0..<p.oh {
                 for ow in 0..<p.ow {
                     var sum: Float = 0
-                    for a in 0..<p.kd {
-                        let d = od * p.sd - p.pd + a * p.dd
-                        if d < 0 || d >= p.id { continue }
-                        for b in 0..<p.kh {
-                            let h = oh * p.sh - p.ph + b * p.dh
-                            if h < 0 || h >= p.ih { continue }
-                            for c in 0..<p.kw {
-                                let w = ow * p.sw - p.pw + c * p.dw
-                                if w < 0 || w >= p.iw { continue }
+                    // Only the taps inside the input (a huge kernel with SAME padding is mostly padding:
+                    // walking every tap hung on a crafted kernel_shape of 2^31).
+                    let d0 = od * p.sd - p.pd, h0 = oh * p.sh - p.ph, w0 = ow * p.sw - p.pw
+                    for a in Pool3D.tapRange(d0, p.kd, p.dd, p.id) {
+                        let d = d0 + a * p.dd
+                        for b in Pool3D.tapRange(h0, p.kh, p.dh, p.ih) {
+                            let h = h0 + b * p.dh
+                            for c in Pool3D.tapRange(w0, p.kw, p.dw, p.iw) {
+                                let w = w0 + c * p.dw
                                 let v = abs(xs[(d * p.ih + h) * p.iw + w])
                                 sum += exponent == 2 ? v * v : (exponent == 1 ? v : Float(pow(Double(v), Double(exponent))))
                             }

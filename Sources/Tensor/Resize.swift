@@ -126,8 +126,11 @@ public func resizeAxisTaps(inLength: Int, outLength: Int, scale: Double, roi: (D
     indices.reserveCapacity(outLength * taps)
     weights.reserveCapacity(outLength * taps)
     for j in 0..<outLength {
-        let x = sourceCoordinate(Double(j), transform: o.coordinates, scale: scale, inLength: inLength,
+        var x = sourceCoordinate(Double(j), transform: o.coordinates, scale: scale, inLength: inLength,
                                  outLength: outLength, roi: roi)
+        // NOTE: a NaN or infinite roi (a crafted file) is pinned far outside the input, NaN to the low side,
+        // instead of trapping in Int(x).
+        if !(x.magnitude < 0x1p40) { x = x > 0 ? 0x1p40 : -0x1p40 }
         extrapolated.append(o.coordinates == .tfCropAndResize && (x < 0 || x > Double(last)))
         let xi = Foundation.floor(x)
         // The reference prefers the pixel left of x: at an integer x the ratio is 1, not 0.

@@ -123,7 +123,8 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
         case .uint32: return buffer(as: UInt32.self).map { Int($0) }
         case .uint64: return buffer(as: UInt64.self).map { Int(clamping: $0) }
         case .bool: return buffer(as: Bool.self).map { $0 ? 1 : 0 }
-        default: return doubles().map { $0.isFinite ? Int($0) : 0 }
+        // NOTE: clamped, not trapping: a float "shape" or "indices" tensor in a crafted file may hold 1e30.
+        default: return doubles().map { $0.isNaN ? 0 : Int(exactly: $0.rounded(.towardZero)) ?? ($0 < 0 ? .min : .max) }
         }
     }
 

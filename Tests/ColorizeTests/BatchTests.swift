@@ -16,7 +16,7 @@ import Tensor
     let jobs = try collectPages([dir + "/in"])
     #expect(jobs.map(\.relativeOutput) == ["chapter1/broken.png", "chapter1/p0.png", "chapter1/p1.png"])
     // A stand-in generator: grey to a fixed tint, same size.
-    let outcome = colorizePages(jobs, output: dir + "/out", options: ColorizeOptions()) { x in
+    let outcome = try colorizePages(jobs, output: dir + "/out", options: ColorizeOptions()) { x in
         let (h, w) = (x.shape[2], x.shape[3])
         var out = [Float](repeating: 0, count: 3 * h * w)
         for i in 0..<(h * w) { out[i] = x.floats[i]; out[h * w + i] = x.floats[i] * 0.5; out[2 * h * w + i] = -0.5 }

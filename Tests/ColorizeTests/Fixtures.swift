@@ -18,8 +18,15 @@ enum Fixtures {
     }
 }
 
-/// Largest absolute difference between two equally sized images.
+/// Largest absolute difference between two equally sized images: NaN when any difference is NaN, infinity
+/// when the sizes differ or both are empty, so a `< tolerance` check fails instead of passing.
 func maxDifference(_ a: Image, _ b: Image) -> Float {
-    precondition(a.pixels.count == b.pixels.count)
-    return zip(a.pixels, b.pixels).reduce(0) { max($0, abs($1.0 - $1.1)) }
+    guard a.pixels.count == b.pixels.count, !a.pixels.isEmpty else { return .infinity }
+    var worst: Float = 0
+    for (x, y) in zip(a.pixels, b.pixels) where x != y {
+        let d = abs(x - y)
+        if d.isNaN { return .nan }
+        worst = max(worst, d)
+    }
+    return worst
 }

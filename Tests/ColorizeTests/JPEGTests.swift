@@ -50,9 +50,12 @@ import Testing
 }
 
 @Test func hugeJPEGIsRefusedBeforeDecoding() throws {
-    // 40000 px wide (over the 30000 px side limit) but one row: small to encode.
-    let wide = try encodeJPEG(Image(width: 40000, height: 1, channels: 1, fill: 0.5), quality: 50)
-    #expect(throws: ImageError.tooLarge(path: "wide.jpg", width: 40000, height: 1)) {
-        _ = try decodeJPEG(wide, name: "wide.jpg")
+    // A small JPEG whose frame header (SOF0) is rewritten to claim 20000x20000 (400 Mpx).
+    var bytes = try encodeJPEG(Image(width: 16, height: 16, channels: 1, fill: 0.5), quality: 50)
+    let sof = try #require((0..<bytes.count - 1).first { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xC0 })
+    bytes[sof + 5] = 0x4E; bytes[sof + 6] = 0x20  // height 20000
+    bytes[sof + 7] = 0x4E; bytes[sof + 8] = 0x20  // width 20000
+    #expect(throws: ImageError.tooLarge(path: "big.jpg", width: 20000, height: 20000)) {
+        _ = try decodeJPEG(bytes, name: "big.jpg")
     }
 }

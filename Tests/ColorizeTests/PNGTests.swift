@@ -111,8 +111,46 @@ func pngWriteReadRoundTripIsExact(channels: Int) throws {
 }
 
 @Test func hugeHeaderIsRefusedBeforeDecoding() throws {
+    // 40000x8 8-bit grey in 68 bytes: 320 kB of rows cannot fit in 68 compressed bytes.
     let path = Fixtures.image("huge.png")
-    #expect(throws: ImageError.tooLarge(path: path, width: 40000, height: 8)) { try readImage(path: path) }
+    #expect { try readImage(path: path) } throws: { error in
+        guard case ImageError.corrupt(let p, let reason) = error else { return false }
+        return p == path && reason.contains("40000x8") && reason.contains("truncated or crafted")
+    }
+}
+
+/// A PNG that is only a signature, an IHDR chunk and IEND: what a crafted file claims, in 45 bytes plus
+/// `padding` zero bytes.
+func pngHeader(width: UInt32, height: UInt32, depth: UInt8, colourType: UInt8, padding: Int = 0) -> [UInt8] {
+    func be(_ v: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: v >> $0) } }
+    var bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    bytes += be(13) + Array("IHDR".utf8) + be(width) + be(height) + [depth, colourType, 0, 0, 0] + be(0)
+    bytes += [UInt8](repeating: 0, count: padding)
+    bytes += be(0) + Array("IEND".utf8) + be(0xAE42_6082)
+    return bytes
+}
+
+@Test func craftedHeadersAreRefusedBeforeAllocating() throws {
+    // The issue's file: 69 bytes claiming 29000x6800 16-bit RGBA (1.6 GB of rows); over the pixel budget.
+    let claim = pngHeader(width: 29000, height: 6800, depth: 16, colourType: 6, padding: 24)
+    #expect(claim.count == 69)
+    #expect(throws: ImageError.tooLarge(path: "claim.png", width: 29000, height: 6800)) {
+        _ = try decodePNG(claim, name: "claim.png")
+    }
+    #expect("\(ImageError.tooLarge(path: "claim.png", width: 29000, height: 6800))".contains("197.2 Mpx"))
+    // Within the pixel budget (81 Mpx) but 69 bytes cannot hold 81 MB of rows.
+    #expect { _ = try decodePNG(pngHeader(width: 9000, height: 9000, depth: 8, colourType: 0, padding: 24), name: "small.png") }
+        throws: { "\($0)".contains("more than a 69-byte file can hold") }
+    // Sides past 2^31 and zero sides.
+    #expect(throws: ImageError.self) { _ = try decodePNG(pngHeader(width: .max, height: .max, depth: 16, colourType: 6), name: "max.png") }
+    #expect(throws: ImageError.self) { _ = try decodePNG(pngHeader(width: 0, height: 10, depth: 8, colourType: 0), name: "zero.png") }
+    #expect(throws: ImageError.self) { _ = try decodePNG(Array(pngHeader(width: 1, height: 1, depth: 8, colourType: 0).prefix(20)), name: "short.png") }
+}
+
+@Test func webtoonStripIsWithinTheBudget() throws {
+    // 800x31000 (25 Mpx) used to be refused by a 30000 px side limit; the pipeline tiles it.
+    try ImageLimits.check(width: 800, height: 31000, path: "strip.png")
+    #expect(throws: ImageError.self) { try ImageLimits.check(width: 14000, height: 14000, path: "big.png") }
 }
 
 @Test func missingAndForeignFiles() throws {
@@ -130,4 +168,9 @@ func pngWriteReadRoundTripIsExact(channels: Int) throws {
         return false
     }
     #expect(throws: ImageError.self) { try writePNG(Image(width: 1, height: 1, channels: 1), path: "/nonexistent/x.png") }
+}
+
+@Test func devicesAndFoldersAreNotReadAsPages() throws {
+    #expect(throws: ImageError.unreadable(path: "/dev/zero", reason: "not a regular file")) { try readImage(path: "/dev/zero") }
+    #expect(throws: ImageError.self) { try readImage(path: FileManager.default.temporaryDirectory.path) }
 }

@@ -88,4 +88,32 @@ import ONNXProto
     #expect(try decoder.tensor(t.pointee).scalars(as: Float.self) == [1.5, 2.5])
     (t.pointee.n_external_data, t.pointee.external_data) = arena.array([arena.entry("location", "../weights.bin")])
     #expect(throws: ONNXError.self) { try decoder.tensor(t.pointee) }
+    // A link inside the folder that leads out of it, and a device, are refused too.
+    try FileManager.default.createSymbolicLink(atPath: dir + "/escape.bin", withDestinationPath: "/etc/hostname")
+    try FileManager.default.createSymbolicLink(atPath: dir + "/zero.bin", withDestinationPath: "/dev/zero")
+    for location in ["escape.bin", "zero.bin"] {
+        (t.pointee.n_external_data, t.pointee.external_data) = arena.array([arena.entry("location", location)])
+        #expect(throws: ONNXError.self) { try decoder.tensor(t.pointee) }
+    }
+}
+
+/// The nesting pre-check walks untrusted bytes: varints and lengths that run past their message, every
+/// truncation and random flips of a real model are errors or models, never traps.
+@Test func nestingCheckSurvivesDamagedBytes() throws {
+    var g = Graph(name: "g")
+    g.inputs = [ValueInfo(name: "x", dtype: .float32, shape: [.fixed(1)])]
+    g.nodes = [Node(name: "n", opType: "Relu", inputs: ["x"], outputs: ["y"])]
+    g.outputs = [ValueInfo(name: "y", dtype: .float32, shape: nil)]
+    let bytes = [UInt8](try Model(graph: g).serialized())
+    var generator = SystemRandomNumberGenerator()
+    for cut in 1..<bytes.count { _ = try? Model(bytes: Data(bytes.prefix(cut))) }
+    for _ in 0..<2000 {
+        var damaged = bytes
+        for _ in 0..<Int.random(in: 1...4, using: &generator) {
+            damaged[Int.random(in: 0..<damaged.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+        }
+        _ = try? Model(bytes: Data(damaged))
+    }
+    // A length-delimited field whose varint length runs past the end of its message.
+    _ = try? Model(bytes: Data([0x3A, 0x02, 0x0A, 0xFF, 0xFF, 0xFF]))
 }

@@ -10,8 +10,26 @@ func poolingTestValues(_ n: Int, seed: UInt64 = 1) -> [Float] {
     }
 }
 
+/// Largest |a - b|; NaN when any difference is NaN and infinity on a shape mismatch or empty tensors, so a
+/// `< tolerance` check fails in each of those cases instead of passing.
 func maxAbsDifference(_ a: Tensor, _ b: Tensor) -> Float {
-    zip(a.scalars(as: Float.self), b.scalars(as: Float.self)).map { abs($0 - $1) }.max() ?? 0
+    guard a.shape == b.shape, a.count > 0 else { return .infinity }
+    var worst: Float = 0
+    for (x, y) in zip(a.scalars(as: Float.self), b.scalars(as: Float.self)) where x != y {
+        let d = abs(x - y)
+        if d.isNaN { return .nan }
+        worst = max(worst, d)
+    }
+    return worst
+}
+
+@Test func maxAbsDifferenceFailsOnNaNMismatchAndEmpty() {
+    let a = Tensor(shape: [2], floats: [1, 2])
+    #expect(maxAbsDifference(a, Tensor(shape: [2], floats: [1, .nan])).isNaN)
+    #expect(maxAbsDifference(Tensor(shape: [2], floats: [.nan, 2]), a).isNaN)
+    #expect(maxAbsDifference(a, Tensor(shape: [1, 2], floats: [1, 2])) == .infinity)
+    #expect(maxAbsDifference(Tensor(shape: [0], floats: []), Tensor(shape: [0], floats: [])) == .infinity)
+    #expect(maxAbsDifference(a, Tensor(shape: [2], floats: [1, 2.5])) == 0.5)
 }
 
 @Test func maxPool2dHandComputed() {

@@ -32,6 +32,25 @@ int mc_jpeg_encode(const unsigned char *pixels, int width, int height, int chann
 /// Frees memory returned by the functions above.
 void mc_free(void *pointer);
 
+/// Registers a temporary file to unlink if SIGINT or SIGTERM arrives (installs the handlers on first use,
+/// unless the signal already has a handler). Returns a slot for mc_temporary_unregister, or -1 when all
+/// 64 slots are taken or the path is too long (the file is then only swept by a later run).
+int mc_temporary_register(const char *path);
+
+/// Forgets a slot from mc_temporary_register (the write finished or failed).
+void mc_temporary_unregister(int slot);
+
+/// Between begin and end (nestable), the first SIGINT or SIGTERM is only recorded, for the program to stop
+/// at a safe point (a training loop saves its checkpoint); a second one ends the process as usual.
+void mc_interrupt_defer_begin(void);
+void mc_interrupt_defer_end(void);
+
+/// The deferred signal's number, or 0 when none arrived.
+int mc_interrupt_requested(void);
+
+/// Unlinks one registered temporary now, as the signal handler would, and forgets it; 0 on success.
+int mc_temporary_remove(int slot);
+
 #ifdef __cplusplus
 }
 #endif

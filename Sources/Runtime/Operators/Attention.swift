@@ -60,6 +60,10 @@ struct AttentionOperator: Operator {
         let nonpad = inputs.optional(6)?.ints()
         var pastLength = 0
         if let pastKey, let pastValue {
+            for (past, new, what) in [(pastKey, ks, "past_key"), (pastValue, vs, "past_value")]
+            where past.rank != 4 || past.shape[0] != new[0] || past.shape[1] != new[1] || past.shape[3] != new[3] {
+                throw KernelError("\(what) \(shapeString(past.shape)) must be (B, H, S_past, D) for \(shapeString(new))")
+            }
             // present = concat(past, new) along the sequence axis.
             func concat(_ past: Tensor, _ new: [Double], _ shape: [Int]) -> ([Double], [Int]) {
                 let p = past.doubles(), (b, h, s, d) = (shape[0], shape[1], shape[2], shape[3]), ps = past.shape[2]
@@ -76,7 +80,7 @@ struct AttentionOperator: Operator {
         }
         let (batch, hq, sq, dq) = (qs[0], qs[1], qs[2], qs[3])
         let (hk, skv, dv) = (ks[1], ks[2], vs[3])
-        guard hq % hk == 0, vs[1] == hk, vs[2] == skv, ks[3] == dq else {
+        guard hk > 0, hq % hk == 0, vs[1] == hk, vs[2] == skv, ks[3] == dq else {
             throw KernelError("Q heads \(qs), K \(ks) and V \(vs) do not fit together")
         }
         let groups = hq / hk
@@ -93,6 +97,15 @@ struct AttentionOperator: Operator {
         let maskIsBool = maskT?.dtype == .bool
         let maskShape = maskT.map { Array(repeating: 1, count: max(4 - $0.rank, 0)) + $0.shape } ?? []
         let maskStrides = Tensor.strides(of: maskShape)
+        if maskT != nil {
+            guard maskShape.count == 4, zip(maskShape.prefix(3), [batch, hq, sq]).allSatisfy({ $0 == 1 || $0 == $1 }) else {
+                throw KernelError("attn_mask \(shapeString(maskT!.shape)) does not broadcast to (B, H, S_q, S_kv) = "
+                    + "(\(batch), \(hq), \(sq), \(skv))")
+            }
+        }
+        if let nonpad, pastKey == nil, nonpad.count < batch {
+            throw KernelError("nonpad_kv_seqlen has \(nonpad.count) values for batch \(batch)")
+        }
         func maskValue(_ b: Int, _ h: Int, _ i: Int, _ j: Int) -> Double {
             guard let mask else { return 0 }
             if j >= maskShape[3] { return -.infinity }
@@ -103,7 +116,9 @@ struct AttentionOperator: Operator {
         }
         func bias(_ b: Int, _ h: Int, _ i: Int, _ j: Int) -> Double {
             var x = maskValue(b, h, i, j)
-            let offset = pastKey == nil && nonpad != nil ? nonpad![b] - sq : pastLength
+            // Clamped: offsets past +-(S_q + S_kv) mask the same as any larger one, and cannot overflow.
+            let limit = sq + skv + 1
+            let offset = pastKey == nil && nonpad != nil ? min(max(nonpad![b], -limit), limit) - sq : pastLength
             if isCausal && j > i + offset { x = -.infinity }
             if leftWindow >= 0 || rightWindow >= 0 {
                 let diff = i + offset - j

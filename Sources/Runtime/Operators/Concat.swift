@@ -83,7 +83,7 @@ struct SplitOperator: Operator {
             }
             sizes = Array(repeating: n / outputCount, count: outputCount)
         }
-        guard sizes.count == outputCount, sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == n else {
+        guard sizes.count == outputCount, sizes.allSatisfy({ $0 >= 0 && $0 <= n }), sizes.reduce(0, +) == n else {
             throw KernelError("split \(shapeString(sizes)) does not cut axis \(axis) of \(shapeString(x.shape)) into \(outputCount) parts")
         }
         let outer = x.shape[0..<a].reduce(1, *)

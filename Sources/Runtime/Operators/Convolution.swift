@@ -44,6 +44,11 @@ struct ConvolutionAttributes: Sendable {
         pads = try node.ints("pads")
         group = try node.int("group", default: 1)
         if group < 1 { throw node.invalid("group", "must be at least 1; got \(group)") }
+        // The ONNX spec: pads >= 0, strides and dilations >= 1; the upper bound is this runtime's.
+        try requireWindowAttribute(node, "kernel_shape", kernelShape, minimum: 1)
+        try requireWindowAttribute(node, "strides", strides, minimum: 1)
+        try requireWindowAttribute(node, "dilations", dilations, minimum: 1)
+        try requireWindowAttribute(node, "pads", pads, minimum: 0)
         if let kernelShape, kernelShape.contains(where: { $0 < 1 }) {
             throw node.invalid("kernel_shape", "must be positive; got \(kernelShape)")
         }
@@ -72,6 +77,9 @@ struct ConvolutionAttributes: Sendable {
         let kernel = kernelShape ?? Array(weightShape[2...])
         guard kernel == Array(weightShape[2...]) else {
             throw KernelError("kernel_shape \(shapeString(kernel)) does not match weight \(shapeString(weightShape))")
+        }
+        guard kernel.allSatisfy({ $0 >= 1 && $0 <= maximumWindowAttribute }) else {
+            throw KernelError("weight \(shapeString(weightShape)) has a kernel size outside 1 to \(maximumWindowAttribute)")
         }
         let strides = self.strides ?? Array(repeating: 1, count: r)
         let dilations = self.dilations ?? Array(repeating: 1, count: r)
@@ -164,9 +172,11 @@ struct ConvOperator: Operator {
                 throw KernelError("bias has \(bias.count) values, expected \(w.shape[0]) (one per output channel)")
             }
         }
-        if g.outputSpatialShape(inputSpatialShape: Array(x.shape[2...])).contains(0) && !x.shape[2...].contains(0) {
+        let spatial = g.outputSpatialShape(inputSpatialShape: Array(x.shape[2...]))
+        if spatial.contains(0) && !x.shape[2...].contains(0) {
             throw KernelError("input \(shapeString(x.shape)) is smaller than the kernel (\(g))")
         }
+        try requireAllocatable([x.shape[0], w.shape[0]] + spatial, .float32)
         if let winograd, winograd.outputChannels == w.shape[0], winograd.inputChannels == w.shape[1],
            winogradPreferred(inputShape: x.shape, weightShape: w.shape, geometry: g) {
             return [conv2dForwardWinograd(x: x, weights: winograd, bias: bias, geometry: g)]
@@ -189,8 +199,18 @@ struct ConvTransposeOperator: Operator {
         attributes = try ConvolutionAttributes(node)
         outputPadding = try node.ints("output_padding")
         outputShape = try node.ints("output_shape")
-        if let outputShape, outputShape.contains(where: { $0 < 0 }) {
-            throw node.invalid("output_shape", "must not be negative; got \(outputShape)")
+        try requireWindowAttribute(node, "output_shape", outputShape, minimum: 0)
+        try requireWindowAttribute(node, "output_padding", outputPadding, minimum: 0)
+        if let outputPadding {
+            // The spec: each output_padding is less than its axis's stride or dilation (else the extra
+            // rows would be zeros no input position reaches).
+            let strides = attributes.strides ?? Array(repeating: 1, count: outputPadding.count)
+            let dilations = attributes.dilations ?? Array(repeating: 1, count: outputPadding.count)
+            if strides.count == outputPadding.count, dilations.count == outputPadding.count,
+               let i = outputPadding.indices.first(where: { outputPadding[$0] >= max(strides[$0], dilations[$0]) }) {
+                throw node.invalid("output_padding", "has value \(outputPadding[i]) on axis \(i), which must be less than "
+                    + "that axis's stride \(strides[i]) or dilation \(dilations[i])")
+            }
         }
         if let w = ctx.constant(1) {
             if let k = attributes.kernelShape, w.rank >= 2, Array(w.shape[2...]) != k {
@@ -220,7 +240,10 @@ struct ConvTransposeOperator: Operator {
         var full = [Int](repeating: 0, count: r)
         for i in 0..<r {
             let span: Int = (kernel[i] - 1) * dilations[i] + 1
-            full[i] = strides[i] * (x[i + 2] - 1) + padding[i] + span
+            guard let size = checkedProduct(strides[i], x[i + 2] - 1).flatMap({ checkedSum($0, padding[i], span) }) else {
+                throw KernelError("the output of input \(shapeString(x)) with stride \(strides[i]) on axis \(i + 2) overflows 64 bits")
+            }
+            full[i] = size
         }
         var wanted: [Int]? = nil
         if let outputShape {
@@ -231,7 +254,12 @@ struct ConvTransposeOperator: Operator {
             }
             wanted = spatial
         } else if attributes.autoPad == .sameUpper || attributes.autoPad == .sameLower {
-            wanted = (0..<r).map { x[$0 + 2] * strides[$0] }
+            wanted = try (0..<r).map { i in
+                guard let size = checkedProduct(x[i + 2], strides[i]) else {
+                    throw KernelError("the output of input \(shapeString(x)) with stride \(strides[i]) on axis \(i + 2) overflows 64 bits")
+                }
+                return size
+            }
         }
         if let wanted {
             // Pads follow the requested size; the odd unit goes to the end for SAME_UPPER, else to the start.
@@ -255,6 +283,8 @@ struct ConvTransposeOperator: Operator {
         if let problem = g.transposedShapeProblem(inputShape: x.shape, weightShape: w.shape) {
             throw KernelError(problem)
         }
+        guard let channels = checkedProduct(w.shape[1], g.group) else { throw KernelError("weight \(shapeString(w.shape)) with group \(g.group) overflows") }
+        try requireAllocatable([x.shape[0], channels] + g.transposedOutputSpatialShape(inputSpatialShape: Array(x.shape[2...]), outputPadding: padding), .float32)
         if let bias {
             try requireFloat32(bias, "bias")
             guard bias.count == w.shape[1] * g.group else {

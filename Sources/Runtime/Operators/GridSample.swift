@@ -66,6 +66,8 @@ struct AffineGridOperator: Operator {
             throw KernelError("theta \(shapeString(theta.shape)) and size \(shapeString(size)) must be [N, 2, 3] with [N, C, H, W] or [N, 3, 4] with [N, C, D, H, W]")
         }
         let spatial = Array(size[2...])
+        // The output and the Double staging array (8 bytes an element) must fit the budget.
+        try requireAllocatable([size[0]] + spatial + [r], .float64)
         // Normalised coordinates along each spatial axis.
         let axes: [[Double]] = spatial.map { d in
             let length = Double(d)

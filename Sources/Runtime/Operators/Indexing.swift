@@ -51,8 +51,12 @@ struct SliceOperator: Operator {
         for i in 0..<starts.count {
             let a = try normalizeAxis(axes[i], rank: r)
             guard seen.insert(a).inserted else { throw KernelError("axis \(axes[i]) is sliced twice") }
-            let step = steps?[i] ?? 1
-            guard step != 0 else { throw KernelError("step on axis \(axes[i]) is 0") }
+            let requestedStep = steps?[i] ?? 1
+            guard requestedStep != 0 else { throw KernelError("step on axis \(axes[i]) is 0") }
+            // A step longer than the axis takes at most one element, as the axis's length does; clamped so
+            // that the length and stride arithmetic cannot overflow.
+            let longest = max(x.shape[a], 1)
+            let step = min(max(requestedStep, -longest), longest)
             let (start, length) = sliceRange(start: starts[i], end: ends[i], step: step, dim: x.shape[a])
             shape[a] = length
             viewStrides[a] = strides[a] * step

@@ -46,6 +46,19 @@ struct LinearAttentionOperator: Operator {
         let decayT = inputs.optional(4), betaT = inputs.optional(5)
         if gating && decayT == nil { throw KernelError("this update_rule needs the decay input") }
         if delta && betaT == nil { throw KernelError("this update_rule needs the beta input") }
+        guard kT.shape[0] == b, kT.shape[1] == t, vT.shape[0] == b, vT.shape[1] == t, kT.shape[2] == kvHeads * dk else {
+            throw KernelError("key \(shapeString(kT.shape)) and value \(shapeString(vT.shape)) must be (\(b), \(t), heads * size) "
+                + "like query \(shapeString(qT.shape)), key heads of size \(dk)")
+        }
+        // decay: one gate per (row, kv head) or per (row, kv head, key dim); beta: per row or per (row, kv head).
+        if let decayT, !(decayT.count == b * t * kvHeads && decayT.shape.last == kvHeads)
+            && !(decayT.count == b * t * kvHeads * dk && decayT.shape.last == kvHeads * dk) {
+            throw KernelError("decay \(shapeString(decayT.shape)) must be (\(b), \(t), \(kvHeads)) or (\(b), \(t), \(kvHeads * dk))")
+        }
+        if let betaT, !(betaT.count == b * t && (betaT.shape.last ?? 1) == 1 && betaT.rank >= 2)
+            && !(betaT.count == b * t * kvHeads && betaT.shape.last == kvHeads) {
+            throw KernelError("beta \(shapeString(betaT.shape)) must be (\(b), \(t), 1) or (\(b), \(t), \(kvHeads))")
+        }
         let q = qT.doubles(), k = kT.doubles(), v = vT.doubles()
         let decay = decayT?.doubles(), decayLast = decayT?.shape.last ?? 1
         let beta = betaT?.doubles(), betaLast = betaT?.shape.last ?? 1

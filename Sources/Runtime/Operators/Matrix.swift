@@ -151,6 +151,7 @@ struct MatMulOperator: Operator {
         var outShape = batch + [m, n]
         if b.rank == 1 { outShape.remove(at: outShape.count - 1) }
         if a.rank == 1 { outShape.remove(at: outShape.count - (b.rank == 1 ? 1 : 2)) }
+        try requireAllocatable(outShape, a.dtype)
         let batches = batch.reduce(1, *)
         // Offsets (in matrices) of A's and B's matrix for each output batch index.
         let aStrides = Tensor.strides(of: ab), bStrides = Tensor.strides(of: bb), outStrides = Tensor.strides(of: batch)

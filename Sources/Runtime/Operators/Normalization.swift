@@ -268,6 +268,7 @@ struct MeanVarianceNormOperator: Operator {
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let input = try inputs.required(0, "X")
         try requireNumeric(input, "X")
+        guard input.rank >= 1 else { throw KernelError("X must have at least one dimension") }
         var reduced = [Bool](repeating: false, count: input.rank)
         for axis in axes { reduced[try normalizeAxis(axis, rank: input.rank)] = true }
         // Slot of each element: its index with the reduced dimensions dropped.

@@ -72,14 +72,20 @@ struct PadOperator: Operator {
         guard pads.count == 2 * r else {
             throw KernelError("pads has \(pads.count) values for input \(shapeString(x.shape)); expected \(2 * r)")
         }
+        var shape = x.shape
         for a in 0..<r {
-            guard x.shape[a] + pads[a] + pads[r + a] >= 0 else {
+            guard let size = checkedSum(x.shape[a], pads[a], pads[r + a]) else {
+                throw KernelError("pads \(shapeString(pads)) of axis \(a) overflow 64 bits")
+            }
+            shape[a] = size
+            guard size >= 0 else {
                 throw KernelError("pads \(shapeString(pads)) crop more than axis \(a) of \(shapeString(x.shape)) holds")
             }
             if mode != .constant && x.shape[a] == 0 && (pads[a] > 0 || pads[r + a] > 0) {
                 throw KernelError("\(mode.rawValue) padding of axis \(a) needs a non-empty input, got \(shapeString(x.shape))")
             }
         }
+        try requireAllocatable(shape, x.dtype)
         return [padded(x, pads: pads, mode: mode, constant: constant)]
     }
 }
@@ -98,6 +104,9 @@ struct CenterCropPadOperator: Operator {
         guard target.count == axes.count, target.allSatisfy({ $0 >= 0 }) else {
             throw KernelError("shape \(shapeString(target)) needs one non-negative size per axis of \(shapeString(axes))")
         }
+        var shape = x.shape
+        for (a, size) in zip(axes, target) { shape[a] = size }
+        try requireAllocatable(shape, x.dtype)
         var pads = Array(repeating: 0, count: 2 * r)
         for (a, size) in zip(axes, target) {
             let d = size - x.shape[a]  // > 0 pads, < 0 crops

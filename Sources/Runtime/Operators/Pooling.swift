@@ -43,6 +43,10 @@ struct PoolingAttributes: Sendable {
         guard pads.count == 2 * k, pads.allSatisfy({ $0 >= 0 }) else {
             throw node.invalid("pads", "must hold \(2 * k) non-negative values; got \(pads)")
         }
+        try requireWindowAttribute(node, "kernel_shape", kernel, minimum: 1)
+        try requireWindowAttribute(node, "strides", strides, minimum: 1)
+        try requireWindowAttribute(node, "dilations", dilations, minimum: 1)
+        try requireWindowAttribute(node, "pads", pads, minimum: 0)
         switch try node.string("auto_pad", default: "NOTSET") {
         case "NOTSET", "": autoPad = .notSet
         case "SAME_UPPER": autoPad = .sameUpper
@@ -113,6 +117,7 @@ struct PoolOperator: Operator {
         try attributes.check(input)
         let x = input.float32ForKernel()
         let g = attributes.geometry(for: Array(x.shape.dropFirst(2)))
+        try requireAllocatable(Array(x.shape.prefix(2)) + g.outputSpatialShape(for: Array(x.shape.dropFirst(2))), .float32)
         switch kind {
         case .average:
             return [avgPoolForward(x, g, countIncludePad: countIncludePad).kernelResult(as: input.dtype)]
@@ -197,6 +202,12 @@ struct MaxUnpoolOperator: Operator {
         self.kernel = kernel
         strides = try ctx.node.ints("strides") ?? Array(repeating: 1, count: kernel.count)
         pads = try ctx.node.ints("pads") ?? Array(repeating: 0, count: 2 * kernel.count)
+        try requireWindowAttribute(ctx.node, "kernel_shape", kernel, minimum: 1)
+        try requireWindowAttribute(ctx.node, "strides", strides, minimum: 1)
+        try requireWindowAttribute(ctx.node, "pads", pads, minimum: 0)
+        guard strides.count == kernel.count, pads.count == 2 * kernel.count else {
+            throw ctx.node.invalid("strides", "and pads need \(kernel.count) and \(2 * kernel.count) values for kernel_shape \(kernel)")
+        }
     }
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
@@ -208,7 +219,13 @@ struct MaxUnpoolOperator: Operator {
                 + "rank \(k + 2) for a \(k)-D kernel")
         }
         var inferred = Array(input.shape.prefix(2))
-        for d in 0..<k { inferred.append((input.shape[d + 2] - 1) * strides[d] - (pads[d] + pads[k + d]) + kernel[d]) }
+        for d in 0..<k {
+            guard let size = checkedProduct(input.shape[d + 2] - 1, strides[d]).flatMap({ checkedSum($0, -pads[d], -pads[k + d], kernel[d]) }) else {
+                throw KernelError("the unpooled size of axis \(d + 2) overflows 64 bits")
+            }
+            inferred.append(max(size, 0))
+        }
+        try requireAllocatable(inferred, .float64)
         let total = inferred.reduce(1, *)
         let x = input.doubles(), idx = indices.ints()
         var unpooled = [Double](repeating: 0, count: total)
@@ -224,6 +241,7 @@ struct MaxUnpoolOperator: Operator {
         guard requested.count == inferred.count, zip(requested, inferred).allSatisfy({ $0 >= $1 }) else {
             throw KernelError("output_shape \(shapeString(requested)) is smaller than the unpooled shape \(shapeString(inferred))")
         }
+        try requireAllocatable(requested, .float64)
         var out = [Double](repeating: 0, count: requested.reduce(1, *))
         let srcStrides = Tensor.strides(of: inferred), dstStrides = Tensor.strides(of: requested)
         for i in 0..<total {

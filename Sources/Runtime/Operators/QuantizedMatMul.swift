@@ -64,6 +64,7 @@ struct QLinearMatMulOperator: Operator {
         }
         let outType = yZero?.dtype ?? a.dtype
         let (lo, hi): (Double, Double) = outType == .uint8 ? (0, 255) : (outType == .int8 ? (-128, 127) : (-.infinity, .infinity))
+        if let yZero, yZero.count != 1 { throw KernelError("y_zero_point must hold one value; got \(shapeString(yZero.shape))") }
         let zero = yZero?.doubles()[0] ?? 0
         let values = product.doubles().map { c in min(max((c * factor + zero).rounded(.toNearestOrEven), lo), hi) }
         return [Tensor.fromDoubles(values, shape: product.shape, dtype: outType)]

@@ -300,6 +300,7 @@ struct TopKOperator: Operator {
             guard t.count == 1 else { throw KernelError("K must hold one value; got \(shapeString(t.shape))") }
             return t.ints()[0]
         }()
+        guard input.rank >= 1 else { throw KernelError("X must have at least one dimension") }
         let a = try normalizeAxis(axis, rank: input.rank)
         let n = input.shape[a]
         guard k >= 0 && k <= n else { throw KernelError("k = \(k) is outside 0...\(n) (axis \(axis) of \(shapeString(input.shape)))") }

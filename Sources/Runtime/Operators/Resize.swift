@@ -132,7 +132,7 @@ struct ResizeOperator: Operator {
                 let scale = (policy == .notLarger ? chosen.min() : chosen.max()) ?? 1
                 for a in axes {
                     scales[a] = scale
-                    outShape[a] = Int(scale * Double(x.shape[a]) + 0.5)
+                    outShape[a] = try sizeFromDouble(scale * Double(x.shape[a]) + 0.5, axis: a)
                 }
             }
         } else {
@@ -148,9 +148,11 @@ struct ResizeOperator: Operator {
                 throw KernelError("scales has \(given.count) values for \(axes.count) resized axes of \(shapeString(x.shape))")
             }
             for (i, a) in axes.enumerated() {
-                guard given[i] > 0 else { throw KernelError("scale \(given[i]) on axis \(a) must be positive") }
+                guard given[i] > 0, given[i].isFinite else {
+                    throw KernelError("scale \(given[i]) on axis \(a) must be positive and finite")
+                }
                 scales[a] = given[i]
-                outShape[a] = Int(given[i] * Double(x.shape[a]))
+                outShape[a] = try sizeFromDouble(given[i] * Double(x.shape[a]), axis: a)
             }
         }
 
@@ -170,6 +172,15 @@ struct ResizeOperator: Operator {
         if options.interpolation != .nearest && !(x.dtype.isFloatingPoint || x.dtype.isInteger) {
             throw KernelError("\(options.interpolation.rawValue) resize needs a numeric input, got \(x.dtype)")
         }
+        try requireAllocatable(outShape, x.dtype)
         return [resized(x, outShape: outShape, scales: scales, roi: roi, order: axes, options: options)]
+    }
+
+    /// An output size computed in floating point, refused when no tensor could have it.
+    private func sizeFromDouble(_ value: Double, axis: Int) throws -> Int {
+        guard value.isFinite, value < 0x1p62 else {
+            throw KernelError("the resized axis \(axis) would have \(value) elements")
+        }
+        return Int(value)
     }
 }

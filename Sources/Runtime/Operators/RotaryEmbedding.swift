@@ -30,9 +30,12 @@ struct RotaryEmbeddingOperator: Operator {
         } else {
             throw KernelError("X \(shapeString(input.shape)) must be (B, H, S, D), or (B, S, H * D) with num_heads set")
         }
+        if let positions, positions.count != b * s {
+            throw KernelError("position_ids has \(positions.count) values for batch \(b) x sequence \(s)")
+        }
         let rot = rotaryDim == 0 ? d : rotaryDim
         let half = rot / 2
-        guard rot <= d, cosT.shape.last == half, sinT.shape == cosT.shape else {
+        guard rot >= 0, rot <= d, cosT.shape.last == half, sinT.shape == cosT.shape else {
             throw KernelError("caches \(shapeString(cosT.shape)) / \(shapeString(sinT.shape)) must end in rotary_embedding_dim / 2 = \(half)")
         }
         let x = input.doubles(), cosv = cosT.doubles(), sinv = sinT.doubles()
@@ -41,7 +44,7 @@ struct RotaryEmbeddingOperator: Operator {
             for si in 0..<s {
                 // The cache row of this (batch, position).
                 let row = positions.map { $0[bi * s + si] } ?? (bi * s + si)
-                guard (row + 1) * half <= cosv.count else {
+                guard row >= 0, half == 0 || row < cosv.count / half else {
                     throw KernelError("position \(row) is outside the caches \(shapeString(cosT.shape))")
                 }
                 for hi in 0..<h {

@@ -57,7 +57,7 @@ func scattered(_ data: Tensor, _ updates: Tensor, targets: [Int], length: Int, r
 /// Element offsets of the index tuples in the last axis of `indices` (after `batchDims` shared leading
 /// axes), each addressing a slice of `data`. Returns the offsets and the slice length.
 func indexTupleOffsets(_ data: Tensor, _ indices: Tensor, batchDims b: Int) throws -> (offsets: [Int], length: Int) {
-    guard indices.rank >= 1, let m = indices.shape.last, b + m <= data.rank else {
+    guard b >= 0, b <= data.rank, indices.rank >= 1, let m = indices.shape.last, m <= data.rank - b else {
         throw KernelError("indices \(shapeString(indices.shape)) do not index data \(shapeString(data.shape)) with batch_dims \(b)")
     }
     guard indices.rank > b, Array(indices.shape.prefix(b)) == Array(data.shape.prefix(b)) else {
@@ -187,7 +187,11 @@ struct TensorScatterOperator: Operator {
         let perBatch = outer / max(batch, 1)
         var from: [Int] = [], to: [Int] = []
         for o in 0..<outer {
-            let start = starts[o / max(perBatch, 1)]
+            // Reduced first, so that start + s cannot overflow (a crafted write index may be 2^62).
+            let start = circular && capacity > 0 ? starts[o / max(perBatch, 1)] % capacity : starts[o / max(perBatch, 1)]
+            guard circular || (start >= 0 && start <= capacity) else {
+                throw KernelError("write index \(start) is outside the cache's \(capacity) slots")
+            }
             for s in 0..<length {
                 var position = start + s
                 if circular { position = ((position % capacity) + capacity) % capacity }

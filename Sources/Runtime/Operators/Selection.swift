@@ -21,7 +21,10 @@ struct CompressOperator: Operator {
         var x = try inputs.required(0, "input")
         let condition = try inputs.required(1, "condition").doubles()
         var a = 0
-        if let axis { a = try normalizeAxis(axis, rank: x.rank) } else { x = x.reshaped([x.count]) }
+        if let axis {
+            guard x.rank >= 1 else { throw KernelError("axis \(axis) needs an input of rank 1 or more, got a scalar") }
+            a = try normalizeAxis(axis, rank: x.rank)
+        } else { x = x.reshaped([x.count]) }
         guard condition.count <= x.shape[a] else {
             throw KernelError("condition has \(condition.count) entries for an axis of size \(x.shape[a])")
         }
@@ -54,12 +57,14 @@ struct TriluOperator: Operator {
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.required(0, "input")
-        let k = inputs.optional(1)?.ints().first ?? 0
+        let requestedK = inputs.optional(1)?.ints().first ?? 0
         guard x.rank >= 2, x.dtype != .string else {
             throw KernelError("input \(shapeString(x.shape)) must be a numeric tensor of rank 2 or more")
         }
         let out = x.copy()
         let (n, m) = (x.shape[x.rank - 2], x.shape[x.rank - 1])
+        // Any |k| past n + m selects all or nothing; clamping keeps i + k from overflowing.
+        let k = min(max(requestedK, -(n + m)), n + m)
         let size = x.dtype.size
         let matrices = n * m == 0 ? 0 : x.count / (n * m)
         for b in 0..<matrices {
@@ -91,10 +96,12 @@ struct OneHotOperator: Operator {
         guard depthValue.count == 1, values.count == 2 else {
             throw KernelError("depth must hold one value and values two (off, on)")
         }
+        guard depthValue[0].isFinite, abs(depthValue[0]) < 9e18 else { throw KernelError("depth \(depthValue[0]) is not a size") }
         let depth = Int(depthValue[0])
         guard depth >= 0 else { throw KernelError("depth \(depth) is negative") }
         let r = indicesShape.count + 1
         let a = try normalizeAxis(axis, rank: r)
+        try requireAllocatable(Array(indicesShape[0..<a]) + [depth] + Array(indicesShape[a...]), .int64)
         let outer = indicesShape[0..<a].reduce(1, *), inner = indicesShape[a...].reduce(1, *)
         var shape = indicesShape
         shape.insert(depth, at: a)
@@ -102,7 +109,9 @@ struct OneHotOperator: Operator {
         var source = [Int](repeating: 0, count: outer * depth * inner)
         for o in 0..<outer {
             for i in 0..<inner {
-                var index = Int(indices[o * inner + i])
+                let value = indices[o * inner + i]
+                guard value.magnitude < 0x1p62 else { continue }   // NaN or far outside: all off
+                var index = Int(value)
                 if index < 0 { index += depth }
                 if index >= 0 && index < depth { source[(o * depth + index) * inner + i] = 1 }
             }

@@ -65,13 +65,13 @@ func reshapeTarget(_ requested: [Int], input: [Int], allowZero: Bool) throws -> 
         }
     }
     if let i = inferred {
-        let known = shape.enumerated().reduce(1) { $1.offset == i ? $0 : $0 * $1.element }
-        guard known != 0, count % known == 0 else {
+        guard let known = checkedElementCount(shape.enumerated().map { $0.offset == i ? 1 : $0.element }),
+              known != 0, count % known == 0 else {
             throw KernelError("cannot reshape \(shapeString(input)) (\(count) elements) to \(shapeString(requested))")
         }
         shape[i] = count / known
     }
-    guard shape.reduce(1, *) == count else {
+    guard checkedElementCount(shape) == count else {
         throw KernelError("cannot reshape \(shapeString(input)) (\(count) elements) to \(shapeString(requested))")
     }
     return shape
@@ -191,6 +191,7 @@ struct ExpandOperator: Operator {
         guard requested.allSatisfy({ $0 >= 0 }), let shape = expandShape(x.shape, requested) else {
             throw KernelError("cannot expand \(shapeString(x.shape)) to \(shapeString(requested))")
         }
+        try requireAllocatable(shape, x.dtype)
         return [shape == x.shape ? x : broadcasted(x, to: shape)]
     }
 }
@@ -203,6 +204,11 @@ struct TileOperator: Operator {
         guard repeats.count == x.rank, repeats.allSatisfy({ $0 >= 0 }) else {
             throw KernelError("repeats \(shapeString(repeats)) needs one non-negative count per axis of \(shapeString(x.shape))")
         }
+        let shape = zip(x.shape, repeats).map { $0.multipliedReportingOverflow(by: $1).overflow ? -1 : $0 * $1 }
+        guard !shape.contains(-1) else {
+            throw KernelError("repeats \(shapeString(repeats)) of \(shapeString(x.shape)) overflow 64 bits")
+        }
+        try requireAllocatable(shape, x.dtype)
         return [tiled(x, repeats: repeats)]
     }
 }
@@ -234,7 +240,7 @@ struct DepthToSpaceOperator: Operator {
     let crd: Bool
     init(_ ctx: OperatorContext) throws {
         guard let b = try ctx.node.int("blocksize") else { throw ctx.node.missing("blocksize") }
-        guard b > 0 else { throw ctx.node.invalid("blocksize", "must be positive; got \(b)") }
+        try requireWindowAttribute(ctx.node, "blocksize", [b], minimum: 1)  // b * b must not overflow
         blocksize = b
         crd = try spaceDepthMode(ctx)
     }
@@ -258,7 +264,7 @@ struct SpaceToDepthOperator: Operator {
     let crd: Bool
     init(_ ctx: OperatorContext) throws {
         guard let b = try ctx.node.int("blocksize") else { throw ctx.node.missing("blocksize") }
-        guard b > 0 else { throw ctx.node.invalid("blocksize", "must be positive; got \(b)") }
+        try requireWindowAttribute(ctx.node, "blocksize", [b], minimum: 1)  // b * b must not overflow
         blocksize = b
         crd = try spaceDepthMode(ctx)
     }

@@ -55,6 +55,7 @@ struct ConstantOfShapeOperator: Operator {
         guard shape.allSatisfy({ $0 >= 0 }) else {
             throw KernelError("shape \(shapeString(shape)) has a negative dimension")
         }
+        try requireAllocatable(shape, value.dtype)
         return [broadcasted(value, to: shape)]
     }
 }
@@ -72,6 +73,9 @@ struct RangeOperator: Operator {
         if dtype.isInteger {
             let (s, l, d) = (start.ints()[0], limit.ints()[0], delta.ints()[0])
             guard d != 0 else { throw KernelError("delta is 0") }
+            // ceil((l - s) / d) in Double: exact enough to refuse, never overflowing.
+            let estimate = ((Double(l) - Double(s)) / Double(d)).rounded(.up)
+            try requireAllocatable([estimate > 0 ? Int(min(estimate, 9e18)) : 0], dtype)
             let n = max(0, (l - s + d + (d > 0 ? -1 : 1)) / d)
             return [tensorFromDoubles((0..<n).map { Double(s + $0 * d) }, shape: [n], dtype: dtype, rounding: false)]
         }
@@ -79,7 +83,9 @@ struct RangeOperator: Operator {
         guard d != 0, s.isFinite, l.isFinite, d.isFinite else {
             throw KernelError("start \(s), limit \(l) and delta \(d) do not make a finite range")
         }
-        let n = max(0, Int(((l - s) / d).rounded(.up)))
+        let estimate = ((l - s) / d).rounded(.up)
+        try requireAllocatable([estimate > 0 ? Int(min(estimate, 9e18)) : 0], dtype)
+        let n = estimate > 0 ? Int(estimate) : 0
         return [tensorFromDoubles((0..<n).map { s + Double($0) * d }, shape: [n], dtype: dtype, rounding: false)]
     }
 }

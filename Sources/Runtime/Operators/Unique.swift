@@ -26,7 +26,10 @@ struct UniqueOperator: Operator {
         var x = try inputs.required(0, "X")
         guard x.dtype != .string else { throw KernelError("Unique of strings is not supported") }
         var a = 0
-        if let axis { a = try normalizeAxis(axis, rank: x.rank) } else { x = x.reshaped([x.count]) }
+        if let axis {
+            guard x.rank >= 1 else { throw KernelError("axis \(axis) needs X of rank 1 or more, got a scalar") }
+            a = try normalizeAxis(axis, rank: x.rank)
+        } else { x = x.reshaped([x.count]) }
         let (outer, n, inner) = axisLayout(x.shape, a)
         let values = x.doubles()
         let slices: [[Double]] = (0..<n).map { i in

@@ -31,7 +31,7 @@ public enum CheckpointFile {
         var at = 0
         func bad(_ s: String) -> TrainingError { .checkpoint("\(source) is not a valid checkpoint: \(s)") }
         func take(_ n: Int) throws -> ArraySlice<UInt8> {
-            guard n >= 0, at + n <= bytes.count else { throw bad("truncated at byte \(at)") }
+            guard n >= 0, n <= bytes.count - at else { throw bad("truncated at byte \(at)") }
             defer { at += n }
             return bytes[at..<(at + n)]
         }
@@ -56,12 +56,31 @@ public enum CheckpointFile {
                 guard d >= 0, d < 1 << 40 else { throw bad("tensor \"\(name)\" has dimension \(d)") }
                 shape.append(Int(d))
             }
+            // Checked against the bytes present before allocating: a damaged header may declare terabytes.
+            guard let elements = checkedElementCount(shape),
+                  !elements.multipliedReportingOverflow(by: dtype.size).overflow,
+                  elements * dtype.size <= bytes.count - at else {
+                throw bad("tensor \"\(name)\" declares shape \(shape) of \(dtype), more than the \(bytes.count - at) bytes left")
+            }
             let t = Tensor(uninitialized: shape, dtype: dtype)
             let raw = try take(t.byteCount)
             raw.withUnsafeBytes { t.storage.pointer.copyMemory(from: $0.baseAddress!, byteCount: t.byteCount) }
             out[name] = t
         }
         return out
+    }
+
+    /// Removes `.NAME.tmp-PID` temporaries of `url` left by a process that no longer runs (a killed `train`
+    /// leaves one the size of a checkpoint, hundreds of MB). Those of live processes are left alone.
+    static func removeStaleTemporaries(of url: URL) {
+        let folder = url.deletingLastPathComponent()
+        let prefix = ".\(url.lastPathComponent).tmp-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count)), pid != getpid(),
+                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+            unlink(folder.appendingPathComponent(name).path)
+        }
     }
 
     /// Writes atomically: a temporary file beside `url`, then rename over it.

@@ -31,6 +31,7 @@ public final class TrainingRun {
             throw TrainingError.configuration("cannot create the run folder \(folder.path): \(error.localizedDescription)")
         }
         let checkpoint = folder.appendingPathComponent(Self.checkpointName)
+        CheckpointFile.removeStaleTemporaries(of: checkpoint)
         if FileManager.default.fileExists(atPath: checkpoint.path) {
             trainer = try GANTrainer(resumingFrom: checkpoint)
             resumed = true
@@ -41,6 +42,8 @@ public final class TrainingRun {
             trainer = try GANTrainer(configuration: configuration)
             resumed = false
             storedConfigurationDiffers = false
+            // No checkpoint: lines of an earlier run stopped before its first checkpoint would be logged twice.
+            try MetricsLog.truncate(folder.appendingPathComponent(Self.metricsName), after: 0)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(configuration).write(to: folder.appendingPathComponent(Self.configurationName))

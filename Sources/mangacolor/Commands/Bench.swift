@@ -20,10 +20,18 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
-        guard parseShape(shape) != nil else { throw ValidationError("--shape must look like 1x1x512x512") }
+        guard let dims = parseShape(shape) else { throw ValidationError("--shape must look like 1x1x512x512") }
+        do {
+            try MemoryBudget.current.check(shape: dims, dtype: .float32, what: "the --shape input")
+        } catch {
+            throw ValidationError(error.message)
+        }
     }
 
+    @OptionGroup var memory: MemoryOptions
+
     func run() throws {
+        memory.apply()
         let plan = try loadPlan(model)
         let dims = parseShape(shape)!
         guard plan.inputs.count >= 1 else { throw CLIError("\(model) has no inputs to feed") }

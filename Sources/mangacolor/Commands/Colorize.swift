@@ -47,6 +47,9 @@ struct ColorizeCommand: ParsableCommand {
     @Flag(help: "Colorize pages that already look coloured.")
     var force = false
 
+    @Flag(help: "Leave pages whose output already exists (resume an interrupted chapter).")
+    var skipExisting = false
+
     @Option(help: "Largest tile side in pixels; bigger pages are tiled with overlap (memory bound).")
     var tileSize: Int = 1024
 
@@ -79,11 +82,13 @@ struct ColorizeCommand: ParsableCommand {
         guard !jobs.isEmpty else { throw CLIError("no pages to colorize in \(inputs.joined(separator: ", "))") }
         let bar = ProgressBar(total: jobs.count, label: "colorize")
         let start = Date()
-        let outcome = colorizePages(jobs, output: output, options: options, generator: { try plan.run([$0])[0] }) { event, done in
+        let outcome = try colorizePages(jobs, output: output, options: options, skipExisting: skipExisting,
+                                        generator: { try plan.run([$0])[0] }) { event, done in
             switch event {
             case .written(let job, _, let kind):
                 bar.finish()
                 writeStderr("\(job.source): \(kind == .manga ? "manga page (descreened, ink kept)" : "grey page (lightness kept)")\n")
+            case .kept: break
             case .skipped(let job, let share):
                 bar.finish()
                 writeStderr(String(format: "skipped %@: already in colour (%.0f%% vivid pixels; --force to colorize)\n", job.source, share * 100))
@@ -95,7 +100,7 @@ struct ColorizeCommand: ParsableCommand {
         }
         bar.finish()
         let manga = outcome.kinds.filter { $0 == .manga }.count
-        print("\(outcome.written.count) colorized (\(manga) as manga, \(outcome.written.count - manga) as grey), \(outcome.skipped.count) skipped, \(outcome.failed.count) failed -> \(output)")
+        print("\(outcome.written.count) colorized (\(manga) as manga, \(outcome.written.count - manga) as grey), \(outcome.skipped.count) skipped, \(outcome.kept.count) already there, \(outcome.failed.count) failed -> \(output)")
         if !outcome.failed.isEmpty { throw ExitCode(1) }
     }
 }

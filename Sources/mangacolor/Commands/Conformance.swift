@@ -19,7 +19,10 @@ struct Conformance: ParsableCommand {
     @Flag(help: "Print only failures and the summary.")
     var quiet = false
 
+    @OptionGroup var memory: MemoryOptions
+
     func run() throws {
+        memory.apply()
         let cases = try BackendTestCase.discover(folders)
         var passed = 0, failed = 0
         for testCase in cases {

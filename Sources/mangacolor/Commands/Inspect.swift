@@ -17,7 +17,10 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Also build the execution plan and report what the runtime would do (unsupported operators, folded constants).")
     var plan = false
 
+    @OptionGroup var memory: MemoryOptions
+
     func run() throws {
+        memory.apply()
         let m = try Model(contentsOf: model)
         let g = m.graph
         print("model: \(model)")

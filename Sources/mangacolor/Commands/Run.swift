@@ -24,14 +24,28 @@ struct Run: ParsableCommand {
     @Option(help: "Output file format: npy or pb.")
     var format: TensorFileFormat = .npy
 
+    func validate() throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: outputDir, isDirectory: &isFolder), !isFolder.boolValue {
+            throw ValidationError("--output-dir \(outputDir) is a file; give a folder (it is created if missing)")
+        }
+    }
+
+    @OptionGroup var memory: MemoryOptions
+
     func run() throws {
+        memory.apply()
         let plan = try loadPlan(model)
         guard inputs.count == plan.inputs.count else {
             throw CLIError("\(model) takes \(plan.inputs.count) input(s) (\(plan.inputs.map(\.name).joined(separator: ", "))); \(inputs.count) --input given")
         }
         let tensors = try inputs.map { try Tensor(contentsOfFile: $0) }
         let outputs = try plan.run(tensors)
-        try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+        } catch {
+            throw CLIError("cannot create the output folder \(outputDir): a parent is a file, or the disk is read-only or not writable")
+        }
         for (k, t) in outputs.enumerated() {
             let path = (outputDir as NSString).appendingPathComponent("output_\(k).\(format.rawValue)")
             try t.write(to: path, format: format, name: plan.outputNames[k])

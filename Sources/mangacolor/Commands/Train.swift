@@ -114,7 +114,12 @@ struct Train: ParsableCommand {
         if let data {
             let files = try collectPages([data]).map(\.source)
             guard !files.isEmpty else { throw CLIError("\(data) holds no PNG or JPEG pages") }
-            pages = files.map { .file($0) }
+            let screening = screenTrainingPages(files)
+            for (page, reason) in screening.skipped { writeStderr("skipped \(page): \(reason)\n") }
+            guard !screening.usable.isEmpty else {
+                throw CLIError("none of the \(files.count) pages in \(data) can be a colour target (see above)")
+            }
+            pages = screening.usable.map { .file($0) }
         } else {
             // One page, decoded once: every pair is a fresh crop of it.
             pages = [.image(try readImage(path: reference!))]
@@ -147,15 +152,26 @@ struct Train: ParsableCommand {
                                              batchSize: batchSize, checkpointEvery: checkpointEvery,
                                              validateEvery: validateEvery, validationWidth: size)
         let session = try TrainingSession(folder: out, configuration: config, options: options)
-        if session.run.storedConfigurationDiffers {
-            writeStderr("note: \(out) already holds a run with other settings; resuming it with its stored settings\n")
+        let stored = session.run.trainer.configuration
+        if session.run.resumed {
+            // The checkpoint's settings win: say which of the given ones are not used.
+            for difference in stored.differences(from: config) {
+                let why = difference.setting == "totalSteps"
+                    ? "; the learning-rate schedule keeps the stored value, training still goes on to step \(totalSteps)" : ""
+                writeStderr("warning: resuming \(out) with its stored \(difference.setting) \(difference.stored); "
+                    + "the given \(difference.given) is ignored\(why)\n")
+            }
         }
         if let initPath = initModel, !session.run.resumed {
             try session.run.trainer.loadGeneratorWeights(from: Model(contentsOf: initPath))
             writeStderr("generator initialised from \(initPath)\n")
+        } else if let initPath = initModel {
+            writeStderr("warning: --init \(initPath) is ignored: \(out) resumes from its checkpoint\n")
         }
         let g = session.run.trainer.generator.configuration
-        writeStderr("training \(pages.count) page(s), crops \(size)x\(size), generator \(g.parameterCount) parameters, \(discriminatorKind) discriminator, to step \(totalSteps)\n")
+        // What is used: the stored discriminator and generator when resuming, not the flags.
+        writeStderr("training \(pages.count) page(s), crops \(size)x\(size), generator \(g.parameterCount) parameters, "
+            + "\(stored.discriminator.kind) discriminator, learning rate \(stored.generatorLearningRate), to step \(totalSteps)\n")
         let bar = ProgressBar(total: totalSteps, label: "train")
         try session.train { event in
             switch event {

@@ -1,0 +1,108 @@
+import Foundation
+
+// Where a batch's pages go, decided and checked before any page is computed, so that no page is lost:
+//
+// - `-o OUT.png` names one file: allowed for exactly one page; any other image extension is refused
+//   (outputs are PNG). Anything else is a folder (created if missing).
+// - no two pages map to one output: `vol1/001.png` and `vol2/001.png` given as two folders keep their folder
+//   names under OUT (collectPages); what still collides (`p.png` beside `p.jpg`, two folders of the same name,
+//   a glob matching `a/001.png` and `b/001.png`) is refused, naming both pages, before any work.
+// - no output is one of the inputs (`colorize a.png -o a.png`, `colorize pages -o pages`).
+// - every output folder is created and shown writable up front, and temporaries left there by a killed
+//   run are removed.
+//
+// API: BatchError, outputPaths(for:output:) throws -> [String], prepareOutputFolders(for:) throws
+
+/// Why a batch cannot start. Found before any page is computed.
+public enum BatchError: Error, CustomStringConvertible, Equatable {
+    case collision(target: String, sources: [String])
+    case overwritesInput(target: String, source: String)
+    case fileOutputForManyPages(output: String, pages: Int)
+    case notPNGOutput(output: String)
+    case outputNotWritable(folder: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .collision(let target, let sources):
+            "\(sources.joined(separator: " and ")) would all be written to \(target); rename one of them or "
+                + "colorize them into separate output folders (nothing was written)"
+        case .overwritesInput(let target, let source):
+            "the output \(target) is the input page \(source); choose another output file or folder (nothing was written)"
+        case .fileOutputForManyPages(let output, let pages):
+            "-o \(output) names one file, but \(pages) pages were given; give a folder for -o"
+        case .notPNGOutput(let output):
+            "-o \(output): pages are written as PNG; name the file .png or give a folder"
+        case .outputNotWritable(let folder, let reason):
+            "cannot write into \(folder): \(reason) (nothing was computed)"
+        }
+    }
+}
+
+/// The layers `--layers` writes beside each page (`NAME.ink.png`, ...), as Pipeline.swift names them.
+let pageLayerNames = ["ink", "tone", "descreened", "model"]
+
+/// The output path of every job, in job order: `output` itself when it names a `.png` file (one job only),
+/// else `output/relativeOutput`. Throws `BatchError` for a file output with several jobs, two jobs with one
+/// output, or an output that is one of the inputs; the layer files of `layers` beside each output count too.
+public func outputPaths(for jobs: [PageJob], output: String, layers: [String] = []) throws -> [String] {
+    var isFolder: ObjCBool = false
+    let existingFolder = FileManager.default.fileExists(atPath: output, isDirectory: &isFolder) && isFolder.boolValue
+    let ext = (output as NSString).pathExtension.lowercased()
+    let targets: [String]
+    if !existingFolder && imageFileExtensions.contains(ext) {
+        guard ext == "png" else { throw BatchError.notPNGOutput(output: output) }
+        guard jobs.count == 1 else { throw BatchError.fileOutputForManyPages(output: output, pages: jobs.count) }
+        targets = [output]
+    } else {
+        targets = jobs.map { (output as NSString).appendingPathComponent($0.relativeOutput) }
+    }
+    let sources = Dictionary(jobs.map { (canonicalPath($0.source), $0.source) }, uniquingKeysWith: { a, _ in a })
+    var claimed: [String: Int] = [:]
+    for (i, target) in targets.enumerated() {
+        for file in [target] + layers.map({ layerPath(target, $0) }) {
+            let key = canonicalPath(file)
+            if let source = sources[key] { throw BatchError.overwritesInput(target: file, source: source) }
+            if let first = claimed[key] {
+                throw BatchError.collision(target: file, sources: [jobs[first].source, jobs[i].source])
+            }
+            claimed[key] = i
+        }
+    }
+    return targets
+}
+
+/// Creates the folder of every target, proves each writable by creating and removing a probe file, and
+/// removes temporaries that killed runs left there. Throws `BatchError.outputNotWritable` naming the folder.
+public func prepareOutputFolders(for targets: [String]) throws {
+    let fm = FileManager.default
+    let folders = Set(targets.map { t -> String in
+        let folder = (t as NSString).deletingLastPathComponent
+        return folder.isEmpty ? "." : folder
+    })
+    for folder in folders.sorted() {
+        do {
+            try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            var isFolder: ObjCBool = false
+            let reason = fm.fileExists(atPath: folder, isDirectory: &isFolder) && !isFolder.boolValue
+                ? "it is a file, not a folder" : "the folder cannot be created (a parent is a file, or no permission)"
+            throw BatchError.outputNotWritable(folder: folder, reason: reason)
+        }
+        let probe = (folder as NSString).appendingPathComponent(".mangacolor-write-test-\(ProcessInfo.processInfo.processIdentifier)")
+        guard fm.createFile(atPath: probe, contents: Data()) else {
+            throw BatchError.outputNotWritable(folder: folder, reason: "no permission to create files, or the disk is full or read-only")
+        }
+        try? fm.removeItem(atPath: probe)
+        removeStaleTemporaries(in: folder)
+    }
+}
+
+/// An absolute path with `.`/`..` and symbolic links resolved, also for files that do not exist yet (their
+/// nearest existing folder is resolved). Two spellings of one file give one string.
+func canonicalPath(_ path: String) -> String {
+    let url = URL(fileURLWithPath: path).standardizedFileURL
+    if FileManager.default.fileExists(atPath: url.path) { return url.resolvingSymlinksInPath().path }
+    let parent = url.deletingLastPathComponent()
+    if parent.path == url.path { return url.path }
+    return (canonicalPath(parent.path) as NSString).appendingPathComponent(url.lastPathComponent)
+}

@@ -94,7 +94,8 @@ struct ColorizeCommand: ParsableCommand {
                 writeStderr(String(format: "skipped %@: already in colour (%.0f%% vivid pixels; --force to colorize)\n", job.source, share * 100))
             case .failed(let job, let reason):
                 bar.finish()
-                writeStderr("error: \(job.source): \(reason)\n")
+                // Errors from reading a page name it already.
+                writeStderr("error: \(reason.contains(job.source) ? reason : "\(job.source): \(reason)")\n")
             }
             bar.update(done, status: String(format: "%.2f pages/s", Double(done) / max(Date().timeIntervalSince(start), 1e-9)))
         }

@@ -108,21 +108,13 @@ def main():
         rc, rss, seconds, stderr = fuzz_onnx.run_child(command, env, args.timeout, cap)
         executions += 1
         largest = max(largest, rss)
-        kind = "hang" if rc == "timeout" else (f"signal {-rc}" if rc < 0 else f"exit {rc}") if rc not in (0, 1) else ("rss" if rss > cap else None)
+        kind = fuzz_onnx.classify(rc, rss, cap)
         if kind:
-            n = sum(findings.values())
-            findings[kind] = findings.get(kind, 0) + 1
-            keep = os.path.join(args.out, f"{n:04d}")
-            os.makedirs(keep, exist_ok=True)
-            shutil.copy(page, keep)
-            with open(os.path.join(keep, "finding.txt"), "w") as f:
-                f.write(f"{kind}\nseed {seed}\nmutation {what}\n{' '.join(command)}\n{stderr[-3000:]}\n")
+            keep = fuzz_onnx.keep_finding(findings, args.out, kind, lambda keep: shutil.copy(page, keep),
+                                          f"{kind}\nseed {seed}\nmutation {what}\n{' '.join(command)}\n{stderr[-3000:]}\n")
             print(f"FINDING {kind}: {os.path.basename(seed)} {what} -> {keep}", flush=True)
-    elapsed = time.time() - started
     shutil.rmtree(work, ignore_errors=True)
-    print(f"{executions} executions in {elapsed:.0f} s ({executions / max(elapsed, 1e-9):.1f}/s), {len(seeds)} seeds, "
-          f"findings {findings or 0}, largest RSS {largest / 2**20:.0f} MiB")
-    sys.exit(1 if findings else 0)
+    fuzz_onnx.finish(executions, started, len(seeds), findings, largest)
 
 
 if __name__ == "__main__":

@@ -191,6 +191,35 @@ def run_child(command, env, timeout, cap_bytes):
 import resource  # noqa: E402  (used in the child's preexec)
 
 
+def classify(rc, rss, cap):
+    """What a child's end means: None (a clean exit or error), "hang", "signal N", "exit N" or "rss"."""
+    if rc == "timeout":
+        return "hang"
+    if rc not in (0, 1):
+        return f"signal {-rc}" if rc < 0 else f"exit {rc}"
+    return "rss" if rss > cap else None
+
+
+def keep_finding(findings, out_dir, kind, copy, report):
+    """Counts a finding and keeps its input under out_dir/NNNN with finding.txt; copy(folder) puts the files there."""
+    n = sum(findings.values())
+    findings[kind] = findings.get(kind, 0) + 1
+    keep = os.path.join(out_dir, f"{n:04d}")
+    os.makedirs(keep, exist_ok=True)
+    copy(keep)
+    with open(os.path.join(keep, "finding.txt"), "w") as f:
+        f.write(report)
+    return keep
+
+
+def finish(executions, started, seeds, findings, largest):
+    """The summary line every fuzzer ends with; exits 1 when anything was found."""
+    elapsed = time.time() - started
+    print(f"{executions} executions in {elapsed:.0f} s ({executions / max(elapsed, 1e-9):.1f}/s), "
+          f"{seeds} seeds, findings {findings or 0}, largest RSS {largest / 2**20:.0f} MiB")
+    sys.exit(1 if findings else 0)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("seed_dirs", nargs="+")
@@ -253,26 +282,13 @@ def main():
         rc, rss, seconds, stderr = run_child(command, env, args.timeout, cap)
         executions += 1
         largest = max(largest, rss)
-        kind = None
-        if rc == "timeout":
-            kind = "hang"
-        elif rc not in (0, 1):
-            kind = f"signal {-rc}" if rc < 0 else f"exit {rc}"
-        elif rss > cap:
-            kind = "rss"
+        kind = classify(rc, rss, cap)
         if kind:
-            n = sum(findings.values())
-            findings[kind] = findings.get(kind, 0) + 1
-            keep = os.path.join(args.out, f"{n:04d}")
-            shutil.copytree(work, keep, dirs_exist_ok=True)
-            with open(os.path.join(keep, "finding.txt"), "w") as f:
-                f.write(f"{kind}\nseed {case}\nmutations {what}\n{' '.join(command)}\n{stderr[-3000:]}\n")
+            keep = keep_finding(findings, args.out, kind, lambda keep: shutil.copytree(work, keep, dirs_exist_ok=True),
+                                f"{kind}\nseed {case}\nmutations {what}\n{' '.join(command)}\n{stderr[-3000:]}\n")
             print(f"FINDING {kind}: {os.path.basename(case)} {what} -> {keep}", flush=True)
-    elapsed = time.time() - started
     shutil.rmtree(work, ignore_errors=True)
-    print(f"{executions} executions in {elapsed:.0f} s ({executions / max(elapsed, 1e-9):.1f}/s), "
-          f"{len(cases)} seeds, findings {findings or 0}, largest RSS {largest / 2**20:.0f} MiB")
-    sys.exit(1 if findings else 0)
+    finish(executions, started, len(cases), findings, largest)
 
 
 if __name__ == "__main__":

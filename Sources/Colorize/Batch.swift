@@ -99,7 +99,7 @@ public func colorizePages(_ jobs: [PageJob], output: String, options: ColorizeOp
                           generator: (Tensor) throws -> Tensor,
                           progress: (BatchEvent, _ done: Int) -> Void = { _, _ in }) throws -> BatchOutcome {
     var outcome = BatchOutcome()
-    let targets = try outputPaths(for: jobs, output: output, layers: options.keepLayers ? pageLayerNames : [])
+    let targets = try outputPaths(for: jobs, output: output, layers: options.keepLayers ? PageLayer.all : [])
     try prepareOutputFolders(for: targets)
     for (i, (job, target)) in zip(jobs, targets).enumerated() {
         if skipExisting && FileManager.default.fileExists(atPath: target) {

@@ -38,9 +38,6 @@ public enum BatchError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// The layers `--layers` writes beside each page (`NAME.ink.png`, ...), as Pipeline.swift names them.
-let pageLayerNames = ["ink", "tone", "descreened", "model"]
-
 /// The output path of every job, in job order: `output` itself when it names a `.png` file (one job only),
 /// else `output/relativeOutput`. Throws `BatchError` for a file output with several jobs, two jobs with one
 /// output, or an output that is one of the inputs; the layer files of `layers` beside each output count too.

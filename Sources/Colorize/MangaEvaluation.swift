@@ -37,6 +37,8 @@ public func evaluateOnManga(_ reference: Image, screens: [MangaStyle] = evaluati
     precondition(!screens.isEmpty)
     var options = options
     options.skipColorPages = false
+    // The descreened baseline is the page the pipeline gave the generator: kept as a layer, not recomputed.
+    options.keepLayers = true
     let truth = reference.rgb()
     let grey = truth.luminance()
     var reports: [QualityReport] = [], binaries: [QualityReport] = [], descreens: [QualityReport] = []
@@ -49,7 +51,8 @@ public func evaluateOnManga(_ reference: Image, screens: [MangaStyle] = evaluati
         if result.kind == .manga { mangaCount += 1 }
         reports.append(try evaluate(generated: result.image, reference: truth))
         binaries.append(try evaluate(generated: render.rgb(), reference: truth))
-        let flat = descreen(render, analysis: analyzeScreentone(render, options: options.screentone)).page
+        let flat = result.layers.first { $0.name == PageLayer.descreened }?.image
+            ?? descreen(render, analysis: analyzeScreentone(render, options: options.screentone)).page
         descreens.append(try evaluate(generated: flat.rgb(), reference: truth))
         let n = truth.planeSize
         for i in 0 ..< n where grey.pixels[i] < style.inkBelow {

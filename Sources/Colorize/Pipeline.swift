@@ -9,8 +9,8 @@ import Tensor
 //
 // Grey (continuous-tone) pages keep their exact lightness (LinePreservation.swift). Manga pages (ink,
 // paper, screentone; PageAnalysis.swift) are descreened first, so the generator sees continuous tone, and
-// the result is composited: ink kept black, tone at its descreened lightness, paper free to take the
-// model's colour and lightness (MangaCompositing.swift). `pageKind` nil picks per page.
+// the result is composited: ink kept black, tone at its descreened lightness, paper taking the model's
+// colour and lightness where the model is confident (MangaCompositing.swift). `pageKind` nil picks per page.
 //
 // The generator is any `(Tensor) throws -> Tensor` (an ONNX plan's run, the trainer's forward): it gets
 // [1, inputChannels, H, W] grey and returns [1, 3, H, W], both in the value range `range` (the seed
@@ -59,13 +59,6 @@ public struct ColorizeOptions: Sendable, Equatable {
         self.inputChannels = inputChannels
         self.range = range
     }
-
-    /// The same options on the page path the CLI names "auto", "grey" or "manga".
-    public func with(pageKind: PageKind?) -> ColorizeOptions {
-        var copy = self
-        copy.pageKind = pageKind
-        return copy
-    }
 }
 
 public enum ColorizeOutcome: Sendable {
@@ -74,13 +67,20 @@ public enum ColorizeOutcome: Sendable {
     case alreadyColor(vividShare: Double)
 }
 
+/// The intermediate layers `keepLayers` returns, in order (a grey page has only `model`); `--layers` writes
+/// each beside its page as `NAME.<layer>.png`.
+public enum PageLayer {
+    public static let ink = "ink", tone = "tone", descreened = "descreened", model = "model"
+    public static let all = [ink, tone, descreened, model]
+}
+
 /// One colorized page with what the pipeline decided and, with `keepLayers`, its intermediate layers.
 public struct ColorizedPage: Sendable {
     public var image: Image
     public var kind: PageKind
     /// Share of flat mid-grey pixels behind the automatic choice (see `classifyPage`); nil when forced.
     public var smoothMidShare: Double?
-    /// Named intermediate layers ("ink", "tone", "descreened", "model"), in order; empty unless `keepLayers`.
+    /// Named intermediate layers (`PageLayer`), in order; empty unless `keepLayers`.
     public var layers: [(name: String, image: Image)] = []
 }
 
@@ -125,15 +125,15 @@ public func colorizePageDetailed(_ page: Image, options: ColorizeOptions = Color
         descreened = result
         modelInput = result.page
         if options.keepLayers {
-            layers.append(("ink", Image(width: grey.width, height: grey.height, channels: 1,
+            layers.append((PageLayer.ink, Image(width: grey.width, height: grey.height, channels: 1,
                                         pixels: analysis.ink.map { $0 ? 0 : 1 })))
-            layers.append(("tone", Image(width: grey.width, height: grey.height, channels: 1,
+            layers.append((PageLayer.tone, Image(width: grey.width, height: grey.height, channels: 1,
                                          pixels: analysis.tone.map { $0 ? 0 : 1 })))
-            layers.append(("descreened", result.page))
+            layers.append((PageLayer.descreened, result.page))
         }
     }
     var output = try runGenerator(modelInput, options: options, generator)
-    if options.keepLayers { layers.append(("model", output)) }
+    if options.keepLayers { layers.append((PageLayer.model, output)) }
     // Flat first, then keep-lines / compositing: the page's lightness (or ink) survives exactly even where
     // flat recoloured small ink specks as part of their region.
     if options.flat { output = try flatten(generated: output, page: modelInput, options: options.flatOptions) }

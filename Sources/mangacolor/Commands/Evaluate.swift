@@ -39,12 +39,13 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Page path, as colorize's --page-kind: auto, grey or manga.")
     var pageKind: PageKindChoice = .auto
 
-    var chosenScreens: [MangaStyle] {
-        screens.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.map { evaluationScreens[$0] }
-    }
+    /// `--screens` as indices; nil entries are not numbers.
+    private var screenIndices: [Int?] { screens.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    var chosenScreens: [MangaStyle] { screenIndices.compactMap { $0 }.map { evaluationScreens[$0] } }
 
     func validate() throws {
-        let indices = screens.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let indices = screenIndices
         guard !indices.isEmpty, indices.allSatisfy({ $0 != nil && evaluationScreens.indices.contains($0!) }) else {
             throw ValidationError("--screens takes indices 0 to \(evaluationScreens.count - 1), comma-separated")
         }

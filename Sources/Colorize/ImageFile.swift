@@ -17,7 +17,9 @@ public let imageFileExtensions: Set<String> = ["png", "jpg", "jpeg"]
 /// Reads a PNG or JPEG file into an Image (1 channel for grey files, 3 for colour).
 public func readImage(path: String) throws -> Image {
     // Checked before reading: a FIFO or device (/dev/zero) would be read forever, a huge file into memory.
-    if let attributes = try? FileManager.default.attributesOfItem(atPath: path) {
+    // A symbolic link is judged by what it points to (a folder of links to pages is a normal data set).
+    let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+    if let attributes = try? FileManager.default.attributesOfItem(atPath: resolved) {
         if let type = attributes[.type] as? FileAttributeType, type != .typeRegular {
             throw ImageError.unreadable(path: path, reason: "not a regular file")
         }

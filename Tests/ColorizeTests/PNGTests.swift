@@ -174,3 +174,16 @@ func pngHeader(width: UInt32, height: UInt32, depth: UInt8, colourType: UInt8, p
     #expect(throws: ImageError.unreadable(path: "/dev/zero", reason: "not a regular file")) { try readImage(path: "/dev/zero") }
     #expect(throws: ImageError.self) { try readImage(path: FileManager.default.temporaryDirectory.path) }
 }
+
+@Test func aLinkToAPageIsReadAsThePage() throws {
+    let folder = try Fixtures.scratchFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let page = Image(width: 3, height: 2, channels: 1, pixels: [0, 0.5, 1, 1, 0.5, 0])
+    try writePNG(page, path: folder + "/page.png")
+    try FileManager.default.createSymbolicLink(atPath: folder + "/link.png", withDestinationPath: folder + "/page.png")
+    #expect(try readImage(path: folder + "/link.png").pixels == readImage(path: folder + "/page.png").pixels)
+    try FileManager.default.createSymbolicLink(atPath: folder + "/zero.png", withDestinationPath: "/dev/zero")
+    #expect(throws: ImageError.unreadable(path: folder + "/zero.png", reason: "not a regular file")) {
+        try readImage(path: folder + "/zero.png")
+    }
+}

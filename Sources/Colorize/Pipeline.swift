@@ -40,6 +40,8 @@ public struct ColorizeOptions: Sendable, Equatable {
     /// Channels the generator expects (1, or 3 for grey repeated).
     public var inputChannels = 1
     public var range = ValueRange.minusOneToOne
+    /// What the generator's 3 output channels hold (`.lab`: a chroma-first or a*b*-class model of this package).
+    public var outputColour = OutputColour.rgb
     /// Force the grey or the manga path; nil decides per page (`classifyPage`).
     public var pageKind: PageKind? = nil
     public var screentone = ScreentoneOptions()
@@ -153,7 +155,8 @@ func runGenerator(_ grey: Image, options: ColorizeOptions, _ generator: (Tensor)
     var output: Image
     switch options.range {
     case .minusOneToOne:
-        output = try runTiled(input, options: options.tiling, generator)
+        output = try image(fromGeneratorOutput: runTiled(input.tensor(), options: options.tiling, generator),
+                           colour: options.outputColour)
     case .zeroToOne:
         let tensor = Tensor(shape: [1, input.channels, input.height, input.width], floats: input.pixels)
         let result = try runTiled(tensor, options: options.tiling, generator)

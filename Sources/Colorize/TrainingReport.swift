@@ -68,6 +68,10 @@ public struct TrainingReport {
         body += plot("Discriminator accuracy", [("on real", series("discriminatorRealAccuracy"), "#1e8449"),
                                                 ("on fake", series("discriminatorFakeAccuracy"), "#b9770e")])
         body += plot("Training L1", [("L1", series("l1"), "#7d3c98")])
+        // What the recipe optimises besides L1: feature matching and the a*b* class cross-entropy, when used.
+        let matching = series("featureMatching"), crossEntropy = series("crossEntropy")
+        if matching.contains(where: { $0.1 != 0 }) { body += plot("Discriminator feature matching", [("L1 of D features", matching, "#2e86c1")]) }
+        if !crossEntropy.isEmpty { body += plot("a*b* class cross-entropy (rebalanced)", [("cross-entropy", crossEntropy, "#ca6f1e")]) }
         if !validation.isEmpty {
             let v = validation.map { Double($0.step) }
             body += plot("Validation L1", [("L1", Array(zip(v, validation.map(\.l1))), "#7d3c98")])

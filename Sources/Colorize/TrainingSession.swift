@@ -118,7 +118,8 @@ public final class TrainingSession {
         defer { loader.stop() }
         while trainer.completedSteps < options.steps {
             let pairs = try loader.next(batch: options.batchSize)
-            let (input, target) = batchTensors(pairs)
+            var (input, target) = batchTensors(pairs)
+            if trainer.configuration.generator.colour.outputIsLab { target = labTarget(target) }
             let metrics = try run.step(batch: TrainingBatch(input: input, target: target))
             progress(.step(metrics, total: options.steps))
             let step = trainer.completedSteps
@@ -142,7 +143,8 @@ public final class TrainingSession {
         var l1 = 0.0, psnrSum = 0.0, colour = 0.0, targetColour = 0.0
         var sample: [Image] = []
         for (input, target) in validationSet {
-            let output = try Image(tensor: run.trainer.generator.infer(input.tensor()))
+            let output = try image(fromGeneratorOutput: run.trainer.generator.infer(input.tensor()),
+                                   colour: run.trainer.configuration.generator.colour.outputIsLab ? .lab : .rgb)
             let diff = zip(output.pixels, target.pixels).reduce(0.0) { $0 + Double(abs($1.0 - $1.1)) }
             l1 += 2 * diff / Double(output.pixels.count)  // in the [-1, 1] units of the training L1
             let p = try psnr(output, target)

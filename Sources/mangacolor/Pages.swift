@@ -1,8 +1,16 @@
 import Colorize
 import Foundation
+import Runtime
 
 /// The default generator shipped in the repository's models/ folder.
 let defaultModelName = "mangacolor-default.onnx"
+
+/// The generator interface a colorize or evaluate run reads from the model: grey channels in (from its input
+/// shape) and what its output channels hold (from its metadata).
+func adaptOptions(_ options: inout ColorizeOptions, to plan: Plan) throws {
+    if let shape = plan.inputs.first?.shape, shape.count == 4, case .fixed(let c) = shape[1] { options.inputChannels = c }
+    options.outputColour = try OutputColour(metadata: plan.model.metadata)
+}
 
 /// Finds the model to use: an explicit path, $MANGACOLOR_MODEL, or models/ beside the package
 /// (found from the executable, e.g. .build/release/mangacolor -> ./models) or the working directory.

@@ -23,18 +23,22 @@ extension Tape {
     }
 
     /// Mean absolute difference |a - b| (b a constant target). dl/da = sign(a - b) / count, 0 where equal.
-    public func l1(_ a: Variable, target b: Tensor) -> Variable {
+    /// `channelWeights` (one per channel of an [N, C, ...] tensor) weights each channel's differences.
+    public func l1(_ a: Variable, target b: Tensor, channelWeights: [Float]? = nil) -> Variable {
         precondition(a.value.count == b.count, "L1 of \(a.shape) against \(b.shape)")
         let ap = a.value.floats, bp = b.floats, n = ap.count
+        let channels = a.shape.count > 1 ? a.shape[1] : 1, plane = n / max(a.shape.first ?? 1, 1) / max(channels, 1)
+        precondition(channelWeights == nil || channelWeights!.count == channels, "L1 channel weights \(channelWeights!) for \(a.shape)")
+        let weight: (Int) -> Float = channelWeights.map { w in { i in w[(i / plane) % channels] } } ?? { _ in 1 }
         var s: Double = 0
-        for i in 0..<n { s += Double(abs(ap[i] - bp[i])) }
+        for i in 0..<n { s += Double(weight(i) * abs(ap[i] - bp[i])) }
         let av = a.value
         return record(Tensor(shape: [], floats: [Float(s / Double(n))]), inputs: [a]) { dY in
             let scale = dY.floats[0] / Float(n)
             let xp = av.floats, bp = b.floats
             let d = Tensor(uninitialized: av.shape)
             let dp = d.floats
-            for i in 0..<n { let e = xp[i] - bp[i]; dp[i] = e > 0 ? scale : (e < 0 ? -scale : 0) }
+            for i in 0..<n { let e = xp[i] - bp[i]; dp[i] = e > 0 ? scale * weight(i) : (e < 0 ? -scale * weight(i) : 0) }
             a.accumulate(d, owned: true)
         }
     }

@@ -20,7 +20,19 @@ extension GeneratorConfiguration {
             throw TrainingError.weights("the model has no enc0.0.conv.weight / out.weight initializers: it is not a generator exported by mangacolor")
         }
         let slope = try model.graph.nodes.first { $0.opType == "LeakyRelu" }.map { try $0.float("alpha", default: 0.01) } ?? 0.2
-        self.init(levels: levels, inputChannels: first.shape[1], outputChannels: out.shape[0], negativeSlope: slope,
-                  affineNorm: inits["enc0.0.norm.weight"] != nil)
+        let colour = try GeneratorColour(exportedMetadata: model.metadata)
+        var bins: ABBins? = nil
+        if colour == .abClasses {
+            guard let decoding = inits["classes.decoding"], decoding.rank == 4, decoding.shape[0] == 2,
+                  let inverse = inits["classes.inverse_temperature"], inverse.count == 1 else {
+                throw TrainingError.weights("the a*b* class generator has no classes.decoding [2, Q, 1, 1] / classes.inverse_temperature initializers")
+            }
+            let q = decoding.shape[1], w = decoding.floats
+            bins = ABBins(centres: (0..<q).map { [w[$0] * LabScale.chroma, w[q + $0] * LabScale.chroma] },
+                          temperature: 1 / inverse.floats[0])
+        }
+        self.init(levels: levels, inputChannels: first.shape[1], outputChannels: colour == .abClasses ? 3 : out.shape[0],
+                  negativeSlope: slope, affineNorm: inits["enc0.0.norm.weight"] != nil,
+                  skips: model.metadata["mangacolor.skips"] != "false", colour: colour, bins: bins)
     }
 }

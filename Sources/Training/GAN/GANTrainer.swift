@@ -54,7 +54,7 @@ public final class GANTrainer {
         let x = Variable(batch.input)
         let gTape = Tape()
         let gContext = ForwardContext(tape: gTape, training: true, rng: rng)
-        let fake = generator(x, gContext)
+        let (fake, logits) = generator.forward(x, gContext)
 
         // D step: real pairs against detached fakes.
         let dContext = ForwardContext(tape: Tape(), training: true, rng: gContext.rng)
@@ -77,11 +77,20 @@ public final class GANTrainer {
         defer { for p in dParameters { p.requiresGrad = true } }
         let pair = gTape.concatChannels([x, fake])
         var fakeFeatures: [Variable] = []
-        let logits = discriminator(pair, gContext, features: &fakeFeatures)
-        let ones = Tensor(shape: logits.shape, floats: Array(repeating: 1, count: logits.value.count))
-        let adversarial = gTape.bceWithLogits(logits, targets: ones)
-        let l1 = gTape.l1(fake, target: batch.target)
+        let judged = discriminator(pair, gContext, features: &fakeFeatures)
+        let ones = Tensor(shape: judged.shape, floats: Array(repeating: 1, count: judged.value.count))
+        let adversarial = gTape.bceWithLogits(judged, targets: ones)
+        // a*b* classes: L1 on L* only (a*b* regression is what averages colours towards grey).
+        let l1 = gTape.l1(fake, target: batch.target, channelWeights: logits == nil ? nil : [3, 0, 0])
         var terms = [(adversarial, Float(1)), (l1, c.l1Weight)]
+        var crossEntropy: Float = 0
+        if let logits, let loss = c.classification, let bins = c.generator.bins {
+            let (targets, nearest) = bins.softTargets(lab: batch.target, sigma: loss.sigma)
+            let weights = Tensor(shape: [nearest.count], floats: nearest.map { loss.binWeights[$0] })
+            let ce = gTape.softCrossEntropy(logits, targets: targets, pixelWeights: weights)
+            crossEntropy = ce.value.floats[0]
+            terms.append((ce, loss.weight))
+        }
         var featureLoss: Float = 0
         if c.featureMatchingWeight > 0 {
             let realContext = ForwardContext(tape: Tape(recording: false), training: true, rng: gContext.rng)
@@ -104,7 +113,7 @@ public final class GANTrainer {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         return StepMetrics(
             step: completedSteps, generatorLoss: gLoss.value.floats[0], generatorAdversarialLoss: adversarial.value.floats[0],
-            l1: l1.value.floats[0], featureMatching: featureLoss, discriminatorLoss: dLoss.value.floats[0],
+            l1: l1.value.floats[0], featureMatching: featureLoss, crossEntropy: logits == nil ? nil : crossEntropy, discriminatorLoss: dLoss.value.floats[0],
             discriminatorRealAccuracy: fraction(realLogits.value) { $0 > 0 }, discriminatorFakeAccuracy: fraction(fakeLogits.value) { $0 < 0 },
             learningRate: generatorOptimizer.learningRate, instanceNoise: noise,
             imagesPerSecond: Double(n) / max(seconds, 1e-9), seconds: seconds)
@@ -163,9 +172,17 @@ public final class GANTrainer {
     public func exportDiscriminator() -> Model { discriminator.exportModel() }
 
     /// Loads generator weights from a decoded ONNX model of the same architecture (`train --init G.onnx`):
-    /// every generator parameter must be an initializer of the same name and shape.
-    public func loadGeneratorWeights(from model: Model) throws {
-        try Self.load(generator.parameters, from: model.graph.initializers, what: "generator")
+    /// every generator parameter must be an initializer of the same name and shape — except the output
+    /// head (`out.*`, `classes.*`), which stays freshly initialised when the model's output colour differs
+    /// from this generator's (an RGB model starting a Lab or a*b*-class run). Returns the names left fresh.
+    @discardableResult
+    public func loadGeneratorWeights(from model: Model) throws -> [String] {
+        let colour = try GeneratorColour(exportedMetadata: model.metadata)
+        let isHead: (Variable) -> Bool = { $0.name.hasPrefix("out.") || $0.name.hasPrefix("classes.") }
+        let fresh = colour == configuration.generator.colour ? [] : generator.parameters.filter(isHead)
+        try Self.load(generator.parameters.filter { p in !fresh.contains { $0 === p } },
+                      from: model.graph.initializers, what: "generator")
+        return fresh.map(\.name)
     }
 
     static func load(_ parameters: [Variable], from initializers: [String: Tensor], what: String) throws {

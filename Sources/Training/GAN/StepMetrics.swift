@@ -10,6 +10,8 @@ public struct StepMetrics: Codable, Sendable, Equatable {
     /// Mean |G(x) - y| (images in [-1, 1]).
     public var l1: Float
     public var featureMatching: Float
+    /// Rebalanced a*b* cross-entropy (a*b* class generators only).
+    public var crossEntropy: Float? = nil
     /// (BCE on real + BCE on fake) / 2, against the noisy labels.
     public var discriminatorLoss: Float
     /// Fraction of real pairs with logit > 0, and of fake pairs with logit < 0.

@@ -20,6 +20,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var l1Weight: Float = 100
     /// Weight of discriminator feature matching (pix2pixHD), 0 to disable.
     public var featureMatchingWeight: Float = 0
+    /// The a*b* classification loss of an `abClasses` generator (nil otherwise; L1 then applies to L* only).
+    public var classification: ClassificationLoss? = nil
 
     // Stabilisation (Salimans et al. 2016; the seed's fixes).
     /// Std of the Gaussian instance noise on the discriminator's input at step 0 (images are in [-1, 1]).
@@ -61,6 +63,21 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         if generator.levels.isEmpty || generator.levels.contains(where: { $0.isEmpty || $0.contains { $0 < 1 } }) {
             throw fail("generator levels \(generator.levels) must each list at least one positive width")
         }
+        if generator.colour.outputIsLab && generator.outputChannels != 3 {
+            throw fail("a \(generator.colour.rawValue) generator has 3 output channels (L*, a*, b*), not \(generator.outputChannels)")
+        }
+        if generator.colour == .abClasses {
+            guard let bins = generator.bins, bins.count >= 2, bins.centres.allSatisfy({ $0.count == 2 }) else {
+                throw fail("an a*b* class generator needs at least 2 bins, each an (a*, b*) pair")
+            }
+            guard bins.temperature > 0 else { throw fail("the annealed-mean temperature \(bins.temperature) must be positive") }
+            guard let classification, classification.binWeights.count == bins.count else {
+                throw fail("an a*b* class generator needs one rebalancing weight per bin (\(bins.count))")
+            }
+            guard classification.sigma > 0, classification.weight >= 0, classification.binWeights.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
+                throw fail("the classification loss needs sigma > 0, weight >= 0 and finite non-negative bin weights")
+            }
+        }
         if discriminator.inputChannels != generator.inputChannels + generator.outputChannels {
             throw fail("discriminator takes \(discriminator.inputChannels) channels, but grey + colour is \(generator.inputChannels + generator.outputChannels)")
         }
@@ -73,5 +90,23 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         if realLabelRange.lowerBound < 0 || realLabelRange.upperBound > 1 || fakeLabelRange.lowerBound < 0 || fakeLabelRange.upperBound > 1 {
             throw fail("label ranges must lie in [0, 1]")
         }
+    }
+}
+
+/// Cross-entropy over a*b* bins with class rebalancing (Zhang et al. 2016): each pixel's target is its a*b*
+/// spread over the 5 nearest bins with a Gaussian of std `sigma`, and the pixel is weighted by the
+/// rebalancing weight of its nearest bin, so rare vivid colours count as much as common greys.
+public struct ClassificationLoss: Codable, Sendable, Equatable {
+    /// Rebalancing weight per bin (same order as `GeneratorConfiguration.bins`), mean 1 over the data.
+    public var binWeights: [Float]
+    /// Std of the soft encoding, in a*b* units.
+    public var sigma: Float
+    /// Weight of the cross-entropy in the generator's objective.
+    public var weight: Float
+
+    public init(binWeights: [Float], sigma: Float, weight: Float = 1) {
+        self.binWeights = binWeights
+        self.sigma = sigma
+        self.weight = weight
     }
 }

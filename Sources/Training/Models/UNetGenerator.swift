@@ -12,18 +12,44 @@ public struct GeneratorConfiguration: Codable, Sendable, Equatable {
     public var dropout: Float
     /// Affine InstanceNorm (learned scale and shift).
     public var affineNorm: Bool
+    /// U-Net skip connections (false: the plain encoder-decoder pix2pix compares against).
+    public var skips: Bool
+    /// What the output channels hold (`GeneratorColour`).
+    public var colour: GeneratorColour
+    /// The a*b* bins of an `abClasses` generator (nil otherwise).
+    public var bins: ABBins?
 
     /// The seed document's generator: 16,32,32 | 64,64 | 128,128 | 256,256 | 512,512 | 512 | 512.
     public static let seedLevels: [[Int]] = [[16, 32, 32], [64, 64], [128, 128], [256, 256], [512, 512], [512], [512]]
 
     public init(levels: [[Int]] = GeneratorConfiguration.seedLevels, inputChannels: Int = 1, outputChannels: Int = 3,
-                negativeSlope: Float = 0.2, dropout: Float = 0, affineNorm: Bool = true) {
+                negativeSlope: Float = 0.2, dropout: Float = 0, affineNorm: Bool = true, skips: Bool = true,
+                colour: GeneratorColour = .rgb, bins: ABBins? = nil) {
         self.levels = levels
+        self.skips = skips
+        self.colour = colour
+        self.bins = bins
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.negativeSlope = negativeSlope
         self.dropout = dropout
         self.affineNorm = affineNorm
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case levels, inputChannels, outputChannels, negativeSlope, dropout, affineNorm, skips, colour, bins
+    }
+
+    /// Checkpoints from before `skips`, `colour` and `bins` existed decode as the U-Net with RGB output.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(levels: try c.decode([[Int]].self, forKey: .levels), inputChannels: try c.decode(Int.self, forKey: .inputChannels),
+                  outputChannels: try c.decode(Int.self, forKey: .outputChannels),
+                  negativeSlope: try c.decode(Float.self, forKey: .negativeSlope), dropout: try c.decode(Float.self, forKey: .dropout),
+                  affineNorm: try c.decode(Bool.self, forKey: .affineNorm),
+                  skips: try c.decodeIfPresent(Bool.self, forKey: .skips) ?? true,
+                  colour: try c.decodeIfPresent(GeneratorColour.self, forKey: .colour) ?? .rgb,
+                  bins: try c.decodeIfPresent(ABBins.self, forKey: .bins))
     }
 
     /// The seed widths scaled by `multiplier` (at least 1 channel each), optionally with fewer levels.
@@ -41,12 +67,16 @@ public struct GeneratorConfiguration: Codable, Sendable, Equatable {
         for i in stride(from: levels.count - 2, through: 0, by: -1) {
             let skip = levels[i].last!
             total += conv(below, skip)
-            var c = 2 * skip
+            var c = skips ? 2 * skip : skip
             for w in levels[i].reversed() { total += conv(c, w); c = w }
             below = c
         }
+        if colour == .abClasses, let bins { return total + (below * 9 + 1) * (1 + bins.count) }
         return total + below * outputChannels * 9 + outputChannels
     }
+
+    /// Output channels of the last convolution: 1 (L*) beside the class head for `abClasses`, else all.
+    var headChannels: Int { colour == .abClasses ? 1 : outputChannels }
 
     /// Input sides must be multiples of this (one halving per level below the first).
     public var sizeMultiple: Int { 1 << (levels.count - 1) }
@@ -75,6 +105,8 @@ public final class UNetGenerator {
     let dropouts: [Dropout]
     let decoders: [Sequential] // decoders[i]: at level i, after the concat
     let output: Conv2d
+    /// The a*b* class logits (`abClasses` only).
+    let classes: Conv2d?
     let pool = MaxPool2d(kernelSize: 2)
     let tanh = Tanh()
 
@@ -103,7 +135,7 @@ public final class UNetGenerator {
                 InstanceNorm2d(name: "up\(i).norm", channels: skip, affine: a), LeakyReLU(negativeSlope: s),
             ]))
             var blocks: [any Layer] = []
-            var c = 2 * skip
+            var c = config.skips ? 2 * skip : skip
             for (j, w) in config.levels[i].reversed().enumerated() {
                 blocks.append(convBlock("dec\(i).\(j)", c, w, slope: s, affine: a, rng: &rng))
                 c = w
@@ -115,10 +147,15 @@ public final class UNetGenerator {
         self.ups = ups
         self.decoders = decs
         dropouts = ups.map { _ in Dropout(probability: config.dropout) }
-        output = Conv2d(name: "out", inChannels: below, outChannels: config.outputChannels, negativeSlope: 1, rng: &rng)
+        output = Conv2d(name: "out", inChannels: below, outChannels: config.headChannels, negativeSlope: 1, rng: &rng)
+        classes = config.colour == .abClasses
+            ? Conv2d(name: "classes", inChannels: below, outChannels: config.bins?.count ?? 2, negativeSlope: 1, rng: &rng) : nil
     }
 
-    public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
+    public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable { forward(x, ctx).output }
+
+    /// The output and, for `abClasses`, the class logits [N, Q, H, W] it was decoded from.
+    public func forward(_ x: Variable, _ ctx: ForwardContext) -> (output: Variable, logits: Variable?) {
         var skips: [Variable] = []
         var h = x
         for (i, e) in encoders.enumerated() {
@@ -128,9 +165,13 @@ public final class UNetGenerator {
         }
         for i in stride(from: encoders.count - 2, through: 0, by: -1) {
             h = dropouts[i](ups[i](h, ctx), ctx)
-            h = decoders[i](ctx.tape.concatChannels([h, skips[i]]), ctx)
+            h = decoders[i](configuration.skips ? ctx.tape.concatChannels([h, skips[i]]) : h, ctx)
         }
-        return tanh(output(h, ctx), ctx)
+        let head = tanh(output(h, ctx), ctx)
+        guard let classes, let bins = configuration.bins else { return (head, nil) }
+        let logits = classes(h, ctx)
+        let ab = ctx.tape.annealedMean(logits, weight: bins.decodingWeight, temperature: bins.temperature)
+        return (ctx.tape.concatChannels([head, ab]), logits)
     }
 
     /// Inference on a plain tensor [N, 1, H, W] -> [N, 3, H, W] (no tape, eval mode).
@@ -142,7 +183,7 @@ public final class UNetGenerator {
             all += ups[i].parameters
             all += decoders[i].parameters
         }
-        return all + output.parameters
+        return all + output.parameters + (classes?.parameters ?? [])
     }
 
     /// Non-trained state (batch-norm running statistics; none in the seed U-Net), saved in checkpoints.
@@ -162,14 +203,26 @@ public final class UNetGenerator {
         }
         for i in stride(from: encoders.count - 2, through: 0, by: -1) {
             h = ups[i].export(&b, h)
-            h = b.node("Concat", [h, skips[i]], ["axis": .int(1)], name: "concat\(i)")
+            if configuration.skips { h = b.node("Concat", [h, skips[i]], ["axis": .int(1)], name: "concat\(i)") }
             h = decoders[i].export(&b, h)
         }
-        h = tanh.export(&b, output.export(&b, h))
+        let features = h
+        h = tanh.export(&b, output.export(&b, features))
+        if let classes, let bins = configuration.bins {
+            // The annealed mean: softmax(logits / T) over the channels, then its mean as a 1x1 convolution.
+            let logits = classes.export(&b, features)
+            let scaled = b.node("Mul", [logits, b.constant("classes.inverse_temperature", Tensor(shape: [], floats: [1 / bins.temperature]))])
+            let probabilities = b.node("Softmax", [scaled], ["axis": .int(1)], name: "classes.softmax")
+            let ab = b.node("Conv", [probabilities, b.constant("classes.decoding", bins.decodingWeight)],
+                            ["kernel_shape": .ints([1, 1])], name: "classes.mean")
+            h = b.node("Concat", [h, ab], ["axis": .int(1)], name: "lab")
+        }
         b.rename(h, to: "output")
         b.setInputs([ValueInfo(name: "input", dtype: .float32, shape: [.symbol("N"), .fixed(configuration.inputChannels), .symbol("H"), .symbol("W")])])
         b.setOutputs([ValueInfo(name: "output", dtype: .float32, shape: [.symbol("N"), .fixed(configuration.outputChannels), .symbol("H"), .symbol("W")])])
         return b.model(metadata: ["mangacolor.role": "generator", "mangacolor.levels": configuration.levels.map { $0.map(String.init).joined(separator: ",") }.joined(separator: "|"),
-                                  "mangacolor.size_multiple": String(configuration.sizeMultiple)])
+                                  "mangacolor.size_multiple": String(configuration.sizeMultiple),
+                                  GeneratorColour.metadataKey: configuration.colour.rawValue,
+                                  "mangacolor.skips": String(configuration.skips)])
     }
 }

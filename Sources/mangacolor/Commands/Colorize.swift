@@ -77,7 +77,7 @@ struct ColorizeCommand: ParsableCommand {
         options.pageKind = pageKind.kind
         options.keepLayers = layers
         options.composite.paperFloor = paperFloor
-        if let shape = plan.inputs[0].shape, shape.count == 4, case .fixed(let c) = shape[1] { options.inputChannels = c }
+        try adaptOptions(&options, to: plan)
         let jobs = try collectPages(inputs)
         guard !jobs.isEmpty else { throw CLIError("no pages to colorize in \(inputs.joined(separator: ", "))") }
         let bar = ProgressBar(total: jobs.count, label: "colorize")

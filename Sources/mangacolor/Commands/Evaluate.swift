@@ -56,7 +56,7 @@ struct Evaluate: ParsableCommand {
         let plan = try Plan(contentsOf: modelPath)
         var options = ColorizeOptions(keepLines: keepLines, flat: flat)
         options.pageKind = pageKind.kind
-        if let shape = plan.inputs.first?.shape, shape.count == 4, case .fixed(let c) = shape[1] { options.inputChannels = c }
+        try adaptOptions(&options, to: plan)
         let jobs = try collectPages([data])
         guard !jobs.isEmpty else { throw CLIError("\(data) holds no pages") }
         var rows: [EvaluationRow] = []

@@ -60,6 +60,24 @@ struct Train: ParsableCommand {
     @Option(help: "U-Net levels (7 = the seed's, down to 1/64).")
     var levels: Int = 7
 
+    @Option(help: "What the generator predicts: rgb (the seed's), lab (chroma-first: CIELAB, losses in Lab units) or ab-classes (a*b* as a distribution over bins, rebalanced cross-entropy, annealed-mean decoding; Zhang et al. 2016).")
+    var colour: GeneratorColour = .rgb
+
+    @Flag(help: "Drop the U-Net's skip connections (the plain encoder-decoder pix2pix compares against).")
+    var noSkips = false
+
+    @Option(help: "ab-classes: side of the square a*b* bins (the in-gamut ones are kept).")
+    var abBinSize: Float = 20
+
+    @Option(help: "ab-classes: annealed-mean temperature (1 = the mean, towards 0 the mode).")
+    var temperature: Float = 0.38
+
+    @Option(help: "ab-classes: share of the uniform distribution mixed into the class prior before inverting it (1 = no rebalancing).")
+    var rebalance: Float = 0.5
+
+    @Option(help: "ab-classes: weight of the cross-entropy in the generator's objective (L1 then applies to L* only).")
+    var classWeight: Float = 1
+
     @Option(help: "Instance noise std on the discriminator's input at step 0.")
     var noise: Float = 0.1
 
@@ -103,6 +121,9 @@ struct Train: ParsableCommand {
             throw ValidationError("--batch-size, --checkpoint-every and --validate-every must be positive")
         }
         guard ["grey", "gray", "manga", "mixed"].contains(inputStyle) else { throw ValidationError("--input-style must be grey, manga or mixed") }
+        guard abBinSize >= 2, temperature > 0, (0...1).contains(rebalance), classWeight >= 0 else {
+            throw ValidationError("need --ab-bin-size >= 2, --temperature > 0, --rebalance in [0, 1] and --class-weight >= 0")
+        }
         guard (1...9).contains(levels) else { throw ValidationError("--levels must be 1 to 9") }
         guard size % (1 << (levels - 1)) == 0 else {
             throw ValidationError("--size \(size) must be a multiple of \(1 << (levels - 1)) for a \(levels)-level U-Net")
@@ -128,6 +149,16 @@ struct Train: ParsableCommand {
         var config = TrainingConfiguration(imageSize: size, widthMultiplier: widthMultiplier ?? (reference != nil ? 0.25 : 1),
                                            discriminator: discriminatorKind, seed: seed)
         config.generator = .seed(widthMultiplier: widthMultiplier ?? (reference != nil ? 0.25 : 1), levels: levels)
+        config.generator.skips = !noSkips
+        config.generator.colour = colour
+        if colour == .abClasses {
+            let bins = inGamutABBins(binSize: abBinSize)
+            let sigma = abBinSize / 2
+            writeStderr("a*b* classes: \(bins.count) in-gamut bins of \(abBinSize); rebalancing weights from the training pages\n")
+            let weights = rebalancingWeights(pages: try classPriorPages(pages), bins: bins, sigma: sigma, mix: rebalance)
+            config.generator.bins = ABBins(centres: bins, temperature: temperature)
+            config.classification = ClassificationLoss(binWeights: weights, sigma: sigma, weight: classWeight)
+        }
         let totalSteps = steps ?? (reference != nil ? 300 : 2000)
         config.generatorLearningRate = lr
         config.discriminatorLearningRate = lr
@@ -163,22 +194,25 @@ struct Train: ParsableCommand {
             }
         }
         if let initPath = initModel, !session.run.resumed {
-            try session.run.trainer.loadGeneratorWeights(from: Model(contentsOf: initPath))
-            writeStderr("generator initialised from \(initPath)\n")
+            let fresh = try session.run.trainer.loadGeneratorWeights(from: Model(contentsOf: initPath))
+            writeStderr("generator initialised from \(initPath)"
+                + (fresh.isEmpty ? "" : " (its output colour differs: \(fresh.joined(separator: ", ")) start fresh)") + "\n")
         } else if let initPath = initModel {
             writeStderr("warning: --init \(initPath) is ignored: \(out) resumes from its checkpoint\n")
         }
         let g = session.run.trainer.generator.configuration
         // What is used: the stored discriminator and generator when resuming, not the flags.
-        writeStderr("training \(pages.count) page(s), crops \(size)x\(size), generator \(g.parameterCount) parameters, "
+        writeStderr("training \(pages.count) page(s), crops \(size)x\(size), generator \(g.parameterCount) parameters "
+            + "(\(g.colour.rawValue) output\(g.skips ? "" : ", no skips")), "
             + "\(stored.discriminator.kind) discriminator, learning rate \(stored.generatorLearningRate), to step \(totalSteps)\n")
         let bar = ProgressBar(total: totalSteps, label: "train")
         try session.train { event in
             switch event {
             case .resumed(let step): writeStderr("resuming \(out) at step \(step)\n")
             case .step(let m, _):
-                bar.update(m.step, status: String(format: "G %.3f D %.3f L1 %.4f acc %.2f/%.2f %.2f img/s",
-                                                  m.generatorLoss, m.discriminatorLoss, m.l1,
+                let classes = m.crossEntropy.map { String(format: " CE %.3f", $0) } ?? ""
+                bar.update(m.step, status: String(format: "G %.3f D %.3f L1 %.4f%@ acc %.2f/%.2f %.2f img/s",
+                                                  m.generatorLoss, m.discriminatorLoss, m.l1, classes,
                                                   m.discriminatorRealAccuracy, m.discriminatorFakeAccuracy, m.imagesPerSecond))
             case .validated(let v):
                 bar.update(v.step, status: String(format: "val L1 %.4f PSNR %.2f dB colourfulness %.1f (targets %.1f)",
@@ -194,3 +228,15 @@ struct Train: ParsableCommand {
 }
 
 extension DiscriminatorKind: ExpressibleByArgument {}
+extension GeneratorColour: ExpressibleByArgument {}
+
+/// The training pages the a*b* class prior is counted on (unreadable ones were screened out before).
+private func classPriorPages(_ pages: [PageSource]) throws -> [Image] {
+    try pages.compactMap { source in
+        switch source {
+        case .file(let path): return try readImage(path: path)
+        case .image(let image): return image
+        case .synthetic: return nil
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import Tensor
 
 // Training pairs made from colour pages the way real black-and-white pages look.
@@ -10,6 +11,8 @@ import Tensor
 // per pair so the generator does not learn one screen — and then descreened exactly as `colorize` descreens
 // a manga page, so training and colorizing see one distribution. `.mixed(mangaShare:)` picks per pair.
 // The screentone is applied after resizing, so its dots are sharp at the training resolution, as in a scan.
+// Grey inputs get a light tone-curve jitter (a gamma drawn from `toneGamma`, the input only): scans and
+// renders differ in their curves, and the target's colours stay what they are.
 //
 // API:
 //   InputStyle, AugmentOptions, TrainingPair (input 1 channel, target 3 channels, both size x size)
@@ -31,13 +34,16 @@ public struct AugmentOptions: Sendable, Equatable {
     /// Mirror left-right half of the time.
     public var flip: Bool = true
     public var input: InputStyle = .mixed(mangaShare: 0.5)
+    /// Gamma applied to grey inputs (v^gamma), drawn uniformly in log space; nil: none.
+    public var toneGamma: ClosedRange<Double>? = 0.8 ... 1.25
 
     public init(size: Int = 256, scale: ClosedRange<Double> = 0.8 ... 1.25, flip: Bool = true,
-                input: InputStyle = .mixed(mangaShare: 0.5)) {
+                input: InputStyle = .mixed(mangaShare: 0.5), toneGamma: ClosedRange<Double>? = 0.8 ... 1.25) {
         self.size = size
         self.scale = scale
         self.flip = flip
         self.input = input
+        self.toneGamma = toneGamma
     }
 }
 
@@ -105,6 +111,10 @@ public func makeTrainingPair(from page: Image, options: AugmentOptions, rng: ino
     case .manga: manga = true
     case .mixed(let share): manga = rng.chance(share)
     }
-    let input = manga ? mangaInput(target, style: jitteredMangaStyle(rng: &rng)) : target.luminance()
+    var input = manga ? mangaInput(target, style: jitteredMangaStyle(rng: &rng)) : target.luminance()
+    if !manga, let range = options.toneGamma {
+        let gamma = Float(Foundation.exp(rng.uniform(Foundation.log(range.lowerBound), Foundation.log(range.upperBound))))
+        for i in input.pixels.indices { input.pixels[i] = Foundation.pow(input.pixels[i], gamma) }
+    }
     return TrainingPair(input: input, target: target)
 }

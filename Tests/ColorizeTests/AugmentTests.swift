@@ -6,7 +6,7 @@ import Testing
     let page = synthesizePage(width: 200, height: 150, seed: 8).color
     var rng = SplitMix64(seed: 1)
     for style in [InputStyle.grey, .manga, .mixed(mangaShare: 0.5)] {
-        let pair = makeTrainingPair(from: page, options: AugmentOptions(size: 64, input: style), rng: &rng)
+        let pair = makeTrainingPair(from: page, options: AugmentOptions(size: 64, input: style, toneGamma: nil), rng: &rng)
         #expect(pair.input.width == 64 && pair.input.height == 64 && pair.input.channels == 1)
         #expect(pair.target.width == 64 && pair.target.height == 64 && pair.target.channels == 3)
         if style == .grey { #expect(maxDifference(pair.input, pair.target.luminance()) == 0) }
@@ -17,6 +17,15 @@ import Testing
             #expect(maxDifference(pair.input, pair.target.luminance()) > 0.05)
         }
     }
+}
+
+@Test func greyInputsGetAToneCurveAndTheTargetKeepsItsColours() {
+    let page = synthesizePage(width: 200, height: 150, seed: 8).color
+    var plainRng = SplitMix64(seed: 4), jitterRng = SplitMix64(seed: 4)
+    let plain = makeTrainingPair(from: page, options: AugmentOptions(size: 64, input: .grey, toneGamma: nil), rng: &plainRng)
+    let jittered = makeTrainingPair(from: page, options: AugmentOptions(size: 64, input: .grey, toneGamma: 0.5 ... 0.5), rng: &jitterRng)
+    #expect(jittered.target == plain.target)
+    for (a, b) in zip(jittered.input.pixels, plain.input.pixels) { #expect(abs(a - b.squareRoot()) < 1e-5) }
 }
 
 @Test func cropWithoutScaleOrFlipIsAPlainCrop() {

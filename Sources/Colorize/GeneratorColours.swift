@@ -46,23 +46,16 @@ public func image(fromGeneratorOutput output: Tensor, colour: OutputColour) thro
         throw ImageError.badTensor(shape: output.shape, reason: "a Lab generator returns [1, 3, H, W] float32")
     }
     let h = output.shape[2], w = output.shape[3], n = h * w
-    var image = Image(width: w, height: h, channels: 3)
-    image.pixels.withUnsafeMutableBufferPointer { buffer in
-        let dst = SendablePointer(buffer.baseAddress!)
-        parallelChunks(count: n) { _, range in
-            let src = output.floats
-            for i in range {
-                // NaN (a diverged model) becomes mid-grey rather than travelling on.
-                func finite(_ v: Float) -> Double { v.isNaN ? 0 : Double(v) }
-                let l = min(max((finite(src[i]) + 1) * Double(LabScale.lightness), 0), 100)
-                let rgb = rgbKeepingLightness(l, finite(src[n + i]) * Double(LabScale.chroma), finite(src[2 * n + i]) * Double(LabScale.chroma))
-                dst[i] = Float(rgb.0)
-                dst[n + i] = Float(rgb.1)
-                dst[2 * n + i] = Float(rgb.2)
-            }
-        }
+    var lab = Image(width: w, height: h, channels: 3)
+    let src = output.floats
+    // NaN (a diverged model) becomes mid-grey rather than travelling on.
+    func finite(_ v: Float) -> Float { v.isNaN ? 0 : v }
+    for i in 0..<n {
+        lab.pixels[i] = min(max((finite(src[i]) + 1) * LabScale.lightness, 0), 100)
+        lab.pixels[n + i] = finite(src[n + i]) * LabScale.chroma
+        lab.pixels[2 * n + i] = finite(src[2 * n + i]) * LabScale.chroma
     }
-    return image
+    return labImageToRGB(lab)
 }
 
 /// The centres of a square a*b* grid of side `binSize` (centres at multiples of it, |a*|, |b*| <= 110) that

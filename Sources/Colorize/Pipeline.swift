@@ -3,9 +3,9 @@ import Tensor
 
 // The colorize pipeline for one page, as `mangacolor colorize` runs it, with every stage a library call:
 //
-//   page ──(already colour? skip)──> luma grey ──(page kind)──┬─ grey:  generator ──> [flat] ──> [keep lines]
+//   page ──(already colour? skip)──> luma grey ──(page kind)──┬─ grey:  generator ──> [reference] ──> [flat] ──> [keep lines]
 //                                                             └─ manga: ink/tone analysis ──> descreen ──>
-//                                                                       generator ──> [flat] ──> [composite]
+//                                                                       generator ──> [reference] ──> [flat] ──> [composite]
 //
 // Grey (continuous-tone) pages keep their exact lightness (LinePreservation.swift). Manga pages (ink,
 // paper, screentone; PageAnalysis.swift) are descreened first, so the generator sees continuous tone, and
@@ -48,6 +48,8 @@ public struct ColorizeOptions: Sendable, Equatable {
     public var composite = MangaCompositeOptions()
     /// Keep the intermediate layers (ink, tone, descreened page, raw model output) in `DetailedOutcome`.
     public var keepLayers = false
+    /// Colours of reference pages of the series, given region by region (ReferencePalette.swift).
+    public var palette: ReferencePalette? = nil
 
     public init(keepLines: Bool = false, flat: Bool = false, flatOptions: FlatOptions = FlatOptions(),
                 tiling: TilingOptions = TilingOptions(), skipColorPages: Bool = true, colorShare: Double = 0.05,
@@ -136,6 +138,7 @@ public func colorizePageDetailed(_ page: Image, options: ColorizeOptions = Color
     }
     var output = try runGenerator(modelInput, options: options, generator)
     if options.keepLayers { layers.append((PageLayer.model, output)) }
+    if let palette = options.palette { output = try palette.recolour(generated: output, page: modelInput) }
     // Flat first, then keep-lines / compositing: the page's lightness (or ink) survives exactly even where
     // flat recoloured small ink specks as part of their region.
     if options.flat { output = try flatten(generated: output, page: modelInput, options: options.flatOptions) }

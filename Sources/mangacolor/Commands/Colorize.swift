@@ -44,6 +44,9 @@ struct ColorizeCommand: ParsableCommand {
     @Flag(help: "One clean colour per region bounded by ink lines (segment colour correction).")
     var flat = false
 
+    @Option(help: "A coloured page of the same series (repeatable): each ink-bounded region takes the colour of the reference region it looks most like in black and white (lightness, texture, size, place, and the model's guess).")
+    var reference: [String] = []
+
     @Flag(help: "Colorize pages that already look coloured.")
     var force = false
 
@@ -78,6 +81,18 @@ struct ColorizeCommand: ParsableCommand {
         options.keepLayers = layers
         options.composite.paperFloor = paperFloor
         try adaptOptions(&options, to: plan)
+        if !reference.isEmpty {
+            let pages = try reference.map { path in
+                let page = try readImage(path: path)
+                guard page.channels == 3, chromaStatistics(page).vividShare > options.colorShare else {
+                    throw CLIError("--reference \(path) is not a colour page; give a coloured page of the series")
+                }
+                return page
+            }
+            let palette = try ReferencePalette(references: pages)
+            options.palette = palette
+            writeStderr("reference palette: \(palette.regions.count) colour regions from \(reference.count) page(s)\n")
+        }
         let jobs = try collectPages(inputs)
         guard !jobs.isEmpty else { throw CLIError("no pages to colorize in \(inputs.joined(separator: ", "))") }
         let bar = ProgressBar(total: jobs.count, label: "colorize")

@@ -8,9 +8,13 @@ import Foundation
 // 2. Each region is described by what it looks like in black and white — mean L* and its spread (texture),
 //    area share, centre — and by its colour: the reference's own colour, or the model's guess on the page
 //    (medians in CIELAB).
-// 3. Each page region of at least `minRegion` pixels takes the a*b* of the reference region at the smallest
-//    weighted distance over those features, if that distance is below `maxDistance`; otherwise it keeps the
-//    model's colour. Lightness stays the page's (keep-lines / compositing run after this).
+// 3. Each page region of at least `minRegion` pixels takes the colour of the reference region at the smallest
+//    weighted distance over those features, if that distance is below `maxDistance`: its a*b* are shifted so
+//    their median is the reference region's (the model's shading inside the region stays). Otherwise it keeps
+//    the model's colour. Lightness stays the page's (keep-lines / compositing run after this). Reference
+//    regions that are not one colour (a*b* spread above `maxSpread`: painted scenery) are left out, and so are
+//    regions over `maxArea` of the page on either side (gutters and backgrounds joined to everything the ink
+//    does not close off).
 //
 // The model's guess is one feature among five, so a region the model got wrong still finds its reference
 // colour when its lightness, texture, size and place agree, and the model's colour breaks ties between
@@ -22,6 +26,9 @@ public struct PaletteOptions: Sendable, Equatable {
     public var segmentation = FlatOptions()
     /// Regions smaller than this many pixels neither enter the palette nor take its colours.
     public var minRegion = 64
+    /// Nor do regions over this share of the page: gutters, backgrounds, or painted areas that the ink does
+    /// not close, which hold many objects and no one colour.
+    public var maxArea = 0.08
     /// Feature scales: a difference of one scale unit costs 1 (distances add in quadrature).
     public var lightnessScale = 8.0   // L*
     public var textureScale = 6.0     // L* of spread
@@ -30,6 +37,9 @@ public struct PaletteOptions: Sendable, Equatable {
     public var colourScale = 30.0     // a*b* units
     /// Matches farther than this keep the model's colour.
     public var maxDistance = 2.5
+    /// Reference regions whose colours spread more than this (a*b* units, median absolute deviation) are
+    /// not one colour and do not enter the palette (painted gradients, scenery).
+    public var maxSpread = 12.0
 
     public init() {}
 }
@@ -41,8 +51,10 @@ public struct RegionFeatures: Sendable, Equatable {
     /// Share of the page's area.
     public var area: Double
     public var x: Double, y: Double
-    /// Median a*, b* (the reference's colour, or the model's guess).
+    /// Median a*, b* (the reference's colour, or the model's guess), and their spread (median absolute
+    /// deviation, combined).
     public var a: Double, b: Double
+    public var spread: Double
 }
 
 /// The colour regions of one or more reference pages.
@@ -59,15 +71,17 @@ public struct ReferencePalette: Sendable, Equatable {
             }
             let grey = reference.luminance()
             let segmentation = segmentRegions(page: grey, options: options.segmentation)
-            regions += regionFeatures(segmentation, grey: grey, colour: reference, minRegion: options.minRegion).map(\.features)
+            regions += regionFeatures(segmentation, grey: grey, colour: reference, minRegion: options.minRegion)
+                .map(\.features).filter { $0.spread <= options.maxSpread && $0.area <= options.maxArea }
         }
         guard !regions.isEmpty else {
             throw ImageError.mismatch("no ink-bounded region of \(options.minRegion)+ pixels was found on the reference page(s)")
         }
     }
 
-    /// `generated` (the model's colours for `page`) with each matched region's a*b* replaced by its reference
-    /// region's; lightness and unmatched regions unchanged. `page`: the grey the generator saw.
+    /// `generated` (the model's colours for `page`) with each matched region's a*b* moved by the difference
+    /// of the medians, so the region's median becomes its reference region's colour while the model's shading
+    /// inside it stays; lightness and unmatched regions unchanged. `page`: the grey the generator saw.
     public func recolour(generated: Image, page: Image) throws -> Image {
         try checkGenerated(generated, matches: page, for: "reference colours")
         let grey = page.luminance()
@@ -75,10 +89,11 @@ public struct ReferencePalette: Sendable, Equatable {
         let n = page.planeSize
         var lab = generated.lab()
         for (members, features) in regionFeatures(segmentation, grey: grey, colour: generated, minRegion: options.minRegion) {
-            guard let match = nearest(to: features) else { continue }
+            guard features.area <= options.maxArea, let match = nearest(to: features) else { continue }
+            let da = Float(match.a - features.a), db = Float(match.b - features.b)
             for i in members {
-                lab.pixels[n + i] = Float(match.a)
-                lab.pixels[2 * n + i] = Float(match.b)
+                lab.pixels[n + i] += da
+                lab.pixels[2 * n + i] += db
             }
         }
         return labImageToRGB(lab)
@@ -113,10 +128,9 @@ func regionFeatures(_ segmentation: Segmentation, grey: Image, colour: Image, mi
         if r >= 0 && segmentation.sizes[r] >= minRegion { members[r].append(i) }
     }
     let lab = colour.lab()
-    func median(_ values: inout [Double]) -> Double {
-        values.sort()
-        let m = values.count
-        return m % 2 == 1 ? values[m / 2] : (values[m / 2 - 1] + values[m / 2]) / 2
+    func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted(), m = sorted.count
+        return m % 2 == 1 ? sorted[m / 2] : (sorted[m / 2 - 1] + sorted[m / 2]) / 2
     }
     var result: [(members: [Int], features: RegionFeatures)] = []
     for list in members where !list.isEmpty {
@@ -130,9 +144,11 @@ func regionFeatures(_ segmentation: Segmentation, grey: Image, colour: Image, mi
             a.append(Double(lab.pixels[n + i])); b.append(Double(lab.pixels[2 * n + i]))
         }
         let count = Double(list.count), mean = sum / count
+        let ma = median(a), mb = median(b)
+        let spread = hypot(median(a.map { abs($0 - ma) }), median(b.map { abs($0 - mb) }))
         let features = RegionFeatures(lightness: mean, texture: max(sumSquares / count - mean * mean, 0).squareRoot(),
                                       area: count / Double(n), x: sx / count / Double(w), y: sy / count / Double(h),
-                                      a: median(&a), b: median(&b))
+                                      a: ma, b: mb, spread: spread)
         result.append((list, features))
     }
     return result

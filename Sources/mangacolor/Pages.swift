@@ -12,6 +12,21 @@ func adaptOptions(_ options: inout ColorizeOptions, to plan: Plan) throws {
     options.outputColour = try OutputColour(metadata: plan.model.metadata)
 }
 
+/// The palette of `--reference` pages (nil when none are given); refuses pages that are not in colour.
+func referencePalette(_ paths: [String], colorShare: Double) throws -> ReferencePalette? {
+    guard !paths.isEmpty else { return nil }
+    let pages = try paths.map { path in
+        let page = try readImage(path: path)
+        guard page.channels == 3, chromaStatistics(page).vividShare > colorShare else {
+            throw CLIError("--reference \(path) is not a colour page; give a coloured page of the series")
+        }
+        return page
+    }
+    let palette = try ReferencePalette(references: pages)
+    writeStderr("reference palette: \(palette.regions.count) colour regions from \(paths.count) page(s)\n")
+    return palette
+}
+
 /// Finds the model to use: an explicit path, $MANGACOLOR_MODEL, or models/ beside the package
 /// (found from the executable, e.g. .build/release/mangacolor -> ./models) or the working directory.
 func resolveModel(_ explicit: String?) throws -> String {

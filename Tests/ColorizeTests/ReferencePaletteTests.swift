@@ -22,10 +22,11 @@ private func outlinedPage(side: Int, boxes: [(Double, Double, Double, Double)], 
 @Test func regionsTakeTheColoursOfTheReferenceRegionsTheyLookLike() throws {
     // Four pastel-to-mid colours of distinct lightness (what a series' palette looks like in grey).
     let colours: [[Float]] = [[0.85, 0.35, 0.35], [0.35, 0.6, 0.35], [0.55, 0.7, 0.95], [0.98, 0.9, 0.55]]
-    let reference = outlinedPage(side: 200, boxes: [(0.05, 0.05, 0.42, 0.42), (0.52, 0.08, 0.95, 0.45),
-                                                    (0.08, 0.55, 0.45, 0.95), (0.55, 0.55, 0.93, 0.93)], colours: colours)
+    // Objects of 4-6 % of the page each (larger regions are gutters and backgrounds, left alone).
+    let reference = outlinedPage(side: 200, boxes: [(0.05, 0.05, 0.25, 0.25), (0.55, 0.08, 0.78, 0.3),
+                                                    (0.08, 0.55, 0.28, 0.78), (0.55, 0.55, 0.76, 0.76)], colours: colours)
     // The same shapes on another page, moved and rescaled, in grey.
-    let boxes = [(0.12, 0.1, 0.42, 0.4), (0.55, 0.02, 0.98, 0.4), (0.02, 0.5, 0.35, 0.85), (0.5, 0.6, 0.98, 0.98)]
+    let boxes = [(0.1, 0.1, 0.27, 0.27), (0.6, 0.05, 0.85, 0.28), (0.05, 0.6, 0.22, 0.8), (0.5, 0.62, 0.74, 0.86)]
     let truth = outlinedPage(side: 240, boxes: boxes, colours: colours)
     let page = truth.luminance()
     var options = ColorizeOptions(keepLines: true)
@@ -50,7 +51,7 @@ private func outlinedPage(side: Int, boxes: [(Double, Double, Double, Double)], 
     // Without the reference the beige stays.
     options.palette = nil
     guard case .colorized(let plain) = try colorizePage(page, options: options, generator: beige) else { return }
-    let i = 60 * 240 + 60
+    let i = 44 * 240 + 44
     let lab = rgbToLab(Double(plain.pixels[i]), Double(plain.pixels[n + i]), Double(plain.pixels[2 * n + i]))
     #expect(lab.b > 20)
 }
@@ -61,12 +62,26 @@ private func outlinedPage(side: Int, boxes: [(Double, Double, Double, Double)], 
     #expect(throws: ImageError.self) { try ReferencePalette(references: [Image(width: 16, height: 16, channels: 3, fill: 0)]) }
 }
 
-@Test func farRegionsKeepTheModelsColour() throws {
-    let reference = outlinedPage(side: 100, boxes: [(0.1, 0.1, 0.9, 0.9)], colours: [[0.9, 0.3, 0.3]])
+@Test func farAndHugeRegionsKeepTheModelsColour() throws {
+    let reference = outlinedPage(side: 100, boxes: [(0.3, 0.3, 0.5, 0.5)], colours: [[0.9, 0.3, 0.3]])
     var options = PaletteOptions()
     options.maxDistance = 0.01
     let palette = try ReferencePalette(references: [reference], options: options)
-    let page = outlinedPage(side: 100, boxes: [(0.3, 0.3, 0.6, 0.6)], colours: [[0.2, 0.2, 0.8]]).luminance()
+    let page = outlinedPage(side: 100, boxes: [(0.3, 0.3, 0.52, 0.52)], colours: [[0.2, 0.2, 0.8]]).luminance()
     let generated = Image(width: 100, height: 100, channels: 3, fill: 0.5)
     #expect(try palette.recolour(generated: generated, page: page) == labImageToRGB(generated.lab()))
+}
+
+@Test func pageSizedRegionsAreNotRecoloured() throws {
+    // The reference's one object and the page's one object match, but the page's paper (most of the page)
+    // must keep the model's colour although the reference's paper is white.
+    let reference = outlinedPage(side: 100, boxes: [(0.3, 0.3, 0.5, 0.5)], colours: [[0.9, 0.3, 0.3]])
+    let palette = try ReferencePalette(references: [reference])
+    #expect(palette.regions.count == 1)
+    let page = outlinedPage(side: 100, boxes: [(0.4, 0.4, 0.6, 0.6)], colours: [[0.9, 0.3, 0.3]]).luminance()
+    let generated = Image(width: 100, height: 100, channels: 3, fill: 0.5)
+    let out = try palette.recolour(generated: generated, page: page)
+    let n = 10_000, paper = 5 * 100 + 5, object = 50 * 100 + 50
+    #expect(abs(out.pixels[paper] - out.pixels[n + paper]) < 1e-4)
+    #expect(out.pixels[object] > out.pixels[n + object] + 0.2)
 }

@@ -81,18 +81,7 @@ struct ColorizeCommand: ParsableCommand {
         options.keepLayers = layers
         options.composite.paperFloor = paperFloor
         try adaptOptions(&options, to: plan)
-        if !reference.isEmpty {
-            let pages = try reference.map { path in
-                let page = try readImage(path: path)
-                guard page.channels == 3, chromaStatistics(page).vividShare > options.colorShare else {
-                    throw CLIError("--reference \(path) is not a colour page; give a coloured page of the series")
-                }
-                return page
-            }
-            let palette = try ReferencePalette(references: pages)
-            options.palette = palette
-            writeStderr("reference palette: \(palette.regions.count) colour regions from \(reference.count) page(s)\n")
-        }
+        options.palette = try referencePalette(reference, colorShare: options.colorShare)
         let jobs = try collectPages(inputs)
         guard !jobs.isEmpty else { throw CLIError("no pages to colorize in \(inputs.joined(separator: ", "))") }
         let bar = ProgressBar(total: jobs.count, label: "colorize")

@@ -30,6 +30,9 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Evaluate with --flat segment colour correction, as colorize would.")
     var flat = false
 
+    @Option(help: "Evaluate with colorize's --reference: regions take the colours of this coloured page's regions (repeatable; leave the reference out of --data).")
+    var reference: [String] = []
+
     @Option(help: "What the model is given: grey (each page's luma) or manga (each page rendered as ink + screentone with three screens — 5 px dots at 45°, 7 px dots at 15° with scan blur, 6 px lines at 60° — and colorized through the whole pipeline).")
     var input: EvaluationInput = .grey
 
@@ -57,6 +60,7 @@ struct Evaluate: ParsableCommand {
         var options = ColorizeOptions(keepLines: keepLines, flat: flat)
         options.pageKind = pageKind.kind
         try adaptOptions(&options, to: plan)
+        options.palette = try referencePalette(reference, colorShare: options.colorShare)
         let jobs = try collectPages([data])
         guard !jobs.isEmpty else { throw CLIError("\(data) holds no pages") }
         var rows: [EvaluationRow] = []

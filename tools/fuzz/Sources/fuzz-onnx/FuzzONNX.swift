@@ -85,8 +85,10 @@ private func fuzzOne(_ data: UnsafeBufferPointer<UInt8>) {
 @_cdecl("LLVMFuzzerInitialize")
 public func fuzzerInitialize(_ argc: UnsafeMutablePointer<Int32>,
                              _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> Int32 {
-    // One tensor at most 512 MiB, one model's live tensors 1 GiB: below the script's 4096 MB RSS limit.
-    MemoryBudget.setProcessBudget(MemoryBudget(tensorBytes: 512 << 20, planBytes: 1 << 30))
+    // One tensor at most 64 MiB, one model's live tensors 256 MiB: far below the script's 4096 MB RSS
+    // limit, so an allocation the budget misses stands out; and small enough that legitimate work on the
+    // largest tensors allowed stays well inside the 10 s timeout on a loaded 2-core machine.
+    MemoryBudget.setProcessBudget(MemoryBudget(tensorBytes: 64 << 20, planBytes: 256 << 20))
     return 0
 }
 

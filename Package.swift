@@ -11,6 +11,9 @@ let package = Package(
         .library(name: "Runtime", targets: ["Runtime"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Colorize", targets: ["Colorize"]),
+        // Tensor and ONNX are products only for tools/fuzz (the libFuzzer package), which imports them.
+        .library(name: "Tensor", targets: ["Tensor"]),
+        .library(name: "ONNX", targets: ["ONNX"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

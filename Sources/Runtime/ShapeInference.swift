@@ -72,9 +72,9 @@ public enum ShapeInference {
         guard let order = try? Plan.topologicalOrder(graph) else { return shapes }
         for index in order {
             let node = graph.nodes[index]
-            if node.opType == "Constant", let t = try? node.tensor("value") {
-                constants[node.outputs[0]] = t
-                shapes[node.outputs[0]] = t.shape.map { .value($0) }
+            if node.opType == "Constant", let name = node.outputs.first, let t = try? node.tensor("value") {
+                constants[name] = t
+                shapes[name] = t.shape.map { .value($0) }
                 continue
             }
             let ins = node.inputs.map { $0.isEmpty ? nil : shapes[$0] }

@@ -109,20 +109,26 @@ func cubicWeight(_ x: Double, _ a: Double) -> Double {
     return 0
 }
 
+/// Input positions each output position of an axis reads: 1 for nearest; 2 (linear) or 4 (cubic), widened
+/// by 1/scale with antialias. A caller checks `outLength * taps` entries (16 bytes each) against the memory
+/// budget before `resizeAxisTaps` builds them. Scales under 2^-40 count as 2^-40 (no tensor is that long).
+public func resizeTapCount(scale: Double, options o: ResizeOptions) -> Int {
+    let support = o.antialias ? min(max(scale, 0x1p-40), 1) : 1
+    switch o.interpolation {
+    case .nearest: return 1
+    case .linear: return o.antialias ? 2 - 2 * Int(Foundation.floor(-1 / support) + 1) : 2
+    case .cubic: return o.antialias ? 2 - 2 * Int(Foundation.floor(-2 / support) + 1) : 4
+    }
+}
+
 /// Taps of one axis resized from `inLength` to `outLength` with scale factor `scale` (output/input).
 /// `roi` is the (start, end) of the crop in normalised coordinates, used by tf_crop_and_resize only.
 public func resizeAxisTaps(inLength: Int, outLength: Int, scale: Double, roi: (Double, Double) = (0, 1),
                            options o: ResizeOptions) -> AxisTaps {
     var indices: [Int] = [], weights: [Double] = [], extrapolated: [Bool] = []
     let last = inLength - 1
-    // Kernel footprint: 1 tap for nearest; 2 (linear) or 4 (cubic), widened by 1/scale with antialias.
     let support = o.antialias ? min(scale, 1) : 1
-    let taps: Int
-    switch o.interpolation {
-    case .nearest: taps = 1
-    case .linear: taps = o.antialias ? 2 - 2 * Int(Foundation.floor(-1 / support) + 1) : 2
-    case .cubic: taps = o.antialias ? 2 - 2 * Int(Foundation.floor(-2 / support) + 1) : 4
-    }
+    let taps = resizeTapCount(scale: scale, options: o)
     indices.reserveCapacity(outLength * taps)
     weights.reserveCapacity(outLength * taps)
     for j in 0..<outLength {
@@ -197,8 +203,9 @@ func resizePlan(inShape: [Int], outShape: [Int], scales: [Double], roi: [(Double
 public func resized(_ x: Tensor, outShape: [Int], scales: [Double], roi: [(Double, Double)]? = nil,
                     order: [Int]? = nil, options: ResizeOptions) -> Tensor {
     let r = x.rank
-    let plan = resizePlan(inShape: x.shape, outShape: outShape, scales: scales, roi: roi, order: order, options: options)
+    // NOTE: before the plan: an empty output needs no taps, whatever length its other axes claim.
     if x.count == 0 || outShape.contains(0) { return Tensor(zeros: outShape, dtype: x.dtype) }
+    let plan = resizePlan(inShape: x.shape, outShape: outShape, scales: scales, roi: roi, order: order, options: options)
     if plan.isEmpty { return x }
 
     if options.interpolation == .nearest {

@@ -70,6 +70,42 @@ private func run(_ jobs: [PageJob], _ output: String, skipExisting: Bool = false
     #expect(!FileManager.default.fileExists(atPath: dir + "/out/p.png"))
 }
 
+@Test func outputsThatDifferOnlyInCaseAreRefused() throws {
+    // A.png and a.png from two folders, given as files, both go directly under OUT: one file on macOS.
+    let dir = try pageFolder(["x/A.png", "y/a.png", "p/Vol1/001.png", "q/vol1/001.png"])
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let generator = CountingGenerator()
+    let files = try collectPages([dir + "/x/A.png", dir + "/y/a.png"])
+    #expect(files.map(\.relativeOutput) == ["A.png", "a.png"])
+    #expect { _ = try run(files, dir + "/out", generator) } throws: { error in
+        guard case BatchError.caseCollision(let targets, let sources) = error else { return false }
+        return targets == [dir + "/out/A.png", dir + "/out/a.png"] && sources == [dir + "/x/A.png", dir + "/y/a.png"]
+            && "\(error)".contains("letter case") && "\(error)".contains("nothing was written")
+    }
+    // Two chapter folders named Vol1 and vol1 keep their names under OUT, and collide the same way.
+    #expect { _ = try run(try collectPages([dir + "/p/Vol1", dir + "/q/vol1"]), dir + "/out", generator) } throws: { error in
+        guard case BatchError.caseCollision(let targets, _) = error else { return false }
+        return targets == [dir + "/out/Vol1/001.png", dir + "/out/vol1/001.png"]
+    }
+    #expect(generator.calls == 0)
+    #expect(!FileManager.default.fileExists(atPath: dir + "/out"))
+}
+
+@Test func anExistingOutputThatIsAnInputUnderAnotherNameIsRefused() throws {
+    // A hard link stands in for a case-insensitive disk's other spelling (-o A.png for a.png): the path
+    // differs, the file is the same.
+    let dir = try pageFolder(["a.png"])
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try FileManager.default.linkItem(atPath: dir + "/a.png", toPath: dir + "/same.png")
+    let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/a.png"))
+    let generator = CountingGenerator()
+    #expect(throws: BatchError.overwritesInput(target: dir + "/same.png", source: dir + "/a.png")) {
+        _ = try run(try collectPages([dir + "/a.png"]), dir + "/same.png", generator)
+    }
+    #expect(generator.calls == 0)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/a.png")) == before)
+}
+
 @Test func anInputIsNeverOverwritten() throws {
     let dir = try pageFolder(["a.png", "pages/p0.png", "pages/p1.png"])
     defer { try? FileManager.default.removeItem(atPath: dir) }

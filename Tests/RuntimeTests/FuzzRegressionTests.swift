@@ -4,9 +4,10 @@ import ONNX
 import Runtime
 import Tensor
 
-// Crashers found by tools/fuzz/fuzz-onnx.py, kept as regression cases (Tests/Fixtures/fuzz/README.md lists
-// each one's seed case and mutation). Each folder holds model.onnx and input_K.pb; running it may succeed
-// or throw, but must not crash, hang or allocate past the memory budget.
+// Crashers found by tools/fuzz/fuzz-onnx.py and the libFuzzer target (tools/fuzz/run-libfuzzer.sh onnx),
+// kept as regression cases (Tests/Fixtures/fuzz/README.md lists each one's seed case and mutation). Each
+// folder holds model.onnx and input_K.pb; shape inference, planning and running it may succeed or throw, but
+// must not crash, hang or allocate past the memory budget.
 
 let fuzzFolder = fixturesRoot + "/fuzz"
 
@@ -25,7 +26,9 @@ func fuzzCrasherStaysFixed(name: String) throws {
         inputs.append(try Tensor(contentsOfFile: path))
     }
     do {
-        let plan = try Plan(model: Model(contentsOf: folder + "/model.onnx"))
+        let model = try Model(contentsOf: folder + "/model.onnx")
+        _ = ShapeInference.infer(model)
+        let plan = try Plan(model: model)
         _ = try plan.run(inputs)
     } catch {
         #expect("\(error)".count > 10, "\(name): \(error)")

@@ -143,3 +143,17 @@ private func close(_ a: [Float], _ b: [Double], tolerance: Double = 1e-5) -> Boo
     let corners = try runShapeFamilyOp("AffineGrid", opset: 20, [theta, int64s([1, 1, 1, 2])], ["align_corners": .int(1)])[0]
     #expect(corners.scalars(as: Float.self) == [-1, -1, 1, -1])
 }
+
+@Test func resizeWorkingMemoryIsCheckedNotJustTheOutput() throws {
+    // Linear passes go axis by axis: 2x200000 -> 200000x2 is a 3 MB output, but the pass over axis 2 first
+    // makes a 200000x200000 intermediate (160 GB). Refused by the budget instead of aborting.
+    let x = Tensor(zeros: [1, 1, 2, 200_000])
+    #expect { _ = try resize(x, sizes: [1, 1, 200_000, 2], ["mode": .string("linear")]) } throws: { error in
+        "\(error)".contains("intermediate after resizing axis 2")
+    }
+    // Nearest is one gather (no intermediate): the same sizes work.
+    #expect(try resize(x, sizes: [1, 1, 200_000, 2], ["mode": .string("nearest")]).shape == [1, 1, 200_000, 2])
+    // An empty output with a huge other axis needs no taps (fuzz crasher: sizes [1, 2^57 + 1, 0, 3]).
+    let small = Tensor(shape: [1, 1, 2, 2], floats: [1, 2, 3, 4])
+    #expect(try resize(small, sizes: [1, 1 << 57 + 1, 0, 3], ["mode": .string("linear")]).count == 0)
+}

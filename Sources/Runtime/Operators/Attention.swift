@@ -80,7 +80,7 @@ struct AttentionOperator: Operator {
         }
         let (batch, hq, sq, dq) = (qs[0], qs[1], qs[2], qs[3])
         let (hk, skv, dv) = (ks[1], ks[2], vs[3])
-        guard hk > 0, hq % hk == 0, vs[1] == hk, vs[2] == skv, ks[3] == dq else {
+        guard ks[0] == batch, vs[0] == batch, hk > 0, hq % hk == 0, vs[1] == hk, vs[2] == skv, ks[3] == dq else {
             throw KernelError("Q heads \(qs), K \(ks) and V \(vs) do not fit together")
         }
         let groups = hq / hk

@@ -68,6 +68,9 @@ struct AffineGridOperator: Operator {
         let spatial = Array(size[2...])
         // The output and the Double staging array (8 bytes an element) must fit the budget.
         try requireAllocatable([size[0]] + spatial + [r], .float64)
+        // NOTE: an empty grid returns here: the coordinate lists below have one entry per position of each
+        // axis, and an empty output passes the budget whatever length its other axes claim.
+        if size[0] == 0 || spatial.contains(0) { return [Tensor(zeros: [size[0]] + spatial + [r], dtype: theta.dtype)] }
         // Normalised coordinates along each spatial axis.
         let axes: [[Double]] = spatial.map { d in
             let length = Double(d)

@@ -173,6 +173,19 @@ struct ResizeOperator: Operator {
             throw KernelError("\(options.interpolation.rawValue) resize needs a numeric input, got \(x.dtype)")
         }
         try requireAllocatable(outShape, x.dtype)
+        if options.interpolation != .nearest && x.count > 0 && !outShape.contains(0) {
+            // Working memory of the separable passes: the shape after each resized axis (Double unless
+            // float32), and per axis a table of taps (index and weight) for every output position. A huge
+            // upscale of one axis followed by a huge downscale of the next fits the output, not these.
+            var shape = x.shape
+            for a in axes {
+                shape[a] = outShape[a]
+                try requireAllocatable(shape, x.dtype == .float32 ? .float32 : .float64,
+                                       "the intermediate after resizing axis \(a)")
+                try requireAllocatable([outShape[a], resizeTapCount(scale: scales[a], options: options), 2], .float64,
+                                       "the interpolation taps of axis \(a)")
+            }
+        }
         return [resized(x, outShape: outShape, scales: scales, roi: roi, order: axes, options: options)]
     }
 

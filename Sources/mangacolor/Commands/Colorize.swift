@@ -62,6 +62,8 @@ struct ColorizeCommand: ParsableCommand {
     @Option(help: "Pad pages to a multiple of this (the U-Net's 2^(levels-1)).")
     var multiple: Int = 64
 
+    @OptionGroup var memory: MemoryOptions
+
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("give at least one page or folder") }
         guard (0 ... 100).contains(paperFloor) else { throw ValidationError("--paper-floor is an L* between 0 and 100") }
@@ -71,6 +73,7 @@ struct ColorizeCommand: ParsableCommand {
     }
 
     func run() throws {
+        memory.apply()
         let modelPath = try resolveModel(model)
         let plan = try Plan(contentsOf: modelPath)
         guard plan.inputs.count == 1 else { throw CLIError("\(modelPath) takes \(plan.inputs.count) inputs; a generator takes one grey page") }

@@ -42,6 +42,8 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Page path, as colorize's --page-kind: auto, grey or manga.")
     var pageKind: PageKindChoice = .auto
 
+    @OptionGroup var memory: MemoryOptions
+
     /// `--screens` as indices; nil entries are not numbers.
     private var screenIndices: [Int?] { screens.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
@@ -55,6 +57,7 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
+        memory.apply()
         let modelPath = try resolveModel(model)
         let plan = try Plan(contentsOf: modelPath)
         var options = ColorizeOptions(keepLines: keepLines, flat: flat)

@@ -114,6 +114,9 @@ struct Train: ParsableCommand {
     @Option(help: "Random seed (weights, pairs, noise, labels).")
     var seed: UInt64 = 0
 
+    /// Bounds what an --init model may declare (the trainer's own tensors are sized by --size and the widths).
+    @OptionGroup var memory: MemoryOptions
+
     func validate() throws {
         guard (data == nil) != (reference == nil) else { throw ValidationError("give exactly one of --data DIR or --reference PAGE") }
         guard size >= 16 else { throw ValidationError("--size must be at least 16") }
@@ -131,6 +134,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        memory.apply()
         let pages: [PageSource]
         if let data {
             let files = try collectPages([data]).map(\.source)

@@ -7,6 +7,7 @@
 
 #include "include/image_codecs.h"
 
+#include <limits.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,31 @@ int mc_jpeg_decode(const unsigned char *data, size_t size, long max_side, long m
         out->width = (int)w;
         out->height = (int)h;
         return 2;
+    }
+
+    // What the file can hold: every 8x8 block of a component costs at least one bit of Huffman code in
+    // the first scan that codes it (a DC code is at least 1 bit; only AC scans can skip blocks, by EOB runs),
+    // so B bytes hold at most 8 B blocks of the component with the fewest (taken as the bound, since a
+    // progressive file may leave components out). A bigger claim is truncated or crafted: libjpeg would
+    // fill the missing rows with grey after a "premature end of data segment" warning, and a 341-byte file
+    // claiming 9000x9000 became an 81 Mpx page (~0.5 GB). The smallest real encodings (a blank page,
+    // standard tables) cost ~6 bits a block. Arithmetic coding can spend less than a bit on a block, so it
+    // is not bounded this way.
+    if (!cinfo.arith_code && cinfo.num_components > 0) {
+        unsigned long blocks = ULONG_MAX;
+        for (int c = 0; c < cinfo.num_components; c++) {
+            unsigned long n = (unsigned long)cinfo.comp_info[c].width_in_blocks
+                * (unsigned long)cinfo.comp_info[c].height_in_blocks;
+            if (n < blocks) blocks = n;
+        }
+        if (blocks / 8 > (unsigned long)size) {
+            snprintf(err.message, sizeof(err.message),
+                     "its header claims %ldx%ld pixels, more than a %lu-byte file can hold; the file is truncated or crafted",
+                     w, h, (unsigned long)size);
+            jpeg_destroy_decompress(&cinfo);
+            mc_copy_error(error, error_size, err.message);
+            return 1;
+        }
     }
 
     int cmyk = 0;

@@ -3,7 +3,8 @@ import CImageCodecs
 // JPEG decode and encode through libjpeg, via the C shim in Sources/CImageCodecs (libjpeg reports errors
 // by longjmp, which only C can catch). Grey JPEGs give 1-channel images, everything else (YCbCr, RGB,
 // CMYK, YCCK) 3-channel sRGB. Corrupt or truncated data is an `ImageError.corrupt` naming the file and
-// carrying libjpeg's message; sizes past `ImageLimits` are refused from the header.
+// carrying libjpeg's message; sizes past `ImageLimits` are refused from the header, and so are headers
+// claiming more pixels than the file's bytes can hold (at least one bit per 8x8 block; see the shim).
 //
 // API:
 //   decodeJPEG(_ bytes: [UInt8], name: String) throws -> Image

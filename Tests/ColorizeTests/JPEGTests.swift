@@ -59,3 +59,21 @@ import Testing
         _ = try decodeJPEG(bytes, name: "big.jpg")
     }
 }
+
+@Test func aJPEGClaimingMorePixelsThanItsBytesHoldIsRefused() throws {
+    // A 16x16 JPEG (a few hundred bytes) whose frame header claims 9000x9000: within the pixel budget, but
+    // no complete file that small holds 81 Mpx (at least a bit per 8x8 block). libjpeg would pad the
+    // missing rows with grey and return an 81 Mpx page; found by the libFuzzer JPEG target (1.6 GB RSS).
+    var bytes = try encodeJPEG(Image(width: 16, height: 16, channels: 1, fill: 0.5), quality: 50)
+    let sof = try #require((0..<bytes.count - 1).first { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xC0 })
+    bytes[sof + 5] = 0x23; bytes[sof + 6] = 0x28  // height 9000
+    bytes[sof + 7] = 0x23; bytes[sof + 8] = 0x28  // width 9000
+    #expect { _ = try decodeJPEG(bytes, name: "bomb.jpg") } throws: { error in
+        guard case ImageError.corrupt(let path, let reason) = error else { return false }
+        return path == "bomb.jpg" && reason.contains("9000x9000") && reason.contains("truncated or crafted")
+    }
+    // The most compressible real page, blank paper, is far inside the bound.
+    let blank = try encodeJPEG(Image(width: 1024, height: 1024, channels: 3, fill: 1), quality: 92)
+    let page = try decodeJPEG(blank, name: "blank.jpg")
+    #expect(page.width == 1024 && page.height == 1024)
+}

@@ -265,7 +265,7 @@ struct SoftmaxOperator: Operator {
 func softmaxKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, outer: Int, n: Int, inner: Int,
                    kind: SoftmaxOperator.Kind) {
     if kind == .softmax && inner >= 64 && n > 1 {
-        channelSoftmax(x, y, outer: outer, n: n, inner: inner)
+        softmaxAlongMiddleAxis(x, y, outer: outer, n: n, inner: inner)
         return
     }
     for o in 0..<outer {
@@ -298,37 +298,3 @@ func softmaxKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, 
     }
 }
 
-/// Softmax over the middle axis when the inner axis is long (an image's channels: [N, C, H, W], axis 1): tiles
-/// of `tile` contiguous inner positions, each pass a contiguous, vectorisable loop (the per-position loop above
-/// strides by `inner` and misses the cache on every read), tiles spread over the cores, `FastFloat.exp`.
-private func channelSoftmax(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, outer: Int, n: Int, inner: Int) {
-    let tile = 512
-    let tilesPerRow = (inner + tile - 1) / tile
-    nonisolated(unsafe) let x = x, y = y
-    parallelTasks(count: outer * tilesPerRow, workers: kernelThreadCount) { task, _ in
-        let o = task / tilesPerRow, start = (task % tilesPerRow) * tile, count = min(tile, inner - start)
-        let base = o * n * inner + start
-        var top = [Float](repeating: -.infinity, count: count), sum = [Float](repeating: 0, count: count)
-        top.withUnsafeMutableBufferPointer { m in
-            sum.withUnsafeMutableBufferPointer { s in
-                for t in 0..<n {
-                    let row = x + base + t * inner
-                    for i in 0..<count { m[i] = max(m[i], row[i]) }
-                }
-                for t in 0..<n {
-                    let row = x + base + t * inner, out = y + base + t * inner
-                    for i in 0..<count {
-                        let e = FastFloat.exp(row[i] - m[i])
-                        out[i] = e
-                        s[i] += e
-                    }
-                }
-                for i in 0..<count { s[i] = 1 / s[i] }
-                for t in 0..<n {
-                    let out = y + base + t * inner
-                    for i in 0..<count { out[i] *= s[i] }
-                }
-            }
-        }
-    }
-}

@@ -96,22 +96,10 @@ extension Tape {
 extension Kernels {
     /// softmax(z / T) over the channel axis of [N, C, H, W], per pixel (max subtracted first).
     static func channelSoftmax(_ z: Tensor, temperature: Float) -> Tensor {
-        let s = z.shape, n = s[0], q = s[1], plane = s[2] * s[3]
+        let s = z.shape
         let y = Tensor(uninitialized: s)
-        let zp = z.floats, yp = y.floats
-        for b in 0..<n {
-            for i in 0..<plane {
-                var top = -Float.infinity
-                for c in 0..<q { top = max(top, zp[(b * q + c) * plane + i]) }
-                var sum: Float = 0
-                for c in 0..<q {
-                    let e = Foundation.exp((zp[(b * q + c) * plane + i] - top) / temperature)
-                    yp[(b * q + c) * plane + i] = e
-                    sum += e
-                }
-                for c in 0..<q { yp[(b * q + c) * plane + i] /= sum }
-            }
-        }
+        softmaxAlongMiddleAxis(z.floats.baseAddress!, y.floats.baseAddress!, outer: s[0], n: s[1],
+                               inner: s[2] * s[3], temperature: temperature)
         return y
     }
 }

@@ -71,7 +71,7 @@ public struct ReferencePalette: Sendable, Equatable {
             }
             let grey = reference.luminance()
             let segmentation = segmentRegions(page: grey, options: options.segmentation)
-            regions += regionFeatures(segmentation, grey: grey, colour: reference, minRegion: options.minRegion)
+            regions += regionFeatures(segmentation, grey: grey, lab: reference.lab(), minRegion: options.minRegion)
                 .map(\.features).filter { $0.spread <= options.maxSpread && $0.area <= options.maxArea }
         }
         guard !regions.isEmpty else {
@@ -88,7 +88,7 @@ public struct ReferencePalette: Sendable, Equatable {
         let segmentation = segmentRegions(page: grey, options: options.segmentation)
         let n = page.planeSize
         var lab = generated.lab()
-        for (members, features) in regionFeatures(segmentation, grey: grey, colour: generated, minRegion: options.minRegion) {
+        for (members, features) in regionFeatures(segmentation, grey: grey, lab: lab, minRegion: options.minRegion) {
             guard features.area <= options.maxArea, let match = nearest(to: features) else { continue }
             let da = Float(match.a - features.a), db = Float(match.b - features.b)
             for i in members {
@@ -119,15 +119,14 @@ public struct ReferencePalette: Sendable, Equatable {
 }
 
 /// Per region of at least `minRegion` pixels: its pixel indices and features (lightness and texture from
-/// `grey`, colour medians from `colour`).
-func regionFeatures(_ segmentation: Segmentation, grey: Image, colour: Image, minRegion: Int) -> [(members: [Int], features: RegionFeatures)] {
+/// `grey`, colour medians from `lab`, the colour image in CIELAB).
+func regionFeatures(_ segmentation: Segmentation, grey: Image, lab: Image, minRegion: Int) -> [(members: [Int], features: RegionFeatures)] {
     let w = grey.width, h = grey.height, n = w * h
     var members = [[Int]](repeating: [], count: segmentation.count)
     for i in 0..<n {
         let r = Int(segmentation.labels[i])
         if r >= 0 && segmentation.sizes[r] >= minRegion { members[r].append(i) }
     }
-    let lab = colour.lab()
     func median(_ values: [Double]) -> Double {
         let sorted = values.sorted(), m = sorted.count
         return m % 2 == 1 ? sorted[m / 2] : (sorted[m / 2 - 1] + sorted[m / 2]) / 2

@@ -14,7 +14,6 @@ import argparse
 import glob
 import importlib.util
 import os
-import random
 import shutil
 import struct
 import sys
@@ -73,21 +72,13 @@ def mutate(rng, data):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "debug", "mangacolor"))
     parser.add_argument("--seeds", default=os.path.join(ROOT, "Tests", "Fixtures", "images"))
-    parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "fuzz-images"))
-    parser.add_argument("--timeout", type=float, default=10)
-    parser.add_argument("--rss-gb", type=float, default=4)
+    fuzz_onnx.add_common_arguments(parser, "fuzz-images")
     args = parser.parse_args()
     seeds = sorted(glob.glob(os.path.join(args.seeds, "*.png")) + glob.glob(os.path.join(args.seeds, "*.jpg")))
     if not seeds:
         sys.exit(f"no PNG or JPEG seeds in {args.seeds}")
-    rng = random.Random(args.seed)
-    cap = int(args.rss_gb * 2**30)
-    env = dict(os.environ, MANGACOLOR_MEMORY_LIMIT=str(cap // 4))
-    os.makedirs(args.out, exist_ok=True)
+    rng, cap, env = fuzz_onnx.prepare(args)
     work = tempfile.mkdtemp(prefix="fuzz-images-")
     model = os.path.join(work, "stand-in.onnx")
     stand_in_generator(model)

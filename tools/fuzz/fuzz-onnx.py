@@ -220,23 +220,34 @@ def finish(executions, started, seeds, findings, largest):
     sys.exit(1 if findings else 0)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("seed_dirs", nargs="+")
+def add_common_arguments(parser, name):
+    """The options both fuzzers take: the binary, the time, the seed, the findings folder and the limits."""
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "debug", "mangacolor"))
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "fuzz-onnx"))
+    parser.add_argument("--out", default=os.path.join(tempfile.gettempdir(), name))
     parser.add_argument("--timeout", type=float, default=10)
     parser.add_argument("--rss-gb", type=float, default=4)
+
+
+def prepare(args):
+    """The run's random generator, the RSS cap in bytes, and the children's environment (a memory budget of a
+    quarter of the cap); makes the findings folder."""
+    cap = int(args.rss_gb * 2**30)
+    env = dict(os.environ, MANGACOLOR_MEMORY_LIMIT=str(cap // 4))
+    os.makedirs(args.out, exist_ok=True)
+    return random.Random(args.seed), cap, env
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("seed_dirs", nargs="+")
+    add_common_arguments(parser, "fuzz-onnx")
     args = parser.parse_args()
     cases = seeds(args.seed_dirs)
     if not cases:
         sys.exit(f"no seed cases (model.onnx + test_data_set_0) under {args.seed_dirs}")
-    rng = random.Random(args.seed)
-    cap = int(args.rss_gb * 2**30)
-    env = dict(os.environ, MANGACOLOR_MEMORY_LIMIT=str(cap // 4))
-    os.makedirs(args.out, exist_ok=True)
+    rng, cap, env = prepare(args)
     work = tempfile.mkdtemp(prefix="fuzz-onnx-")
     executions, findings, largest = 0, {}, 0
     deadline = time.time() + args.seconds

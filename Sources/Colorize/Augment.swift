@@ -11,6 +11,9 @@ import Tensor
 // per pair so the generator does not learn one screen — and then descreened exactly as `colorize` descreens
 // a manga page, so training and colorizing see one distribution. `.mixed(mangaShare:)` picks per pair.
 // The screentone is applied after resizing, so its dots are sharp at the training resolution, as in a scan.
+// A generator that runs at a reduced page scale (`pageScale` < 1, colorize's --model-scale) trains on crops
+// that cover size / pageScale page pixels: made, rendered and descreened at that side as colorize does at the
+// page's own resolution, then area-reduced to `size` x `size` (ReducedScale.swift) — the input it will see.
 // Grey inputs get a light tone-curve jitter (a gamma drawn from `toneGamma`, the input only): scans and
 // renders differ in their curves, and the target's colours stay what they are.
 //
@@ -36,6 +39,8 @@ public struct AugmentOptions: Sendable, Equatable {
     public var input: InputStyle = .mixed(mangaShare: 0.5)
     /// Gamma applied to grey inputs (v^gamma), drawn uniformly in log space; nil: none.
     public var toneGamma: ClosedRange<Double>? = 0.8 ... 1.25
+    /// The page scale the generator runs at (see the file header); 1: the page's own resolution.
+    public var pageScale: Double = 1
 
     public init(size: Int = 256, scale: ClosedRange<Double> = 0.8 ... 1.25, flip: Bool = true,
                 input: InputStyle = .mixed(mangaShare: 0.5), toneGamma: ClosedRange<Double>? = 0.8 ... 1.25) {
@@ -98,11 +103,14 @@ public func mangaInput(_ image: Image, style: MangaStyle) -> Image {
 public func makeTrainingPair(from page: Image, options: AugmentOptions, rng: inout SplitMix64) -> TrainingPair {
     precondition(options.size > 0 && page.width > 0 && page.height > 0)
     let colour = page.rgb()
+    precondition(options.pageScale > 0 && options.pageScale <= 1)
     let size = options.size
+    // The side at page resolution the pair is made at before the reduction to `size`.
+    let full = max(size, Int((Double(size) / options.pageScale).rounded()))
     let s = rng.uniform(options.scale.lowerBound, options.scale.upperBound)
-    let side = max(1, min(Int((Double(size) * s).rounded()), colour.width, colour.height))
+    let side = max(1, min(Int((Double(full) * s).rounded()), colour.width, colour.height))
     let x = rng.int(in: 0 ... colour.width - side), y = rng.int(in: 0 ... colour.height - side)
-    var target = colour.cropped(x: x, y: y, width: side, height: side).resized(width: size, height: size)
+    var target = colour.cropped(x: x, y: y, width: side, height: side).resized(width: full, height: full)
     if options.flip && rng.chance(0.5) { target = target.flippedHorizontally() }
     // Bilinear interpolation stays inside [0, 1]; no clamping needed.
     let manga: Bool
@@ -115,6 +123,10 @@ public func makeTrainingPair(from page: Image, options: AugmentOptions, rng: ino
     if !manga, let range = options.toneGamma {
         let gamma = Float(Foundation.exp(rng.uniform(Foundation.log(range.lowerBound), Foundation.log(range.upperBound))))
         for i in input.pixels.indices { input.pixels[i] = Foundation.pow(input.pixels[i], gamma) }
+    }
+    if full != size {
+        input = input.areaResized(width: size, height: size)
+        target = target.areaResized(width: size, height: size)
     }
     return TrainingPair(input: input, target: target)
 }

@@ -34,6 +34,9 @@ public struct ColorizeOptions: Sendable, Equatable {
     public var flat = false
     public var flatOptions = FlatOptions()
     public var tiling = TilingOptions()
+    /// Run the generator on the page shrunk by `reducedScale.scale` and bring its colour back guided by the
+    /// page (ReducedScale.swift); scale 1 runs it on the page as it is.
+    public var reducedScale = ReducedScaleOptions()
     /// Return `.alreadyColor` for pages with more than `colorShare` vivid pixels (see `isAlreadyColor`).
     public var skipColorPages = true
     public var colorShare = 0.05
@@ -152,8 +155,24 @@ public func colorizePageDetailed(_ page: Image, options: ColorizeOptions = Color
     return .colorized(ColorizedPage(image: output, kind: kind, smoothMidShare: share, layers: layers))
 }
 
-/// The generator over the page's tiles, in the value range and channel count it expects; 3 channels out.
+/// The generator over the page (at `options.reducedScale`), in the value range and channel count it expects;
+/// 3 channels out at the page's size.
 func runGenerator(_ grey: Image, options: ColorizeOptions, _ generator: (Tensor) throws -> Tensor) throws -> Image {
+    let reduced = options.reducedScale
+    guard reduced.scale > 0, reduced.scale <= 1 else {
+        throw ImageError.mismatch("the model scale must be in (0, 1], not \(reduced.scale)")
+    }
+    let size = scaledSize(width: grey.width, height: grey.height, scale: reduced.scale)
+    if size == (grey.width, grey.height) { return try runGeneratorAtPageScale(grey, options: options, generator) }
+    let small = grey.areaResized(width: size.width, height: size.height)
+    let low = try runGeneratorAtPageScale(small, options: options, generator)
+    return Image(lab: try guidedUpsample(low.lab(), lowGuide: small, guide: grey,
+                                         radius: reduced.radius, epsilon: reduced.epsilon))
+}
+
+/// The generator over `grey`'s tiles at its own size.
+private func runGeneratorAtPageScale(_ grey: Image, options: ColorizeOptions,
+                                     _ generator: (Tensor) throws -> Tensor) throws -> Image {
     let input = options.inputChannels == 3 ? grey.rgb() : grey
     var output: Image
     switch options.range {

@@ -113,7 +113,10 @@ public final class TrainingSession {
         let trainer = run.trainer
         if run.resumed { progress(.resumed(step: trainer.completedSteps)) }
         guard trainer.completedSteps < options.steps else { try writeReport(); return }
-        let loader = PairLoader(pages: options.pages, options: options.augment, seed: trainer.configuration.seed,
+        // The page scale is the generator's (stored in the checkpoint when resuming), not the caller's.
+        var augment = options.augment
+        augment.pageScale = trainer.configuration.generator.pageScale
+        let loader = PairLoader(pages: options.pages, options: augment, seed: trainer.configuration.seed,
                                 startIndex: trainer.completedSteps * options.batchSize)
         defer { loader.stop() }
         while trainer.completedSteps < options.steps {

@@ -83,6 +83,15 @@ func exportedGraphsMatchTheTrainer(kind: DiscriminatorKind) throws {
     let model = try Model(bytes: UNetGenerator(config, rng: &rng).exportModel().serialized())
     #expect(try GeneratorConfiguration(exportedGenerator: model) == config)
     #expect(throws: TrainingError.self) { try GeneratorConfiguration(exportedGenerator: Model(graph: Graph())) }
+    // The page scale travels in the metadata; models without it (or from elsewhere) run at the page's scale.
+    var half = config
+    half.pageScale = 0.5
+    let halfModel = try Model(bytes: UNetGenerator(half, rng: &rng).exportModel().serialized())
+    #expect(try GeneratorConfiguration(exportedGenerator: halfModel).pageScale == 0.5)
+    #expect(try GeneratorConfiguration.pageScale(exportedMetadata: [:]) == 1)
+    for bad in ["0", "2", "half", "nan"] {
+        #expect(throws: TrainingError.self) { try GeneratorConfiguration.pageScale(exportedMetadata: [GeneratorConfiguration.pageScaleMetadataKey: bad]) }
+    }
 }
 
 @Test func verificationCaseMatchesTheRuntime() throws {

@@ -33,6 +33,16 @@ extension GeneratorConfiguration {
         }
         self.init(levels: levels, inputChannels: first.shape[1], outputChannels: colour == .abClasses ? 3 : out.shape[0],
                   negativeSlope: slope, affineNorm: inits["enc0.0.norm.weight"] != nil,
-                  skips: model.metadata["mangacolor.skips"] != "false", colour: colour, bins: bins)
+                  skips: model.metadata["mangacolor.skips"] != "false", colour: colour, bins: bins,
+                  pageScale: try Self.pageScale(exportedMetadata: model.metadata))
+    }
+
+    /// The page scale an exported generator was trained for (`mangacolor.page_scale`; absent: 1).
+    public static func pageScale(exportedMetadata metadata: [String: String]) throws -> Double {
+        guard let raw = metadata[pageScaleMetadataKey] else { return 1 }
+        guard let scale = Double(raw), scale > 0, scale <= 1 else {
+            throw TrainingError.weights("the model's \(pageScaleMetadataKey) is \"\(raw)\"; it must be a number in (0, 1]")
+        }
+        return scale
     }
 }

@@ -18,14 +18,21 @@ public struct GeneratorConfiguration: Codable, Sendable, Equatable {
     public var colour: GeneratorColour
     /// The a*b* bins of an `abClasses` generator (nil otherwise).
     public var bins: ABBins?
+    /// The page scale the generator is trained for and run at (its input is the page shrunk by this; 1: the
+    /// page as it is). Exported as metadata `mangacolor.page_scale`, which colorize uses by default.
+    public var pageScale: Double
+
+    /// The exported generator's metadata key holding `pageScale` (absent: 1, as before it existed).
+    public static let pageScaleMetadataKey = "mangacolor.page_scale"
 
     /// The seed document's generator: 16,32,32 | 64,64 | 128,128 | 256,256 | 512,512 | 512 | 512.
     public static let seedLevels: [[Int]] = [[16, 32, 32], [64, 64], [128, 128], [256, 256], [512, 512], [512], [512]]
 
     public init(levels: [[Int]] = GeneratorConfiguration.seedLevels, inputChannels: Int = 1, outputChannels: Int = 3,
                 negativeSlope: Float = 0.2, dropout: Float = 0, affineNorm: Bool = true, skips: Bool = true,
-                colour: GeneratorColour = .rgb, bins: ABBins? = nil) {
+                colour: GeneratorColour = .rgb, bins: ABBins? = nil, pageScale: Double = 1) {
         self.levels = levels
+        self.pageScale = pageScale
         self.skips = skips
         self.colour = colour
         self.bins = bins
@@ -37,10 +44,11 @@ public struct GeneratorConfiguration: Codable, Sendable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case levels, inputChannels, outputChannels, negativeSlope, dropout, affineNorm, skips, colour, bins
+        case levels, inputChannels, outputChannels, negativeSlope, dropout, affineNorm, skips, colour, bins, pageScale
     }
 
-    /// Checkpoints from before `skips`, `colour` and `bins` existed decode as the U-Net with RGB output.
+    /// Checkpoints from before `skips`, `colour`, `bins` and `pageScale` existed decode as the U-Net with RGB
+    /// output at page scale 1.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(levels: try c.decode([[Int]].self, forKey: .levels), inputChannels: try c.decode(Int.self, forKey: .inputChannels),
@@ -49,7 +57,8 @@ public struct GeneratorConfiguration: Codable, Sendable, Equatable {
                   affineNorm: try c.decode(Bool.self, forKey: .affineNorm),
                   skips: try c.decodeIfPresent(Bool.self, forKey: .skips) ?? true,
                   colour: try c.decodeIfPresent(GeneratorColour.self, forKey: .colour) ?? .rgb,
-                  bins: try c.decodeIfPresent(ABBins.self, forKey: .bins))
+                  bins: try c.decodeIfPresent(ABBins.self, forKey: .bins),
+                  pageScale: try c.decodeIfPresent(Double.self, forKey: .pageScale) ?? 1)
     }
 
     /// The seed widths scaled by `multiplier` (at least 1 channel each), optionally with fewer levels.
@@ -223,6 +232,7 @@ public final class UNetGenerator {
         return b.model(metadata: ["mangacolor.role": "generator", "mangacolor.levels": configuration.levels.map { $0.map(String.init).joined(separator: ",") }.joined(separator: "|"),
                                   "mangacolor.size_multiple": String(configuration.sizeMultiple),
                                   GeneratorColour.metadataKey: configuration.colour.rawValue,
-                                  "mangacolor.skips": String(configuration.skips)])
+                                  "mangacolor.skips": String(configuration.skips),
+                                  GeneratorConfiguration.pageScaleMetadataKey: String(configuration.pageScale)])
     }
 }

@@ -62,6 +62,8 @@ struct ColorizeCommand: ParsableCommand {
     @Option(help: "Pad pages to a multiple of this (the U-Net's 2^(levels-1)).")
     var multiple: Int = 64
 
+    @OptionGroup var scale: ModelScaleOptions
+
     @OptionGroup var memory: MemoryOptions
 
     func validate() throws {
@@ -81,6 +83,7 @@ struct ColorizeCommand: ParsableCommand {
                                       tiling: TilingOptions(multiple: multiple, tileSize: tileSize, overlap: overlap),
                                       skipColorPages: !force)
         options.pageKind = pageKind.kind
+        try scale.apply(to: &options, plan: plan)
         options.keepLayers = layers
         options.composite.paperFloor = paperFloor
         try adaptOptions(&options, to: plan)

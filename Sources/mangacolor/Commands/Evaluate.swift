@@ -42,6 +42,8 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Page path, as colorize's --page-kind: auto, grey or manga.")
     var pageKind: PageKindChoice = .auto
 
+    @OptionGroup var scale: ModelScaleOptions
+
     @OptionGroup var memory: MemoryOptions
 
     /// `--screens` as indices; nil entries are not numbers.
@@ -62,6 +64,7 @@ struct Evaluate: ParsableCommand {
         let plan = try Plan(contentsOf: modelPath)
         var options = ColorizeOptions(keepLines: keepLines, flat: flat)
         options.pageKind = pageKind.kind
+        try scale.apply(to: &options, plan: plan)
         try adaptOptions(&options, to: plan)
         options.palette = try referencePalette(reference, colorShare: options.colorShare)
         let jobs = try collectPages([data])

@@ -66,6 +66,9 @@ struct Train: ParsableCommand {
     @Flag(help: "Drop the U-Net's skip connections (the plain encoder-decoder pix2pix compares against).")
     var noSkips = false
 
+    @Option(help: "Page scale the generator works at: crops cover --size / this many page pixels and are reduced to --size, as colorize --model-scale runs it (stored in the model; colorize uses it by default).")
+    var pageScale: Double = 1
+
     @Option(help: "ab-classes: side of the square a*b* bins (the in-gamut ones are kept).")
     var abBinSize: Float = 20
 
@@ -127,6 +130,7 @@ struct Train: ParsableCommand {
         guard abBinSize >= 2, temperature > 0, (0...1).contains(rebalance), classWeight >= 0 else {
             throw ValidationError("need --ab-bin-size >= 2, --temperature > 0, --rebalance in [0, 1] and --class-weight >= 0")
         }
+        guard pageScale > 0, pageScale <= 1 else { throw ValidationError("--page-scale is a fraction in (0, 1], not \(pageScale)") }
         guard (1...9).contains(levels) else { throw ValidationError("--levels must be 1 to 9") }
         guard size % (1 << (levels - 1)) == 0 else {
             throw ValidationError("--size \(size) must be a multiple of \(1 << (levels - 1)) for a \(levels)-level U-Net")
@@ -155,6 +159,7 @@ struct Train: ParsableCommand {
         config.generator = .seed(widthMultiplier: widthMultiplier ?? (reference != nil ? 0.25 : 1), levels: levels)
         config.generator.skips = !noSkips
         config.generator.colour = colour
+        config.generator.pageScale = pageScale
         if colour == .abClasses {
             let bins = inGamutABBins(binSize: abBinSize)
             let sigma = abBinSize / 2

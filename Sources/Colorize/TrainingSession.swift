@@ -87,10 +87,15 @@ public final class TrainingSession {
         try MetricsLog.truncate(run.folder.appendingPathComponent(TrainingReport.validationName),
                                 after: run.resumed ? run.trainer.completedSteps : 0)
         let multiple = run.trainer.generator.configuration.sizeMultiple
+        let pageScale = run.trainer.generator.configuration.pageScale
         for path in options.validationPages {
-            // A centre crop at the page's own resolution (the scale training crops are taken at), twice the
-            // training side so the network sees more context than one training crop.
-            let page = try readImage(path: path).rgb()
+            // A centre crop at the scale training crops are taken at (the page's own resolution reduced by the
+            // generator's page scale), twice the training side so the network sees more context than one crop.
+            var page = try readImage(path: path).rgb()
+            if pageScale < 1 {
+                let reduced = scaledSize(width: page.width, height: page.height, scale: pageScale)
+                page = page.areaResized(width: reduced.width, height: reduced.height)
+            }
             let side = 2 * options.validationWidth
             let width = max(multiple, min(side, page.width) / multiple * multiple)
             let height = max(multiple, min(side, page.height) / multiple * multiple)

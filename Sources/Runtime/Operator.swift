@@ -8,6 +8,13 @@ public protocol Operator: Sendable {
     /// end of the node's input list. Returns one tensor per node output (trailing optional outputs may be
     /// left off). Throw `KernelError` for bad inputs; the engine adds the node's name.
     func run(_ inputs: [Tensor?]) throws -> [Tensor]
+    /// What the builder accepted but the user should hear about (a deprecated attribute value run in its
+    /// legacy meaning, say). `Plan.warnings` collects them with the node's label; none by default.
+    var warnings: [String] { get }
+}
+
+extension Operator {
+    public var warnings: [String] { [] }
 }
 
 /// What an operator's builder sees of its node.

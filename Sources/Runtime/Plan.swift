@@ -25,6 +25,8 @@ public final class Plan: @unchecked Sendable {
     public let outputNames: [String]
     /// Number of nodes removed by constant folding.
     public private(set) var foldedNodes = 0
+    /// The operators' warnings ("node 'Resize_3' (Resize): ..."), in graph order; commands print them.
+    public private(set) var warnings: [String] = []
 
     private var slotOf: [String: Int] = [:]
     private var constants: [Int: Tensor] = [:]
@@ -75,6 +77,7 @@ public final class Plan: @unchecked Sendable {
                 outs.append(s)
             }
             let op = try Plan.makeOperator(node, model: model, constants: ins.map { $0 >= 0 ? constants[$0] : nil })
+            warnings += op.warnings.map { "\(node.label): \($0)" }
             // Constant folding: a deterministic node whose inputs are all known now runs once, here.
             if Plan.isFoldable(node), ins.allSatisfy({ $0 < 0 || constants[$0] != nil }) {
                 let values = ins.map { $0 >= 0 ? constants[$0] : nil }

@@ -157,3 +157,29 @@ private func close(_ a: [Float], _ b: [Double], tolerance: Double = 1e-5) -> Boo
     let small = Tensor(shape: [1, 1, 2, 2], floats: [1, 2, 3, 4])
     #expect(try resize(small, sizes: [1, 1 << 57 + 1, 0, 3], ["mode": .string("linear")]).count == 0)
 }
+
+@Test func legacyTfHalfPixelForNNRunsAfterOpset11WithAWarning() throws {
+    // tf2onnx writes tf_half_pixel_for_nn at opset 16; it runs as Resize-11 defines it (source (x + 0.5) / scale,
+    // no -0.5), and the plan says so.
+    let x = Tensor(shape: [1, 1, 1, 4], floats: [1, 2, 3, 4])
+    let attributes: [String: Attribute] = ["mode": .string("nearest"), "coordinate_transformation_mode": .string("tf_half_pixel_for_nn")]
+    let legacy = try resize(x, opset: 11, sizes: [1, 1, 1, 3], attributes)
+    let now = try resize(x, opset: 16, sizes: [1, 1, 1, 3], attributes)
+    #expect(now.scalars(as: Float.self) == legacy.scalars(as: Float.self))
+    // 4 -> 3: sources 0.67, 2, 3.33 -> floor-preferring rounding of those: 1, 2, 3 -> values 2, 3, 4.
+    #expect(legacy.scalars(as: Float.self) == [2, 3, 4])
+    let node = Node(name: "up", opType: "Resize", inputs: ["x", "", "", "sizes"], outputs: ["y"], attributes: attributes)
+    let graph = Graph(nodes: [node], initializers: ["sizes": int64s([1, 1, 1, 3])],
+                      inputs: [ValueInfo(name: "x", dtype: .float32, shape: nil)], outputs: [ValueInfo(name: "y", dtype: .float32, shape: nil)])
+    let plan = try Plan(model: Model(opsets: ["": 16], graph: graph))
+    #expect(plan.warnings.count == 1 && plan.warnings[0].contains("up") && plan.warnings[0].contains("tf_half_pixel_for_nn"))
+    #expect(try Plan(model: Model(opsets: ["": 11], graph: graph)).warnings.isEmpty)
+}
+
+@Test func aScaleThatEmptiesANonEmptyAxisIsAnError() throws {
+    let x = Tensor(shape: [1, 1, 2, 2], floats: [1, 2, 3, 4])
+    #expect(throws: KernelError.self) { try resize(x, scales: [1, 1, 0.4, 1], [:]) }
+    // An axis that is empty already stays empty.
+    let empty = Tensor(shape: [1, 1, 0, 2], floats: [])
+    #expect(try resize(empty, scales: [1, 1, 0.4, 2], [:]).shape == [1, 1, 0, 4])
+}

@@ -31,6 +31,7 @@ struct ResizeOperator: Operator {
     let policy: AspectRatioPolicy
 
     enum AspectRatioPolicy: String { case stretch, notLarger = "not_larger", notSmaller = "not_smaller" }
+    private(set) var warnings: [String] = []
 
     init(_ ctx: OperatorContext) throws {
         let node = ctx.node
@@ -46,10 +47,14 @@ struct ResizeOperator: Operator {
         }
         if ctx.opset >= 11 {
             let transform = try node.string("coordinate_transformation_mode", default: "half_pixel")
-            guard let t = CoordinateTransform(rawValue: transform),
-                  t != .halfPixelSymmetric || ctx.opset >= 19,
-                  t != .tfHalfPixelForNN || ctx.opset < 13 else {
+            guard let t = CoordinateTransform(rawValue: transform), t != .halfPixelSymmetric || ctx.opset >= 19 else {
                 throw node.invalid("coordinate_transformation_mode", "\"\(transform)\" is not a mode of Resize-\(ctx.opset)")
+            }
+            // tf_half_pixel_for_nn left the spec after Resize-11, but tf2onnx still writes it at later opsets and
+            // onnxruntime runs it in its old meaning with a deprecation warning: so do we.
+            if t == .tfHalfPixelForNN && ctx.opset >= 13 {
+                warnings.append("coordinate_transformation_mode \"tf_half_pixel_for_nn\" is not part of Resize-\(ctx.opset) "
+                    + "(the spec dropped it after Resize-11); run in its Resize-11 meaning, as onnxruntime does")
             }
             o.coordinates = t
             let rounding = try node.string("nearest_mode", default: "round_prefer_floor")
@@ -153,6 +158,10 @@ struct ResizeOperator: Operator {
                 }
                 scales[a] = given[i]
                 outShape[a] = try sizeFromDouble(given[i] * Double(x.shape[a]), axis: a)
+                // As onnxruntime: a scale that shrinks a non-empty axis to nothing is an error, not an empty result.
+                guard outShape[a] > 0 || x.shape[a] == 0 else {
+                    throw KernelError("scale \(given[i]) on axis \(a) makes its \(x.shape[a]) element(s) 0; the output would be empty")
+                }
             }
         }
 

@@ -77,7 +77,7 @@ struct ColorizeCommand: ParsableCommand {
     func run() throws {
         memory.apply()
         let modelPath = try resolveModel(model)
-        let plan = try Plan(contentsOf: modelPath)
+        let plan = try loadPlan(modelPath)
         guard plan.inputs.count == 1 else { throw CLIError("\(modelPath) takes \(plan.inputs.count) inputs; a generator takes one grey page") }
         var options = ColorizeOptions(keepLines: keepLines, flat: flat,
                                       tiling: TilingOptions(multiple: multiple, tileSize: tileSize, overlap: overlap),

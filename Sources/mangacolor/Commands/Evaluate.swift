@@ -61,7 +61,7 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         memory.apply()
         let modelPath = try resolveModel(model)
-        let plan = try Plan(contentsOf: modelPath)
+        let plan = try loadPlan(modelPath)
         var options = ColorizeOptions(keepLines: keepLines, flat: flat)
         options.pageKind = pageKind.kind
         try scale.apply(to: &options, plan: plan)

@@ -52,6 +52,7 @@ struct Inspect: ParsableCommand {
         if plan {
             let p = try Plan(model: m)
             print("plan: \(p.steps.count) steps, \(p.foldedNodes) nodes folded into constants")
+            for warning in p.warnings { print("warning: \(warning)") }
         }
     }
 }

@@ -62,6 +62,9 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ message: String) { description = message }
 }
 
+/// The plan of the model at `path`, its operators' warnings printed to stderr.
 func loadPlan(_ path: String) throws -> Plan {
-    try Plan(model: Model(contentsOf: path))
+    let plan = try Plan(model: Model(contentsOf: path))
+    for warning in plan.warnings { writeStderr("warning: \(path): \(warning)\n") }
+    return plan
 }

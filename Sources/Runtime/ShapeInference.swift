@@ -194,6 +194,14 @@ public enum ShapeInference {
             if autoPad == "VALID" { pads = Array(repeating: 0, count: 2 * spatial) }
             // floor((d + pads - span) / s) + 1, exact when (d + pads - span) divides by s.
             let shift = pads[i] + pads[i + spatial] - span
+            if node.opType != "Conv", ((try? node.int("ceil_mode", default: 0)) ?? 0) != 0 {
+                // Pooling with ceil_mode: the kernel's own rule for a known size; otherwise unknown.
+                guard case .value(let d) = x[i + 2], checkedSum(d, shift) != nil else { out.append(.unknown); continue }
+                out.append(.value(PoolingGeometry.outputSize(input: d, kernel: kernel[i], stride: strides[i],
+                                                             dilation: dilations[i], padBegin: pads[i],
+                                                             padEnd: pads[i + spatial], ceilMode: true)))
+                continue
+            }
             switch x[i + 2] {
             case .value(let d): out.append(checkedSum(d, shift).map { .value($0 / strides[i] + 1) } ?? .unknown)
             case .unknown: out.append(.unknown)

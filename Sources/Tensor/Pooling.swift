@@ -49,13 +49,21 @@ public struct PoolingGeometry: Sendable, Equatable {
     /// window that would start inside the end padding is dropped (PyTorch and ONNX agree on this).
     public func outputSpatialShape(for input: [Int]) -> [Int] {
         (0..<spatialRank).map { i in
-            let window = (kernel[i] - 1) * dilations[i] + 1
-            let span = input[i] + padsBegin[i] + padsEnd[i] - window
-            if span < 0 { return 0 }
-            var out = (ceilMode ? (span + strides[i] - 1) / strides[i] : span / strides[i]) + 1
-            if ceilMode && (out - 1) * strides[i] >= input[i] + padsBegin[i] { out -= 1 }
-            return max(out, 0)
+            Self.outputSize(input: input[i], kernel: kernel[i], stride: strides[i], dilation: dilations[i],
+                            padBegin: padsBegin[i], padEnd: padsEnd[i], ceilMode: ceilMode)
         }
+    }
+
+    /// One axis of `outputSpatialShape` (also what shape inference reports for pooling nodes).
+    public static func outputSize(input: Int, kernel: Int, stride: Int, dilation: Int, padBegin: Int, padEnd: Int,
+                                  ceilMode: Bool) -> Int {
+        let window = (kernel - 1) * dilation + 1
+        let span = input + padBegin + padEnd - window
+        if span < 0 { return 0 }
+        var out = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1
+        // The last window must start inside the input or its begin padding.
+        if ceilMode && (out - 1) * stride >= input + padBegin { out -= 1 }
+        return max(out, 0)
     }
 }
 

@@ -23,3 +23,19 @@ import Tensor
     #expect(shapes["c"]?.map(\.description) == ["N", "2", "H", "W"])
     #expect(shapes["z"]?.map(\.description) == ["N", "6", "H", "W"])
 }
+
+@Test func ceilModePoolingShapesAgreeWithTheRuntime() throws {
+    // MaxPool kernel 3, stride 2, pad 1, ceil_mode on 16x16: the runtime makes 9x9 (the last window starts at
+    // the end padding's edge); inspect --shapes used to say 8.
+    var g = Graph(name: "pool")
+    g.inputs = [ValueInfo(name: "x", dtype: .float32, shape: [.fixed(1), .fixed(1), .fixed(16), .fixed(15)])]
+    g.nodes = [Node(name: "p", opType: "MaxPool", inputs: ["x"], outputs: ["y"],
+                    attributes: ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]), "pads": .ints([1, 1, 1, 1]),
+                                 "ceil_mode": .int(1)])]
+    g.outputs = [ValueInfo(name: "y", dtype: .float32, shape: nil)]
+    let model = Model(graph: g)
+    let inferred = ShapeInference.infer(model)["y"]?.map(\.description)
+    let actual = try Plan(model: model).run([Tensor(zeros: [1, 1, 16, 15])])[0].shape
+    #expect(inferred == actual.map(String.init))
+    #expect(actual == [1, 1, 9, 8])
+}

@@ -11,6 +11,12 @@ import Foundation
 //                        is unsure (low chroma: with today's model a pale blue-grey guess on most paper)
 //                        paper stays white: painting it cost ΔE2000 0.6 on the E20 manga renders.
 //
+// How much paint paper takes is decided per paper region, not per pixel (`paintByRegion`): each connected
+// area of paper (bounded by ink and tone) takes the mean of its pixels' paint weights. A model whose colour on
+// paper hovers around the vivid threshold otherwise paints blotches — cream clouds with white halos around
+// lettering — where a colorist paints a background or leaves it white as a whole. The margins and gutters
+// (paper reaching the page's edge as a thin network, under half of its bounding box) stay white.
+//
 // Between tone and paper the lightness blends by the fill's paperness, a smoothstep of the descreened
 // grey from `paperFrom` to `paperTo`. Colours outside the sRGB gamut at the chosen L* lose chroma, not
 // lightness (`rgbKeepingLightness`), as in keep-lines.
@@ -29,6 +35,8 @@ public struct MangaCompositeOptions: Sendable, Equatable {
     /// Chroma C*ab of the model's colour from which paper starts to take it, and where it takes it fully.
     public var vividFrom: Double = 12
     public var vividTo: Double = 24
+    /// One paint weight per connected paper region (its pixels' mean) instead of per pixel.
+    public var paintByRegion = true
 
     public init(paperFrom: Float = 0.85, paperTo: Float = 0.97, paperFloor: Double = 60, vividFrom: Double = 12,
                 vividTo: Double = 24) {
@@ -47,6 +55,7 @@ public func composeManga(descreened: DescreenedPage, generated: Image,
     let n = fill.planeSize
     let tone = fill.pixels, colours = generated.pixels, layer = descreened.inkLayer
     let span = max(options.paperTo - options.paperFrom, 1e-6)
+    let paint = paperPaint(fill: fill, inkLayer: layer, generated: generated, options: options)
     var out = Image(width: fill.width, height: fill.height, channels: 3)
     out.pixels.withUnsafeMutableBufferPointer { buffer in
         let dst = SendablePointer(buffer.baseAddress!)
@@ -56,11 +65,7 @@ public func composeManga(descreened: DescreenedPage, generated: Image,
                 let t = min(max((tone[i] - options.paperFrom) / span, 0), 1)
                 let paperness = Double(t * t * (3 - 2 * t))
                 let toneL = lightnessOfGrey(Double(tone[i]))
-                // Paper is painted only as far as the model's colour is vivid (C* from vividFrom to vividTo).
-                let chroma = (lab.a * lab.a + lab.b * lab.b).squareRoot()
-                let v = min(max((chroma - options.vividFrom) / max(options.vividTo - options.vividFrom, 1e-6), 0), 1)
-                let paint = v * v * (3 - 2 * v)
-                let paperL = 100 - paint * (100 - max(lab.l, options.paperFloor))
+                let paperL = 100 - Double(paint[i]) * (100 - max(lab.l, options.paperFloor))
                 let l = (1 - paperness) * toneL + paperness * paperL
                 let rgb = rgbKeepingLightness(l, lab.a, lab.b)
                 let k = Double(layer[i])
@@ -71,4 +76,53 @@ public func composeManga(descreened: DescreenedPage, generated: Image,
         }
     }
     return out
+}
+
+/// How much of the model's colour and lightness each pixel's paper takes: a smoothstep of the model's chroma
+/// from `vividFrom` to `vividTo`, then (with `paintByRegion`) the mean over each connected paper region.
+func paperPaint(fill: Image, inkLayer descreenedInk: [Float], generated: Image, options: MangaCompositeOptions) -> [Float] {
+    let n = fill.planeSize, colours = generated.pixels
+    var paint = [Float](repeating: 0, count: n)
+    paint.withUnsafeMutableBufferPointer { buffer in
+        let dst = SendablePointer(buffer.baseAddress!)
+        parallelChunks(count: n) { _, range in
+            for i in range {
+                let lab = rgbToLab(Double(colours[i]), Double(colours[n + i]), Double(colours[2 * n + i]))
+                let chroma = (lab.a * lab.a + lab.b * lab.b).squareRoot()
+                let v = min(max((chroma - options.vividFrom) / max(options.vividTo - options.vividFrom, 1e-6), 0), 1)
+                dst[i] = Float(v * v * (3 - 2 * v))
+            }
+        }
+    }
+    guard options.paintByRegion else { return paint }
+    // Paper regions are bounded by ink (the fill has none: it is the tone under the ink) and by tone.
+    let ink = descreenedInk
+    let paper = (0 ..< n).map { fill.pixels[$0] >= options.paperFrom && ink[$0] >= 0.5 }
+    let regions = connectedComponents(width: fill.width, height: fill.height, eightConnected: false, member: paper)
+    var sums = [Double](repeating: 0, count: regions.sizes.count)
+    for i in 0 ..< n where regions.labels[i] >= 0 { sums[Int(regions.labels[i])] += Double(paint[i]) }
+    // Margins and gutters: paper that reaches the page's edge and is a thin network rather than an area (it
+    // fills less than half of its bounding box). They stay white; a full-bleed panel's open paper (a sky
+    // reaching the edge) is compact and is painted.
+    let w = fill.width, h = fill.height, count = regions.sizes.count
+    var minX = [Int](repeating: Int.max, count: count), maxX = [Int](repeating: -1, count: count)
+    var minY = minX, maxY = maxX, edge = [Bool](repeating: false, count: count)
+    for y in 0 ..< h {
+        for x in 0 ..< w {
+            let label = regions.labels[y * w + x]
+            guard label >= 0 else { continue }
+            let r = Int(label)
+            minX[r] = min(minX[r], x); maxX[r] = max(maxX[r], x)
+            minY[r] = min(minY[r], y); maxY[r] = max(maxY[r], y)
+            if x == 0 || y == 0 || x == w - 1 || y == h - 1 { edge[r] = true }
+        }
+    }
+    let margin = (0 ..< count).map { r in
+        edge[r] && Double(regions.sizes[r]) < 0.5 * Double(maxX[r] - minX[r] + 1) * Double(maxY[r] - minY[r] + 1)
+    }
+    for i in 0 ..< n where regions.labels[i] >= 0 {
+        let r = Int(regions.labels[i])
+        paint[i] = margin[r] ? 0 : Float(sums[r] / Double(regions.sizes[r]))
+    }
+    return paint
 }

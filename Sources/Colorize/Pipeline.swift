@@ -3,9 +3,9 @@ import Tensor
 
 // The colorize pipeline for one page, as `mangacolor colorize` runs it, with every stage a library call:
 //
-//   page ──(already colour? skip)──> luma grey ──(page kind)──┬─ grey:  generator ──> [reference] ──> [flat] ──> [keep lines]
+//   page ──(already colour? skip)──> luma grey ──(page kind)──┬─ grey:  generator ──> [reference] ──> [chapter] ──> [flat] ──> [keep lines]
 //                                                             └─ manga: ink/tone analysis ──> descreen ──>
-//                                                                       generator ──> [reference] ──> [flat] ──> [composite]
+//                                                                       generator ──> [reference] ──> [chapter] ──> [flat] ──> [composite]
 //
 // Grey (continuous-tone) pages keep their exact lightness (LinePreservation.swift). Manga pages (ink,
 // paper, screentone; PageAnalysis.swift) are descreened first, so the generator sees continuous tone, and
@@ -23,6 +23,7 @@ import Tensor
 //      QualityReport, evaluate(generated:reference:) throws -> QualityReport,
 //      evaluateColorizer(on:options:generator:) throws -> (report, output)   grey of a colour page, colorized, compared,
 //      colorizePageDetailed(_:options:generator:) throws -> DetailedOutcome   the same with kind and layers,
+//      modelColours(of:options:generator:) throws -> (generated, modelInput)?  up to the model (--consistent's first pass),
 //      writeSyntheticPages(folder:count:width:height:seed:) throws -> [String]
 
 public struct ColorizeOptions: Sendable, Equatable {
@@ -53,6 +54,8 @@ public struct ColorizeOptions: Sendable, Equatable {
     public var keepLayers = false
     /// Colours of reference pages of the series, given region by region (ReferencePalette.swift).
     public var palette: ReferencePalette? = nil
+    /// One palette across a run's pages (ChapterPalette.swift), applied once finished.
+    public var chapterPalette: ChapterPalette? = nil
 
     public init(keepLines: Bool = false, flat: Bool = false, flatOptions: FlatOptions = FlatOptions(),
                 tiling: TilingOptions = TilingOptions(), skipColorPages: Bool = true, colorShare: Double = 0.05,
@@ -108,9 +111,58 @@ public func colorizePage(_ page: Image, options: ColorizeOptions = ColorizeOptio
 /// `colorizePage` reporting the page kind it chose and (with `keepLayers`) the intermediate layers.
 public func colorizePageDetailed(_ page: Image, options: ColorizeOptions = ColorizeOptions(),
                                  generator: (Tensor) throws -> Tensor) throws -> DetailedOutcome {
+    let stage: ModelStage
+    switch try modelStage(page, options: options, generator: generator) {
+    case .alreadyColor(let share): return .alreadyColor(vividShare: share)
+    case .coloured(let s): stage = s
+    }
+    var output = stage.output
+    // Flat first, then keep-lines / compositing: the page's lightness (or ink) survives exactly even where
+    // flat recoloured small ink specks as part of their region.
+    if options.flat { output = try flatten(generated: output, page: stage.modelInput, options: options.flatOptions) }
+    if options.keepLines {
+        if let descreened = stage.descreened {
+            output = try composeManga(descreened: descreened, generated: output, options: options.composite)
+        } else {
+            output = try keepLines(original: stage.grey, generated: output)
+        }
+    }
+    return .colorized(ColorizedPage(image: output, kind: stage.kind, smoothMidShare: stage.share, layers: stage.layers))
+}
+
+/// The model's colours for a page, as the first pass of `--consistent` collects them (ChapterPalette.swift):
+/// the generator's output after any reference palette, and the grey it saw (the descreened page for manga).
+/// nil for a page skipped as already in colour.
+public func modelColours(of page: Image, options: ColorizeOptions,
+                         generator: (Tensor) throws -> Tensor) throws -> (generated: Image, modelInput: Image)? {
+    var options = options
+    options.keepLayers = false
+    options.chapterPalette = nil
+    guard case .coloured(let stage) = try modelStage(page, options: options, generator: generator) else { return nil }
+    return (stage.output, stage.modelInput)
+}
+
+/// A page up to the model's colours: kind, the grey the model saw, its output after the palettes.
+private struct ModelStage {
+    var kind: PageKind
+    var share: Double?
+    var grey: Image
+    var descreened: DescreenedPage?
+    var modelInput: Image
+    var output: Image
+    var layers: [(name: String, image: Image)]
+}
+
+private enum ModelStageOutcome {
+    case coloured(ModelStage)
+    case alreadyColor(Double)
+}
+
+private func modelStage(_ page: Image, options: ColorizeOptions,
+                        generator: (Tensor) throws -> Tensor) throws -> ModelStageOutcome {
     if options.skipColorPages {
         let share = chromaStatistics(page).vividShare
-        if share > options.colorShare { return .alreadyColor(vividShare: share) }
+        if share > options.colorShare { return .alreadyColor(share) }
     }
     guard options.inputChannels == 1 || options.inputChannels == 3 else {
         throw ImageError.mismatch("the generator input must have 1 or 3 channels, not \(options.inputChannels)")
@@ -142,17 +194,11 @@ public func colorizePageDetailed(_ page: Image, options: ColorizeOptions = Color
     var output = try runGenerator(modelInput, options: options, generator)
     if options.keepLayers { layers.append((PageLayer.model, output)) }
     if let palette = options.palette { output = try palette.recolour(generated: output, page: modelInput) }
-    // Flat first, then keep-lines / compositing: the page's lightness (or ink) survives exactly even where
-    // flat recoloured small ink specks as part of their region.
-    if options.flat { output = try flatten(generated: output, page: modelInput, options: options.flatOptions) }
-    if options.keepLines {
-        if let descreened {
-            output = try composeManga(descreened: descreened, generated: output, options: options.composite)
-        } else {
-            output = try keepLines(original: grey, generated: output)
-        }
+    if let chapter = options.chapterPalette, chapter.finished {
+        output = try chapter.recolour(generated: output, page: modelInput)
     }
-    return .colorized(ColorizedPage(image: output, kind: kind, smoothMidShare: share, layers: layers))
+    return .coloured(ModelStage(kind: kind, share: share, grey: grey, descreened: descreened, modelInput: modelInput,
+                                output: output, layers: layers))
 }
 
 /// The generator over the page (at `options.reducedScale`), in the value range and channel count it expects;

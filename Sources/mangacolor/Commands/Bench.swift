@@ -18,6 +18,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed runs after one warm-up run.")
     var runs: Int = 5
 
+    @Flag(help: "Also print where the time goes: per operator type, its share of the timed runs and the median per run.")
+    var profile = false
+
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         guard let dims = parseShape(shape) else { throw ValidationError("--shape must look like 1x1x512x512") }
@@ -45,9 +48,19 @@ struct Bench: ParsableCommand {
         var flops = 0.0
         _ = try plan.run(feed) { step, ins, outs, _ in flops += FlopCounter.flops(of: step.node, inputs: ins, outputs: outs) }
         var times: [Double] = []
-        for _ in 0..<runs {
+        // Per operator type: nanoseconds of each timed run.
+        var byOp: [String: [UInt64]] = [:]
+        for run in 0..<runs {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            _ = try plan.run(feed)
+            if profile {
+                _ = try plan.run(feed) { step, _, _, ns in
+                    var spent = byOp[step.node.opType, default: Array(repeating: 0, count: runs)]
+                    spent[run] += ns
+                    byOp[step.node.opType] = spent
+                }
+            } else {
+                _ = try plan.run(feed)
+            }
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
         }
         times.sort()
@@ -55,6 +68,20 @@ struct Bench: ParsableCommand {
         let gflops = flops / (median / 1000) / 1e9
         print(String(format: "min %.1f ms, median %.1f ms, %.1f GFLOP/s", times[0], median, gflops))
         print(String(format: "%.2f GFLOP per run, %d runs, peak memory %.0f MiB", flops / 1e9, runs, peakMemoryMiB()))
+        if profile { printProfile(byOp) }
+    }
+
+    /// Operator types by total time, with their share and median milliseconds per run.
+    private func printProfile(_ byOp: [String: [UInt64]]) {
+        let total = Double(byOp.values.joined().reduce(0, +))
+        guard total > 0 else { return }
+        print("operator                  share   median ms/run")
+        for (op, spent) in byOp.sorted(by: { $0.value.reduce(0, +) > $1.value.reduce(0, +) }) {
+            let sorted = spent.sorted()
+            let median = Double(sorted[sorted.count / 2]) / 1e6
+            let share = Double(spent.reduce(0, +)) / total * 100
+            print(op.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: " %5.1f%%  %9.2f", share, median))
+        }
     }
 }
 

@@ -38,6 +38,9 @@ struct ColorizeCommand: ParsableCommand {
     @Option(help: "Manga pages: the lowest L* white paper may take from the model (paper takes the model's colour where that colour is vivid, C* above 12-24, and stays white where the model is unsure; 100 keeps all paper white).")
     var paperFloor: Double = 60
 
+    @Option(help: "Manga pages: how paper takes the model's paint — region (one weight per area of paper bounded by ink and tone; margins and gutters stay white) or pixel (each pixel by its own colour's vividness).")
+    var paperPaint: PaperPaint = .region
+
     @Flag(help: "Also write each page's intermediate layers beside it: NAME.ink.png, NAME.tone.png (black = detected), NAME.descreened.png (what the model saw), NAME.model.png (its raw output).")
     var layers = false
 
@@ -46,6 +49,9 @@ struct ColorizeCommand: ParsableCommand {
 
     @Option(help: "A coloured page of the same series (repeatable): each ink-bounded region takes the colour of the reference region it looks most like in black and white (lightness, texture, size, place, and the model's guess).")
     var reference: [String] = []
+
+    @Flag(help: "One palette across the run's pages: ink-bounded regions that look alike in black and white (and got similar colours) take one colour on every page, the one most of them were given. Runs the model twice per page.")
+    var consistent = false
 
     @Flag(help: "Colorize pages that already look coloured.")
     var force = false
@@ -86,10 +92,14 @@ struct ColorizeCommand: ParsableCommand {
         try scale.apply(to: &options, plan: plan)
         options.keepLayers = layers
         options.composite.paperFloor = paperFloor
+        options.composite.paintByRegion = paperPaint == .region
         try adaptOptions(&options, to: plan)
         options.palette = try referencePalette(reference, colorShare: options.colorShare)
         let jobs = try collectPages(inputs)
         guard !jobs.isEmpty else { throw CLIError("no pages to colorize in \(inputs.joined(separator: ", "))") }
+        if consistent {
+            options.chapterPalette = try chapterPalette(jobs, options: options, generator: { try plan.run([$0])[0] })
+        }
         let bar = ProgressBar(total: jobs.count, label: "colorize")
         let start = Date()
         let outcome = try colorizePages(jobs, output: output, options: options, skipExisting: skipExisting,
@@ -114,6 +124,32 @@ struct ColorizeCommand: ParsableCommand {
         print("\(outcome.written.count) colorized (\(manga) as manga, \(outcome.written.count - manga) as grey), \(outcome.skipped.count) skipped, \(outcome.kept.count) already there, \(outcome.failed.count) failed -> \(output)")
         if !outcome.failed.isEmpty { throw ExitCode(1) }
     }
+}
+
+/// `--consistent`'s first pass: every page's regions and the model's colours for them, then one colour per
+/// group of regions that look alike. Pages that cannot be read are left to the second pass to report.
+private func chapterPalette(_ jobs: [PageJob], options: ColorizeOptions,
+                            generator: (Tensor) throws -> Tensor) throws -> ChapterPalette {
+    var palette = ChapterPalette()
+    let bar = ProgressBar(total: jobs.count, label: "palette")
+    let start = Date()
+    for (index, job) in jobs.enumerated() {
+        if let page = try? readImage(path: job.source),
+           let (generated, modelInput) = try modelColours(of: page, options: options, generator: generator) {
+            try palette.collect(generated: generated, page: modelInput, pageIndex: index)
+        }
+        bar.update(index + 1, status: String(format: "%.2f pages/s", Double(index + 1) / max(Date().timeIntervalSince(start), 1e-9)))
+    }
+    bar.finish()
+    palette.finish()
+    let pages = Set(palette.regions.map(\.page)).count
+    writeStderr("chapter palette: \(palette.regions.count) regions on \(pages) page(s)\n")
+    return palette
+}
+
+/// `--paper-paint`: per paper region or per pixel (MangaCompositing.swift).
+enum PaperPaint: String, ExpressibleByArgument, CaseIterable {
+    case region, pixel
 }
 
 /// `--page-kind`: auto, or one of the two paths forced.

@@ -17,10 +17,20 @@ struct Export: ParsableCommand {
     @Option(help: "Where to write the discriminator (optional).")
     var discriminator: String?
 
+    @Option(help: "Record this page scale in the generator (colorize's default --model-scale) instead of the one it was trained at, e.g. for a model measured to do better on reduced pages.")
+    var pageScale: Double?
+
+    func validate() throws {
+        if let pageScale, !(pageScale > 0 && pageScale <= 1) { throw ValidationError("--page-scale is a fraction in (0, 1], not \(pageScale)") }
+    }
+
     func run() throws {
         let trainer = try TrainingRun.load(folder: URL(fileURLWithPath: runFolder))
-        try trainer.exportGenerator().write(to: generator)
-        print("wrote \(generator) (generator, step \(trainer.completedSteps))")
+        var model = trainer.exportGenerator()
+        if let pageScale { model.metadata[GeneratorConfiguration.pageScaleMetadataKey] = String(pageScale) }
+        try model.write(to: generator)
+        print("wrote \(generator) (generator, step \(trainer.completedSteps)"
+            + (pageScale.map { ", page scale \($0)" } ?? "") + ")")
         if let discriminator {
             try trainer.exportDiscriminator().write(to: discriminator)
             print("wrote \(discriminator) (discriminator)")

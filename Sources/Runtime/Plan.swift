@@ -38,8 +38,15 @@ public final class Plan: @unchecked Sendable {
         try self.init(model: Model(contentsOf: path))
     }
 
-    public init(model: Model) throws {
-        self.model = model
+    /// How often each graph rewrite applied (Rewrites.swift), by name.
+    public private(set) var rewrites: [String: Int] = [:]
+
+    /// Builds the plan of `model` after the graph rewrites not in `disabledRewrites` (default: those
+    /// `MANGACOLOR_DISABLE_REWRITES` names). `model` stays as given; the plan runs the rewritten graph.
+    public init(model original: Model, disabledRewrites: Set<String>? = nil) throws {
+        self.model = original
+        let (model, applied) = GraphRewrites.apply(to: original, disabled: disabledRewrites ?? GraphRewrites.disabledByEnvironment)
+        rewrites = applied
         let graph = model.graph
         self.inputs = graph.runtimeInputs
         self.outputNames = graph.outputs.map(\.name)

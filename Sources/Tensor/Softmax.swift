@@ -37,3 +37,51 @@ public func softmaxAlongMiddleAxis(_ x: UnsafePointer<Float>, _ y: UnsafeMutable
         }
     }
 }
+
+/// softmax along the middle axis of an (outer, n, inner) array, then projected onto `m` outputs:
+/// y[o, c, i] = bias[c] + sum_t weights[c * n + t] * softmax(x[o, :, i])[t] — a Softmax over channels followed by
+/// a 1x1 convolution (the a*b*-class decoding: probabilities onto bin centres), without writing the n
+/// probabilities out. Same tiling, threads and exp as `softmaxAlongMiddleAxis`.
+public func softmaxProjectedAlongMiddleAxis(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, outer: Int,
+                                            n: Int, inner: Int, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                                            m: Int) {
+    let tile = 512
+    let tilesPerRow = (inner + tile - 1) / tile
+    nonisolated(unsafe) let x = x, y = y, weights = weights, bias = bias
+    parallelTasks(count: outer * tilesPerRow, workers: kernelThreadCount) { task, _ in
+        let o = task / tilesPerRow, start = (task % tilesPerRow) * tile, count = min(tile, inner - start)
+        let base = o * n * inner + start
+        var top = [Float](repeating: -.infinity, count: count), sum = [Float](repeating: 0, count: count)
+        var e = [Float](repeating: 0, count: n * count), acc = [Float](repeating: 0, count: count)
+        top.withUnsafeMutableBufferPointer { mx in
+            sum.withUnsafeMutableBufferPointer { s in
+                e.withUnsafeMutableBufferPointer { ex in
+                    acc.withUnsafeMutableBufferPointer { a in
+                        for t in 0..<n {
+                            let row = x + base + t * inner
+                            for i in 0..<count { mx[i] = max(mx[i], row[i]) }
+                        }
+                        for t in 0..<n {
+                            let row = x + base + t * inner, out = ex.baseAddress! + t * count
+                            for i in 0..<count {
+                                let v = FastFloat.exp(row[i] - mx[i])
+                                out[i] = v
+                                s[i] += v
+                            }
+                        }
+                        for i in 0..<count { s[i] = 1 / s[i] }
+                        for c in 0..<m {
+                            for i in 0..<count { a[i] = 0 }
+                            for t in 0..<n {
+                                let w = weights[c * n + t], row = ex.baseAddress! + t * count
+                                for i in 0..<count { a[i] += w * row[i] }
+                            }
+                            let b = bias?[c] ?? 0, out = y + (o * m + c) * inner + start
+                            for i in 0..<count { out[i] = a[i] * s[i] + b }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import ONNX
+import Tensor
+
+// Operators that only graph rewrites make (Rewrites.swift), in the package's own domain `ai.mangacolor`:
+//
+//   SoftmaxProjection (x, W, [B]) -> y    Softmax over axis 1 of x [N, n, ...], then the 1x1 convolution W
+//                                         [m, n, 1, ...] (+ B [m]): y [N, m, ...]. The a*b*-class decoding of
+//                                         this package's generators (probabilities onto bin centres) in one
+//                                         pass, the n probabilities never written out.
+
+let fusedOperators: [Registration] = [
+    Registration("SoftmaxProjection", 1...1, domain: GraphRewrites.domain) { ctx in try SoftmaxProjectionOperator(ctx) },
+]
+
+struct SoftmaxProjectionOperator: Operator {
+    let weights: Tensor
+    let bias: Tensor?
+
+    init(_ ctx: OperatorContext) throws {
+        guard let w = ctx.constant(1), w.dtype == .float32, w.rank >= 2, w.shape.dropFirst(2).allSatisfy({ $0 == 1 }) else {
+            throw ctx.node.invalid("W", "must be a constant float32 [m, n, 1, ...] projection")
+        }
+        weights = w
+        if let b = ctx.constant(2) {
+            guard b.dtype == .float32, b.shape == [w.shape[0]] else { throw ctx.node.invalid("B", "must be float32 [\(w.shape[0])]") }
+            bias = b
+        } else {
+            bias = nil
+        }
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "x")
+        let m = weights.shape[0], n = weights.shape[1]
+        guard x.dtype == .float32, x.rank == weights.rank, x.shape[1] == n else {
+            throw KernelError("x is \(x.dtype) \(shapeString(x.shape)); the projection wants float32 with \(n) channels on axis 1 and rank \(weights.rank)")
+        }
+        var shape = x.shape
+        shape[1] = m
+        try requireAllocatable(shape, .float32)
+        let y = Tensor(uninitialized: shape, dtype: .float32)
+        let inner = x.shape.dropFirst(2).reduce(1, *)
+        if x.count > 0 {
+            softmaxProjectedAlongMiddleAxis(x.pointer(as: Float.self), y.pointer(as: Float.self), outer: x.shape[0], n: n,
+                                            inner: inner, weights: weights.pointer(as: Float.self),
+                                            bias: bias?.pointer(as: Float.self), m: m)
+        }
+        return [y]
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import ONNX
+import Tensor
+
+/// Graph rewrites the plan applies before building its operators (as onnxruntime's graph optimisations): each
+/// replaces a pattern by an equivalent cheaper one, and each can be switched off for debugging — by name in
+/// `Plan(model:disabledRewrites:)`, or for every command with `MANGACOLOR_DISABLE_REWRITES=conv-scale,...`
+/// (`all` switches every one off). A rewrite changes results only by float rounding (tests: ≤ 1e-5 against the
+/// unrewritten graph).
+///
+///   conv-scale           Conv followed by Mul or Div by a constant scalar or per-output-channel [1, C, 1, ...]
+///                        tensor, the Conv's output read by nothing else: the scale is folded into the Conv's
+///                        weights and bias (onnxruntime's Conv-Mul fusion). In this package's class generators
+///                        it is the annealed-mean temperature.
+///   softmax-projection   Softmax over axis 1 (opset 13+) read only by a 1x1 Conv with constant weights (no
+///                        padding, stride, dilation or groups): one `ai.mangacolor.SoftmaxProjection`, which never
+///                        writes the probabilities out (Operators/Fused.swift).
+///
+/// API: GraphRewrites.all, GraphRewrites.names, GraphRewrites.apply(to:disabled:) -> (Model, applied counts),
+///      GraphRewrites.disabledByEnvironment
+public enum GraphRewrites {
+    /// The domain of the operators rewrites create.
+    public static let domain = "ai.mangacolor"
+
+    public static let names = ["conv-scale", "softmax-projection"]
+
+    /// Names switched off by `MANGACOLOR_DISABLE_REWRITES` (comma-separated; `all` for every one).
+    public static var disabledByEnvironment: Set<String> {
+        disabled(byValue: ProcessInfo.processInfo.environment["MANGACOLOR_DISABLE_REWRITES"])
+    }
+
+    /// The names a `MANGACOLOR_DISABLE_REWRITES` value switches off.
+    static func disabled(byValue raw: String?) -> Set<String> {
+        guard let raw else { return [] }
+        let listed = Set(raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        return listed.contains("all") ? Set(names) : listed
+    }
+
+    /// `model` with every rewrite not in `disabled` applied, and how often each applied.
+    public static func apply(to model: Model, disabled: Set<String>) -> (model: Model, applied: [String: Int]) {
+        var model = model
+        var applied: [String: Int] = [:]
+        if !disabled.contains("conv-scale") { applied["conv-scale"] = foldConvScales(&model) }
+        if !disabled.contains("softmax-projection") { applied["softmax-projection"] = fuseSoftmaxProjections(&model) }
+        return (model, applied.filter { $0.value > 0 })
+    }
+
+    // MARK: The graph's uses of values
+
+    /// How many node inputs read each value, and which values are graph outputs.
+    private static func readers(_ graph: Graph) -> [String: Int] {
+        var count: [String: Int] = [:]
+        for node in graph.nodes { for name in node.inputs where !name.isEmpty { count[name, default: 0] += 1 } }
+        for output in graph.outputs { count[output.name, default: 0] += 1 }
+        return count
+    }
+
+    private static func isRuntimeInput(_ name: String, _ graph: Graph) -> Bool {
+        graph.inputs.contains { $0.name == name } && graph.initializers[name] == nil
+    }
+
+    /// A constant float32 initializer (not a graph input a caller may override).
+    private static func constant(_ name: String, _ graph: Graph) -> Tensor? {
+        guard !name.isEmpty, !isRuntimeInput(name, graph), let t = graph.initializers[name], t.dtype == .float32 else { return nil }
+        return t
+    }
+
+    // MARK: conv-scale
+
+    private static func foldConvScales(_ model: inout Model) -> Int {
+        var graph = model.graph
+        var folded = 0
+        var changed = true
+        while changed {
+            changed = false
+            let readers = readers(graph)
+            var producer: [String: Int] = [:]
+            for (i, node) in graph.nodes.enumerated() { for o in node.outputs where !o.isEmpty { producer[o] = i } }
+            for (k, scale) in graph.nodes.enumerated() where (scale.opType == "Mul" || scale.opType == "Div")
+                && scale.domain.isEmpty && scale.inputs.count == 2 && scale.outputs.count == 1 {
+                // Mul: either side may be the Conv; Div: only x / s.
+                let sides = scale.opType == "Mul" ? [0, 1] : [0]
+                for side in sides {
+                    let convOutput = scale.inputs[side], scaleName = scale.inputs[1 - side]
+                    guard let c = producer[convOutput], graph.nodes[c].opType == "Conv", graph.nodes[c].domain.isEmpty,
+                          graph.nodes[c].outputs.count == 1, readers[convOutput] == 1,
+                          let s = constant(scaleName, graph), let factors = channelFactors(s, graph.nodes[c], graph),
+                          scale.opType == "Mul" || factors.allSatisfy({ $0 != 0 && $0.isFinite }) else { continue }
+                    let perChannel = scale.opType == "Mul" ? factors : factors.map { 1 / $0 }
+                    guard rescale(conv: c, by: perChannel, &graph, readers: readers, tag: scale.name) else { continue }
+                    graph.nodes[c].outputs[0] = scale.outputs[0]
+                    graph.nodes.remove(at: k)
+                    folded += 1
+                    changed = true
+                    break
+                }
+                if changed { break }
+            }
+        }
+        model.graph = graph
+        return folded
+    }
+
+    /// The scale as one factor per output channel of `conv`, if it broadcasts that way: one value, or shape
+    /// [C, 1, ...] / [1, C, 1, ...] against the Conv's [N, C, spatial...] output.
+    private static func channelFactors(_ s: Tensor, _ conv: Node, _ graph: Graph) -> [Float]? {
+        guard let w = constant(conv.inputs.count > 1 ? conv.inputs[1] : "", graph), w.rank >= 3 else { return nil }
+        let channels = w.shape[0], rank = w.rank
+        let values = Array(UnsafeBufferPointer(start: s.pointer(as: Float.self), count: s.count))
+        if s.count == 1 && s.rank <= rank { return Array(repeating: values[0], count: channels) }
+        guard s.rank <= rank, s.rank >= rank - 1, s.count == channels else { return nil }
+        let padded = Array(repeating: 1, count: rank - s.rank) + s.shape
+        guard padded[0] == 1, padded[1] == channels, padded.dropFirst(2).allSatisfy({ $0 == 1 }) else { return nil }
+        return values
+    }
+
+    /// Multiplies the Conv's weights (output channel o by factors[o]) and bias; a weight or bias another node
+    /// also reads is copied under a new name.
+    private static func rescale(conv c: Int, by factors: [Float], _ graph: inout Graph, readers: [String: Int], tag: String) -> Bool {
+        let node = graph.nodes[c]
+        guard let w = constant(node.inputs[1], graph) else { return false }
+        let bias = node.inputs.count > 2 && !node.inputs[2].isEmpty ? node.inputs[2] : nil
+        if let bias { guard let b = constant(bias, graph), b.count == factors.count else { return false } }
+        let per = w.count / factors.count
+        let scaledW = Tensor(shape: w.shape, floats: (0..<w.count).map { w.floats[$0] * factors[$0 / per] })
+        graph.nodes[c].inputs[1] = replace(node.inputs[1], with: scaledW, &graph, readers: readers, tag: tag)
+        if let bias, let b = constant(bias, graph) {
+            let scaledB = Tensor(shape: b.shape, floats: (0..<b.count).map { b.floats[$0] * factors[$0] })
+            graph.nodes[c].inputs[2] = replace(bias, with: scaledB, &graph, readers: readers, tag: tag)
+        }
+        return true
+    }
+
+    /// Stores `tensor` in place of initializer `name` when only one node reads it, else under a new name.
+    private static func replace(_ name: String, with tensor: Tensor, _ graph: inout Graph, readers: [String: Int], tag: String) -> String {
+        if readers[name] == 1 {
+            graph.initializers[name] = tensor
+            return name
+        }
+        var fresh = "\(name).\(tag).scaled", k = 1
+        while graph.initializers[fresh] != nil { fresh = "\(name).\(tag).scaled\(k)"; k += 1 }
+        graph.addInitializer(fresh, tensor)
+        return fresh
+    }
+
+    // MARK: softmax-projection
+
+    private static func fuseSoftmaxProjections(_ model: inout Model) -> Int {
+        guard let opset = model.opset(for: ""), opset >= 13 else { return 0 }
+        var graph = model.graph
+        var fused = 0
+        var changed = true
+        while changed {
+            changed = false
+            let readers = readers(graph)
+            var consumer: [String: Int] = [:]
+            for (i, node) in graph.nodes.enumerated() { for name in node.inputs where !name.isEmpty { consumer[name] = i } }
+            for (k, softmax) in graph.nodes.enumerated() where softmax.opType == "Softmax" && softmax.domain.isEmpty
+                && softmax.inputs.count == 1 && softmax.outputs.count == 1 {
+                guard (try? softmax.int("axis", default: -1)) == 1, readers[softmax.outputs[0]] == 1,
+                      let c = consumer[softmax.outputs[0]], isPlainProjection(graph.nodes[c], graph),
+                      graph.nodes[c].inputs[0] == softmax.outputs[0] else { continue }
+                let conv = graph.nodes[c]
+                let inputs = [softmax.inputs[0], conv.inputs[1]] + (conv.inputs.count > 2 && !conv.inputs[2].isEmpty ? [conv.inputs[2]] : [])
+                let node = Node(name: "\(softmax.name)+\(conv.name)", opType: "SoftmaxProjection", domain: domain,
+                                inputs: inputs, outputs: conv.outputs, attributes: [:])
+                graph.nodes[c] = node
+                graph.nodes.remove(at: k)
+                fused += 1
+                changed = true
+                break
+            }
+        }
+        model.graph = graph
+        if fused > 0 { model.opsets[domain] = 1 }
+        return fused
+    }
+
+    /// A Conv that is a plain per-pixel projection: constant [m, n, 1, ...] weights, constant or no bias, no
+    /// padding, unit strides and dilations, one group.
+    private static func isPlainProjection(_ conv: Node, _ graph: Graph) -> Bool {
+        guard conv.opType == "Conv", conv.domain.isEmpty, conv.outputs.count == 1, conv.inputs.count >= 2,
+              let w = constant(conv.inputs[1], graph), w.rank >= 3, w.shape.dropFirst(2).allSatisfy({ $0 == 1 }) else { return false }
+        if conv.inputs.count > 2 && !conv.inputs[2].isEmpty && constant(conv.inputs[2], graph) == nil { return false }
+        let ones = { (name: String) -> Bool in ((try? conv.ints(name)) ?? nil).map { $0.allSatisfy { $0 == 1 } } ?? true }
+        let zeros = ((try? conv.ints("pads")) ?? nil).map { $0.allSatisfy { $0 == 0 } } ?? true
+        let autoPad = ((try? conv.string("auto_pad")) ?? nil) ?? "NOTSET"
+        return ones("strides") && ones("dilations") && zeros && ((try? conv.int("group", default: 1)) ?? 0) == 1
+            && (autoPad == "NOTSET" || autoPad == "VALID")
+    }
+}

@@ -53,6 +53,8 @@ public struct ColorizeOptions: Sendable, Equatable {
     public var keepLayers = false
     /// Colours of reference pages of the series, given region by region (ReferencePalette.swift).
     public var palette: ReferencePalette? = nil
+    /// How `colorizePages` cuts PNG strips past the pixel budget into bands (Bands.swift).
+    public var bands = BandOptions()
 
     public init(keepLines: Bool = false, flat: Bool = false, flatOptions: FlatOptions = FlatOptions(),
                 tiling: TilingOptions = TilingOptions(), skipColorPages: Bool = true, colorShare: Double = 0.05,

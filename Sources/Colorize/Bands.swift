@@ -6,12 +6,13 @@ import Tensor
 // and written 4096 rows at a time.
 //
 //   strip.png ──rows──> band = own rows + margin above and below (clipped at the ends)
-//             ──> colorizePageDetailed (the one-page pipeline, same options) ──> own rows kept ──rows──> out.png
+//             ──> colorizePageDetailed (the one-page pipeline, same options)
+//             ──> own rows kept, seams blended ──rows──> out.png
 //
 // - The margins (256 rows by default) give every band's own rows the context the pipeline looks at:
 //   screentone lattices, the generator's receptive field (the tiles of Tiling.swift overlap inside each
 //   band), the guided upsampling of a reduced model scale. A pointwise stage gives exactly the whole-page
-//   result; a local one whose reach is below the margin does too (the tests check both).
+//   result; a local one whose reach is below half the margin does too (the tests check both).
 // - What the pipeline decides for a whole page is decided once for the strip, in a first pass over all of
 //   its rows (bands again, nothing kept): whether it is already in colour (the vivid share over every
 //   band's own rows) and its page kind (`classifyPage`'s share of flat mid grey, counted band by band with
@@ -21,6 +22,12 @@ import Tensor
 //   the screen period of manga descreening (the median of the band's screen elements), `--flat`'s
 //   ink-bounded regions and a reference palette's region matching. With 4096-row bands on a page-wide strip
 //   these see whole panels.
+// - Seams are blended: around each one, over `margin` rows (the middle half of the two bands' overlap, so
+//   each band's weight ends half a margin inside its context), the output goes linearly from the upper
+//   band's to the lower band's, as Tiling.swift blends its tiles. Where the two agree (a pointwise stage,
+//   or one that reaches less than half a margin) that is exactly the whole-page result. A U-Net's receptive
+//   field reaches farther than a margin, so two bands' colours can differ slightly; the blend keeps that
+//   from showing as a step.
 // - Rows are read and written through libpng's row API (PNGRows.swift); the output is renamed into place
 //   only after its last row, so a strip that breaks half way (a truncated file) leaves nothing behind.
 //   `--layers` are streamed the same way, one writer each.
@@ -30,12 +37,14 @@ import Tensor
 //
 // API: BandOptions, PNGStrip, bandedStrip(path:options:) throws -> PNGStrip?,
 //      StripOutcome, colorizeStrip(_:to:options:generator:) throws -> StripOutcome
+//      (internal: BandReader, Band, seamHalfWidth, blendAcrossSeam, Image(stackingRows:))
 
 /// How strips are cut into bands.
 public struct BandOptions: Sendable, Equatable {
     /// Rows each band keeps (fewer when a band and its margins would pass `pagePixels`).
     public var rows = 4096
-    /// Rows of context read above and below each band and dropped after colorizing.
+    /// Rows of context read above and below each band and dropped after colorizing (the middle half of each
+    /// two bands' overlap, `margin` rows, is blended).
     public var margin = 256
     /// PNG pages with more pixels than this (at most ImageLimits.maxPixels) are processed in bands; it also
     /// caps a band's area with its margins.
@@ -96,10 +105,14 @@ public func colorizeStrip(_ strip: PNGStrip, to target: String, options: Coloriz
     var bandOptions = options
     bandOptions.pageKind = decision.kind
     bandOptions.skipColorPages = false
-    let bands = try BandReader(strip, margin: options.bands.margin)
+    let margin = options.bands.margin
+    let bands = try BandReader(strip, margin: margin)
     var writers: [PNGRowWriter] = []
     // An error half way drops every unfinished output with its temporary.
     defer { writers.forEach { $0.cancel() } }
+    // Each output's rows around the seam below the previous band, [seam - half, seam + half), to blend.
+    var carried: [Image] = []
+    var half = 0
     var count = 0
     while let band = try bands.next() {
         guard case .colorized(let result) = try colorizePageDetailed(band.image, options: bandOptions, generator: generator)
@@ -111,11 +124,49 @@ public func colorizeStrip(_ strip: PNGStrip, to target: String, options: Coloriz
         guard outputs.count == writers.count else {
             throw ImageError.mismatch("band \(count + 1) of \(strip.path) gave \(outputs.count) images, the first \(writers.count)")
         }
-        for (writer, output) in zip(writers, outputs) { try writer.write(band.ownRows(of: output.1)) }
+        let seam = band.own.upperBound
+        let below = seamHalfWidth(own: band.own.count, next: min(strip.bandRows, strip.height - seam), margin: margin)
+        var carry: [Image] = []
+        for (i, (writer, output)) in zip(writers, outputs).enumerated() {
+            let start = band.own.lowerBound
+            if half > 0 { try writer.write(blendAcrossSeam(carried[i], band.rows(start - half ..< start + half, of: output.1))) }
+            try writer.write(band.rows(start + half ..< seam - below, of: output.1))
+            carry.append(band.rows(seam - below ..< seam + below, of: output.1))
+        }
+        carried = carry
+        half = below
         count += 1
     }
     for writer in writers { try writer.finish() }
     return .colorized(kind: decision.kind, smoothMidShare: decision.smoothMidShare, bands: count)
+}
+
+/// Half the rows over which the seam below a band of `own` rows is blended into the next band of `next`
+/// rows (0 at the strip's end): `margin / 2`, so that each band's weight ends half a margin inside its
+/// context, and at most half of either band, so that the blends at a band's two ends never meet.
+func seamHalfWidth(own: Int, next: Int, margin: Int) -> Int {
+    next <= 0 ? 0 : min(margin / 2, own / 2, next / 2)
+}
+
+/// Rows of two bands over the seam between them (the same rows of the strip), weighted from all `upper` at
+/// the top to all `lower` at the bottom along a linear ramp, as Tiling.swift blends tiles. Equal inputs
+/// give exactly that input.
+func blendAcrossSeam(_ upper: Image, _ lower: Image) -> Image {
+    precondition(upper.width == lower.width && upper.height == lower.height && upper.channels == lower.channels)
+    var out = upper
+    let w = upper.width, h = upper.height
+    lower.pixels.withUnsafeBufferPointer { low in
+        out.pixels.withUnsafeMutableBufferPointer { dst in
+            for c in 0 ..< upper.channels {
+                for y in 0 ..< h {
+                    let t = Float((Double(y) + 0.5) / Double(h))
+                    let row = (c * h + y) * w
+                    for x in row ..< row + w { dst[x] += (low[x] - dst[x]) * t }
+                }
+            }
+        }
+    }
+    return out
 }
 
 /// What the first pass over a strip found: the page kind (forced, or classified over every row) and, when
@@ -154,8 +205,11 @@ struct Band {
     let image: Image
 
     /// The own rows of `output`, an image of `image`'s size (a band's colorized result or layer).
-    func ownRows(of output: Image) -> Image {
-        output.cropped(x: 0, y: own.lowerBound - top, width: output.width, height: own.count)
+    func ownRows(of output: Image) -> Image { rows(own, of: output) }
+
+    /// Strip rows `rows` (inside the band's span) of `output`, an image of `image`'s size.
+    func rows(_ rows: Range<Int>, of output: Image) -> Image {
+        output.cropped(x: 0, y: rows.lowerBound - top, width: output.width, height: rows.count)
     }
 }
 

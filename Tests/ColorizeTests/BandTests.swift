@@ -330,3 +330,39 @@ private func colorizeThroughBatch(_ page: Image, options: ColorizeOptions, folde
     #expect(try readImage(path: target) == page)
     #expect(throws: ImageError.self) { _ = try PNGRowWriter(path: folder + "/missing/p.png", width: 9, height: 10, channels: 1) }
 }
+
+@Test func seamsAreBlendedFromOneBandToTheNext() throws {
+    // A generator that gives each band its own flat colour (the k-th call: 0.1 + 0.1 k once mapped from
+    // [-1, 1]): away from seams each band's value, and across each seam a linear ramp over `margin` rows
+    // (half of it, 8 rows, on each side), not a step.
+    let folder = try Fixtures.scratchFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    var options = ColorizeOptions()
+    options.bands = tinyBands
+    var calls = 0
+    try writePNG(greyStrip(), path: folder + "/strip.png")
+    let strip = try #require(try bandedStrip(path: folder + "/strip.png", options: tinyBands))
+    _ = try colorizeStrip(strip, to: folder + "/out.png", options: options) { x in
+        defer { calls += 1 }
+        return Tensor(shape: [1, 3, x.shape[2], x.shape[3]], floats: [Float](repeating: Float(calls) * 0.2 - 0.8, count: 3 * x.shape[2] * x.shape[3]))
+    }
+    #expect(calls == 5)
+    let out = try readImage(path: folder + "/out.png")
+    func value(_ band: Int) -> Double { 0.1 + 0.1 * Double(band) }
+    var worst = 0.0
+    for y in 0 ..< 300 {
+        let band = min(y / 64, 4)
+        var expected = value(band)
+        let seamAbove = band * 64, seamBelow = (band + 1) * 64
+        if band > 0 && y < seamAbove + 8 {
+            expected = value(band - 1) + (value(band) - value(band - 1)) * (Double(y - (seamAbove - 8)) + 0.5) / 16
+        } else if band < 4 && y >= seamBelow - 8 {
+            expected = value(band) + (value(band + 1) - value(band)) * (Double(y - (seamBelow - 8)) + 0.5) / 16
+        }
+        for c in 0 ..< 3 { for x in [0, 47] { worst = max(worst, abs(Double(out[x, y, c]) - expected)) } }
+    }
+    #expect(worst <= 0.51 / 255, "worst \(worst * 255)/255")
+    #expect(seamHalfWidth(own: 64, next: 44, margin: 16) == 8)
+    #expect(seamHalfWidth(own: 64, next: 3, margin: 16) == 1)
+    #expect(seamHalfWidth(own: 64, next: 0, margin: 16) == 0)
+}

@@ -115,6 +115,9 @@ public func colorizeStrip(_ strip: PNGStrip, to target: String, options: Coloriz
     var half = 0
     var count = 0
     while let band = try bands.next() {
+        // What the previous band freed goes back to the kernel: memory stays at one band's working set
+        // (AllocatorTuning.swift: the CLI keeps freed memory in every thread's arena otherwise).
+        AllocatorTuning.returnFreedMemory()
         guard case .colorized(let result) = try colorizePageDetailed(band.image, options: bandOptions, generator: generator)
         else { throw ImageError.mismatch("band \(count + 1) of \(strip.path) was skipped as colour") }
         let outputs = [(target, result.image)] + result.layers.map { (layerPath(target, $0.name), $0.image) }

@@ -4,7 +4,8 @@ import Tensor
 // Many pages at once, as `mangacolor colorize IN... -o OUT` runs them: inputs are files, folders (walked
 // recursively, relative paths kept under OUT; with several inputs under OUT/FOLDER-NAME) or glob patterns;
 // one bad page is reported and the rest go on. Where outputs go is checked before any page is computed
-// (BatchOutputs.swift): no page is lost to a name collision and no input is overwritten.
+// (BatchOutputs.swift): no page is lost to a name collision and no input is overwritten. PNG strips past the
+// pixel budget are colorized in bands of rows (Bands.swift); other pages are decoded whole.
 //
 // API: PageJob, collectPages(_:) throws -> [PageJob], BatchOutcome,
 //      colorizePages(_:output:options:skipExisting:generator:progress:) throws -> BatchOutcome
@@ -108,15 +109,12 @@ public func colorizePages(_ jobs: [PageJob], output: String, options: ColorizeOp
             continue
         }
         do {
-            let page = try readImage(path: job.source)
-            switch try colorizePageDetailed(page, options: options, generator: generator) {
-            case .colorized(let result):
-                // The folder was created and probed writable before the first page (prepareOutputFolders).
-                try writePNG(result.image, path: target)
-                for layer in result.layers { try writePNG(layer.image, path: layerPath(target, layer.name)) }
+            // The folder was created and probed writable before the first page (prepareOutputFolders).
+            switch try colorizeFile(job.source, to: target, options: options, generator: generator) {
+            case .colorized(let kind, _, _):
                 outcome.written.append(target)
-                outcome.kinds.append(result.kind)
-                progress(.written(job, path: target, kind: result.kind), i + 1)
+                outcome.kinds.append(kind)
+                progress(.written(job, path: target, kind: kind), i + 1)
             case .alreadyColor(let share):
                 outcome.skipped.append((job.source, share))
                 progress(.skipped(job, vividShare: share), i + 1)
@@ -127,4 +125,22 @@ public func colorizePages(_ jobs: [PageJob], output: String, options: ColorizeOp
         }
     }
     return outcome
+}
+
+/// One page file colorized into `target` (and its layers): decoded whole, or, for a PNG strip past the
+/// pixel budget, in bands (Bands.swift).
+private func colorizeFile(_ source: String, to target: String, options: ColorizeOptions,
+                          generator: (Tensor) throws -> Tensor) throws -> StripOutcome {
+    if let strip = try bandedStrip(path: source, options: options.bands) {
+        return try colorizeStrip(strip, to: target, options: options, generator: generator)
+    }
+    let page = try readImage(path: source)
+    switch try colorizePageDetailed(page, options: options, generator: generator) {
+    case .colorized(let result):
+        try writePNG(result.image, path: target)
+        for layer in result.layers { try writePNG(layer.image, path: layerPath(target, layer.name)) }
+        return .colorized(kind: result.kind, smoothMidShare: result.smoothMidShare, bands: 1)
+    case .alreadyColor(let share):
+        return .alreadyColor(vividShare: share)
+    }
 }

@@ -34,8 +34,9 @@ public enum ImageError: Error, CustomStringConvertible, Equatable {
         case .unsupported(let path, let reason): "\(path): \(reason)"
         case .tooLarge(let path, let width, let height):
             "\(path) is \(width)x\(height) pixels (\(Self.megapixels(width, height)) Mpx), more than the "
-                + "\(ImageLimits.maxSide) px per side or \(ImageLimits.maxPixels / 1_000_000) Mpx this tool accepts; "
-                + "scale it down or cut it into parts first"
+                + "\(ImageLimits.maxSide) px per side or \(ImageLimits.maxPixels / 1_000_000) Mpx this tool decodes "
+                + "whole (non-interlaced PNG strips up to \(ImageLimits.maxBandWidth) px wide are processed in bands "
+                + "of rows); scale it down or cut it into parts first"
         case .writeFailed(let path, let reason): "cannot write \(path): \(reason)"
         case .badTensor(let shape, let reason): "tensor of shape \(shape) is not an image: \(reason)"
         case .mismatch(let what): what

@@ -17,7 +17,7 @@ import Foundation
 //   decodePNG(_ bytes: [UInt8], name: String) throws -> Image       name appears in error messages
 //   encodePNG(_ image: Image, name: String) throws -> [UInt8]       8-bit grey or RGB
 //   isPNG(_ bytes: [UInt8]) -> Bool                                 signature check
-// (Reading and writing files: ImageFile.swift.)
+// (Reading and writing files: ImageFile.swift; rows a band at a time, for strips: PNGRows.swift.)
 
 private let formatFlagAlpha: UInt32 = 0x01      // PNG_FORMAT_FLAG_ALPHA
 private let formatFlagColor: UInt32 = 0x02      // PNG_FORMAT_FLAG_COLOR
@@ -128,7 +128,7 @@ private func fromLinear16(_ buffer: [UInt16], width: Int, height: Int, channels:
 // NOTE: libpng can composite itself (finish_read's background argument), but libpng 1.6.39 gets
 // 16-bit interlaced files with alpha wrong that way (transparent pixels come out dark), and its
 // table-driven blend is ~2 levels off; this is exact and as fast.
-private func compositeOntoWhite(_ buffer: [UInt8], width: Int, height: Int, channels: Int) -> Image {
+func compositeOntoWhite(_ buffer: [UInt8], width: Int, height: Int, channels: Int) -> Image {
     let toLinear = (0 ..< 256).map { srgbToLinear(Double($0) / 255) }
     var out = Image(width: width, height: height, channels: channels)
     let plane = width * height, stored = channels + 1

@@ -48,16 +48,24 @@ public enum PageKind: String, Sendable, Equatable, CaseIterable {
 /// Share of mid-grey, locally flat pixels, and the page kind it implies (see the file header).
 public func classifyPage(_ page: Image, greyShare: Double = 0.05) -> (kind: PageKind, smoothMidShare: Double) {
     let grey = page.luminance()
+    guard grey.width > 0, grey.height > 0 else { return (.grey, 0) }
+    let share = Double(smoothMidCount(grey, rows: 0 ..< grey.height)) / Double(grey.planeSize)
+    return (share > greyShare ? .grey : .manga, share)
+}
+
+/// How many pixels of `rows` in a 1-channel image are mid grey and locally flat (the 5x5 window reaches 2
+/// rows past `rows`: a band of a strip with 2 rows of context counts as the whole strip would).
+func smoothMidCount(_ grey: Image, rows: Range<Int>) -> Int {
     let w = grey.width, h = grey.height
-    guard w > 0, h > 0 else { return (.grey, 0) }
+    precondition(grey.channels == 1 && rows.lowerBound >= 0 && rows.upperBound <= h)
     let rangeMax = slidingExtreme(grey.pixels, width: w, height: h, radius: 2, maximum: true)
     let rangeMin = slidingExtreme(grey.pixels, width: w, height: h, radius: 2, maximum: false)
     var count = 0
     grey.pixels.withUnsafeBufferPointer { p in
-        for i in 0 ..< w * h where p[i] > 0.15 && p[i] < 0.85 && rangeMax[i] - rangeMin[i] < 0.2 { count += 1 }
+        for i in rows.lowerBound * w ..< rows.upperBound * w
+            where p[i] > 0.15 && p[i] < 0.85 && rangeMax[i] - rangeMin[i] < 0.2 { count += 1 }
     }
-    let share = Double(count) / Double(w * h)
-    return (share > greyShare ? .grey : .manga, share)
+    return count
 }
 
 public struct ScreentoneOptions: Sendable, Equatable {

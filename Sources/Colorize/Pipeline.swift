@@ -56,6 +56,8 @@ public struct ColorizeOptions: Sendable, Equatable {
     public var palette: ReferencePalette? = nil
     /// One palette across a run's pages (ChapterPalette.swift), applied once finished.
     public var chapterPalette: ChapterPalette? = nil
+    /// How `colorizePages` cuts PNG strips past the pixel budget into bands (Bands.swift).
+    public var bands = BandOptions()
 
     public init(keepLines: Bool = false, flat: Bool = false, flatOptions: FlatOptions = FlatOptions(),
                 tiling: TilingOptions = TilingOptions(), skipColorPages: Bool = true, colorShare: Double = 0.05,

@@ -11,6 +11,9 @@ struct ColorizeCommand: ParsableCommand {
         discussion: """
         Writes PNG pages under OUT keeping folders' relative paths (a single input page may name an OUT file \
         ending in .png). Pages of any size are padded to the network's multiple, or tiled with overlap when large. \
+        A PNG strip too big to decode whole (over 100 Mpx, or 65500 px tall; a webtoon up to 16384 px wide, not \
+        interlaced) is read, colorized and written in bands of 4096 rows with 256 rows of context, seams blended, \
+        so memory follows the band (--layers too); its page kind is decided once for the whole strip. \
         Pages already in colour are skipped unless --force. A page that cannot be read is reported and the rest go on.
 
         Each page is classified first (--page-kind auto): a continuous-tone grey page keeps its exact lightness \

@@ -14,8 +14,9 @@ import Foundation
 // How much paint paper takes is decided per paper region, not per pixel (`paintByRegion`): each connected
 // area of paper (bounded by ink and tone) takes the mean of its pixels' paint weights. A model whose colour on
 // paper hovers around the vivid threshold otherwise paints blotches — cream clouds with white halos around
-// lettering — where a colorist paints a background or leaves it white as a whole. The margins and gutters
-// (paper reaching the page's edge as a thin network, under half of its bounding box) stay white.
+// lettering — where a colorist paints a background or leaves it white as a whole, and at one lightness (the
+// region's mean of the model's L*; its per-pixel lightness on paper is mottle). The margins and gutters
+// (paper reaching three or more of the page's edges, or one as a thin network) stay white.
 //
 // Between tone and paper the lightness blends by the fill's paperness, a smoothstep of the descreened
 // grey from `paperFrom` to `paperTo`. Colours outside the sRGB gamut at the chosen L* lose chroma, not
@@ -65,7 +66,8 @@ public func composeManga(descreened: DescreenedPage, generated: Image,
                 let t = min(max((tone[i] - options.paperFrom) / span, 0), 1)
                 let paperness = Double(t * t * (3 - 2 * t))
                 let toneL = lightnessOfGrey(Double(tone[i]))
-                let paperL = 100 - Double(paint[i]) * (100 - max(lab.l, options.paperFloor))
+                let modelL = paint.lightness.map { Double($0[i]) } ?? lab.l
+                let paperL = 100 - Double(paint.weight[i]) * (100 - max(modelL, options.paperFloor))
                 let l = (1 - paperness) * toneL + paperness * paperL
                 let rgb = rgbKeepingLightness(l, lab.a, lab.b)
                 let k = Double(layer[i])
@@ -79,34 +81,44 @@ public func composeManga(descreened: DescreenedPage, generated: Image,
 }
 
 /// How much of the model's colour and lightness each pixel's paper takes: a smoothstep of the model's chroma
-/// from `vividFrom` to `vividTo`, then (with `paintByRegion`) the mean over each connected paper region.
-func paperPaint(fill: Image, inkLayer descreenedInk: [Float], generated: Image, options: MangaCompositeOptions) -> [Float] {
+/// from `vividFrom` to `vividTo`, then (with `paintByRegion`) the mean over each connected paper region, with
+/// the region's mean model L* as the lightness it is painted at (flat, as a colorist paints a background; the
+/// model's lightness inside a region is noise on paper). Per pixel, `lightness` is nil: the model's own L*.
+func paperPaint(fill: Image, inkLayer descreenedInk: [Float], generated: Image,
+                options: MangaCompositeOptions) -> (weight: [Float], lightness: [Float]?) {
     let n = fill.planeSize, colours = generated.pixels
-    var paint = [Float](repeating: 0, count: n)
+    var paint = [Float](repeating: 0, count: n), modelL = paint
     paint.withUnsafeMutableBufferPointer { buffer in
-        let dst = SendablePointer(buffer.baseAddress!)
-        parallelChunks(count: n) { _, range in
-            for i in range {
-                let lab = rgbToLab(Double(colours[i]), Double(colours[n + i]), Double(colours[2 * n + i]))
-                let chroma = (lab.a * lab.a + lab.b * lab.b).squareRoot()
-                let v = min(max((chroma - options.vividFrom) / max(options.vividTo - options.vividFrom, 1e-6), 0), 1)
-                dst[i] = Float(v * v * (3 - 2 * v))
+        modelL.withUnsafeMutableBufferPointer { lBuffer in
+            let dst = SendablePointer(buffer.baseAddress!), lDst = SendablePointer(lBuffer.baseAddress!)
+            parallelChunks(count: n) { _, range in
+                for i in range {
+                    let lab = rgbToLab(Double(colours[i]), Double(colours[n + i]), Double(colours[2 * n + i]))
+                    let chroma = (lab.a * lab.a + lab.b * lab.b).squareRoot()
+                    let v = min(max((chroma - options.vividFrom) / max(options.vividTo - options.vividFrom, 1e-6), 0), 1)
+                    dst[i] = Float(v * v * (3 - 2 * v))
+                    lDst[i] = Float(lab.l)
+                }
             }
         }
     }
-    guard options.paintByRegion else { return paint }
+    guard options.paintByRegion else { return (paint, nil) }
     // Paper regions are bounded by ink (the fill has none: it is the tone under the ink) and by tone.
     let ink = descreenedInk
     let paper = (0 ..< n).map { fill.pixels[$0] >= options.paperFrom && ink[$0] >= 0.5 }
     let regions = connectedComponents(width: fill.width, height: fill.height, eightConnected: false, member: paper)
-    var sums = [Double](repeating: 0, count: regions.sizes.count)
-    for i in 0 ..< n where regions.labels[i] >= 0 { sums[Int(regions.labels[i])] += Double(paint[i]) }
-    // Margins and gutters: paper that reaches the page's edge and is a thin network rather than an area (it
-    // fills less than half of its bounding box). They stay white; a full-bleed panel's open paper (a sky
-    // reaching the edge) is compact and is painted.
+    var sums = [Double](repeating: 0, count: regions.sizes.count), lightness = sums
+    for i in 0 ..< n where regions.labels[i] >= 0 {
+        sums[Int(regions.labels[i])] += Double(paint[i])
+        lightness[Int(regions.labels[i])] += Double(modelL[i])
+    }
+    // Margins and gutters: paper that reaches three or more of the page's edges (the frame around the panels,
+    // with any borderless panel open onto it), or reaches one as a thin network rather than an area (under half
+    // of its bounding box). They stay white; a full-bleed panel's open paper (a sky reaching one or two edges)
+    // is compact and is painted.
     let w = fill.width, h = fill.height, count = regions.sizes.count
     var minX = [Int](repeating: Int.max, count: count), maxX = [Int](repeating: -1, count: count)
-    var minY = minX, maxY = maxX, edge = [Bool](repeating: false, count: count)
+    var minY = minX, maxY = maxX, edges = [Set<Int>](repeating: [], count: count)
     for y in 0 ..< h {
         for x in 0 ..< w {
             let label = regions.labels[y * w + x]
@@ -114,15 +126,21 @@ func paperPaint(fill: Image, inkLayer descreenedInk: [Float], generated: Image, 
             let r = Int(label)
             minX[r] = min(minX[r], x); maxX[r] = max(maxX[r], x)
             minY[r] = min(minY[r], y); maxY[r] = max(maxY[r], y)
-            if x == 0 || y == 0 || x == w - 1 || y == h - 1 { edge[r] = true }
+            if x == 0 { edges[r].insert(0) }
+            if y == 0 { edges[r].insert(1) }
+            if x == w - 1 { edges[r].insert(2) }
+            if y == h - 1 { edges[r].insert(3) }
         }
     }
-    let margin = (0 ..< count).map { r in
-        edge[r] && Double(regions.sizes[r]) < 0.5 * Double(maxX[r] - minX[r] + 1) * Double(maxY[r] - minY[r] + 1)
+    let margin = (0 ..< count).map { r -> Bool in
+        if edges[r].count >= 3 { return true }
+        let box = Double(maxX[r] - minX[r] + 1) * Double(maxY[r] - minY[r] + 1)
+        return !edges[r].isEmpty && Double(regions.sizes[r]) < 0.5 * box
     }
     for i in 0 ..< n where regions.labels[i] >= 0 {
-        let r = Int(regions.labels[i])
-        paint[i] = margin[r] ? 0 : Float(sums[r] / Double(regions.sizes[r]))
+        let r = Int(regions.labels[i]), size = Double(regions.sizes[r])
+        paint[i] = margin[r] ? 0 : Float(sums[r] / size)
+        modelL[i] = Float(lightness[r] / size)
     }
-    return paint
+    return (paint, modelL)
 }

@@ -28,18 +28,24 @@ private func framedPaper() -> DescreenedPage {
     }
     var pixelOptions = MangaCompositeOptions()
     pixelOptions.paintByRegion = false
-    let byRegion = paperPaint(fill: descreened.fill, inkLayer: descreened.inkLayer, generated: generated, options: MangaCompositeOptions())
-    let byPixel = paperPaint(fill: descreened.fill, inkLayer: descreened.inkLayer, generated: generated, options: pixelOptions)
+    let regionPaint = paperPaint(fill: descreened.fill, inkLayer: descreened.inkLayer, generated: generated, options: MangaCompositeOptions())
+    let byRegion = regionPaint.weight
+    let byPixel = paperPaint(fill: descreened.fill, inkLayer: descreened.inkLayer, generated: generated, options: pixelOptions).weight
     // Inside the big panel: one paint weight for the whole region (no blotches), between none and full.
     var inside: [Float] = [], flicker: [Float] = []
     for y in 6 ..< 34 { for x in 6 ..< 29 { inside.append(byRegion[y * side + x]); flicker.append(byPixel[y * side + x]) } }
     #expect(inside.max()! - inside.min()! < 1e-6)
     #expect(inside[0] > 0.2 && inside[0] < 0.8)
+    // ... at one lightness: the region's, not each pixel's model L*; so the composite is flat there.
+    let composite = try composeManga(descreened: descreened, generated: generated).lab()
+    var compositeL: [Float] = []
+    for y in 6 ..< 34 { for x in 6 ..< 29 { compositeL.append(composite.pixels[y * side + x]) } }
+    #expect(compositeL.max()! - compositeL.min()! < 0.5)
+    #expect(regionPaint.lightness != nil)
     // Per pixel, the same paper alternates between painted and white.
     #expect(flicker.max()! > 0.9 && flicker.min()! < 0.1)
     // The margin and the gutter between the panels reach the page's edge as a thin frame: they stay white,
     // in the composite too.
-    let composite = try composeManga(descreened: descreened, generated: generated).lab()
     for (x, y) in [(1, 1), (31, 20), (20, 38), (39, 10)] {
         #expect(byRegion[y * side + x] == 0)
         #expect(composite.pixels[y * side + x] > 99.5)

@@ -114,6 +114,9 @@ private func lab(_ image: Image, _ i: Int) -> (l: Double, a: Double, b: Double) 
     for y in 0 ..< 128 { for x in 0 ..< 90 { grey.pixels[y * 192 + x] = 0.6 } }
     var page = mangaStyle(grey, style: MangaStyle(inkBelow: 0, paperAbove: 0.99, period: 6, angle: 45, toneSteps: 0))
     for y in 0 ..< 128 { for x in 92 ..< 96 { page.pixels[y * 192 + x] = 0 } }
+    // A panel border: paper outside it is the page's margin, which stays white (MangaCompositing.swift).
+    for y in 0 ..< 128 { for x in 0 ..< 192 where (x >= 3 && x < 5 && y >= 3 && y < 125) || (x >= 187 && x < 189 && y >= 3 && y < 125)
+        || ((y >= 3 && y < 5 || y >= 123 && y < 125) && x >= 3 && x < 189) { page.pixels[y * 192 + x] = 0 } }
     let orange = (Float(0.95), Float(0.55), Float(0.2))
     let want = rgbToLab(Double(orange.0), Double(orange.1), Double(orange.2))
     let options = ColorizeOptions(keepLines: true, tiling: TilingOptions(multiple: 16))

@@ -16,19 +16,8 @@ public func softmaxAlongMiddleAxis(_ x: UnsafePointer<Float>, _ y: UnsafeMutable
         var top = [Float](repeating: -.infinity, count: count), sum = [Float](repeating: 0, count: count)
         top.withUnsafeMutableBufferPointer { m in
             sum.withUnsafeMutableBufferPointer { s in
-                for t in 0..<n {
-                    let row = x + base + t * inner
-                    for i in 0..<count { m[i] = max(m[i], row[i]) }
-                }
-                for t in 0..<n {
-                    let row = x + base + t * inner, out = y + base + t * inner
-                    for i in 0..<count {
-                        let e = FastFloat.exp((row[i] - m[i]) / temperature)
-                        out[i] = e
-                        s[i] += e
-                    }
-                }
-                for i in 0..<count { s[i] = 1 / s[i] }
+                exponentiateTile(x + base, n: n, inner: inner, count: count, temperature: temperature,
+                                 into: y + base, stride: inner, max: m.baseAddress!, reciprocalSum: s.baseAddress!)
                 for t in 0..<n {
                     let out = y + base + t * inner
                     for i in 0..<count { out[i] *= s[i] }
@@ -57,19 +46,8 @@ public func softmaxProjectedAlongMiddleAxis(_ x: UnsafePointer<Float>, _ y: Unsa
             sum.withUnsafeMutableBufferPointer { s in
                 e.withUnsafeMutableBufferPointer { ex in
                     acc.withUnsafeMutableBufferPointer { a in
-                        for t in 0..<n {
-                            let row = x + base + t * inner
-                            for i in 0..<count { mx[i] = max(mx[i], row[i]) }
-                        }
-                        for t in 0..<n {
-                            let row = x + base + t * inner, out = ex.baseAddress! + t * count
-                            for i in 0..<count {
-                                let v = FastFloat.exp(row[i] - mx[i])
-                                out[i] = v
-                                s[i] += v
-                            }
-                        }
-                        for i in 0..<count { s[i] = 1 / s[i] }
+                        exponentiateTile(x + base, n: n, inner: inner, count: count, temperature: 1, into: ex.baseAddress!,
+                                         stride: count, max: mx.baseAddress!, reciprocalSum: s.baseAddress!)
                         for c in 0..<m {
                             for i in 0..<count { a[i] = 0 }
                             for t in 0..<n {
@@ -84,4 +62,26 @@ public func softmaxProjectedAlongMiddleAxis(_ x: UnsafePointer<Float>, _ y: Unsa
             }
         }
     }
+}
+
+/// One tile of `count` positions: exp((x - max) / temperature) of each of the n rows (row t at x + t * inner)
+/// into `destination` (row t at destination + t * stride), the per-position max into `max` (filled with
+/// -infinity by the caller) and 1 / sum into `reciprocalSum` (zeros from the caller). Contiguous loops.
+@inline(__always)
+private func exponentiateTile(_ x: UnsafePointer<Float>, n: Int, inner: Int, count: Int, temperature: Float,
+                              into destination: UnsafeMutablePointer<Float>, stride: Int,
+                              max m: UnsafeMutablePointer<Float>, reciprocalSum s: UnsafeMutablePointer<Float>) {
+    for t in 0..<n {
+        let row = x + t * inner
+        for i in 0..<count { m[i] = max(m[i], row[i]) }
+    }
+    for t in 0..<n {
+        let row = x + t * inner, out = destination + t * stride
+        for i in 0..<count {
+            let e = FastFloat.exp((row[i] - m[i]) / temperature)
+            out[i] = e
+            s[i] += e
+        }
+    }
+    for i in 0..<count { s[i] = 1 / s[i] }
 }

@@ -15,6 +15,9 @@ import Tensor
 ///   softmax-projection   Softmax over axis 1 (opset 13+) read only by a 1x1 Conv with constant weights (no
 ///                        padding, stride, dilation or groups): one `ai.mangacolor.SoftmaxProjection`, which never
 ///                        writes the probabilities out (Operators/Fused.swift).
+///   norm-activation      InstanceNormalization read only by a LeakyRelu or Relu: one
+///                        `ai.mangacolor.InstanceNormalizationLeakyRelu`, the activation applied as each plane is
+///                        normalized (one pass over the tensor instead of two).
 ///
 /// API: GraphRewrites.all, GraphRewrites.names, GraphRewrites.apply(to:disabled:) -> (Model, applied counts),
 ///      GraphRewrites.disabledByEnvironment
@@ -22,7 +25,7 @@ public enum GraphRewrites {
     /// The domain of the operators rewrites create.
     public static let domain = "ai.mangacolor"
 
-    public static let names = ["conv-scale", "softmax-projection"]
+    public static let names = ["conv-scale", "softmax-projection", "norm-activation"]
 
     /// Names switched off by `MANGACOLOR_DISABLE_REWRITES` (comma-separated; `all` for every one).
     public static var disabledByEnvironment: Set<String> {
@@ -42,6 +45,7 @@ public enum GraphRewrites {
         var applied: [String: Int] = [:]
         if !disabled.contains("conv-scale") { applied["conv-scale"] = foldConvScales(&model) }
         if !disabled.contains("softmax-projection") { applied["softmax-projection"] = fuseSoftmaxProjections(&model) }
+        if !disabled.contains("norm-activation") { applied["norm-activation"] = fuseNormActivations(&model) }
         return (model, applied.filter { $0.value > 0 })
     }
 
@@ -174,6 +178,33 @@ public enum GraphRewrites {
         model.graph = graph
         if fused > 0 { model.opsets[domain] = 1 }
         return fused
+    }
+
+    // MARK: norm-activation
+
+    private static func fuseNormActivations(_ model: inout Model) -> Int {
+        var graph = model.graph
+        let readers = readers(graph)
+        var consumer: [String: Int] = [:]
+        for (i, node) in graph.nodes.enumerated() { for name in node.inputs where !name.isEmpty { consumer[name] = i } }
+        var removed = Set<Int>()
+        for (k, norm) in graph.nodes.enumerated() where norm.opType == "InstanceNormalization" && norm.domain.isEmpty
+            && norm.inputs.count == 3 && norm.outputs.count == 1 {
+            guard readers[norm.outputs[0]] == 1, let a = consumer[norm.outputs[0]] else { continue }
+            let activation = graph.nodes[a]
+            guard activation.domain.isEmpty, activation.inputs == [norm.outputs[0]], activation.outputs.count == 1,
+                  let slope: Float = activation.opType == "Relu" ? 0
+                      : activation.opType == "LeakyRelu" ? (try? activation.float("alpha", default: 0.01)) : nil else { continue }
+            var attributes: [String: Attribute] = ["alpha": .float(slope)]
+            if let epsilon = norm.attributes["epsilon"] { attributes["epsilon"] = epsilon }
+            graph.nodes[k] = Node(name: "\(norm.name)+\(activation.name)", opType: "InstanceNormalizationLeakyRelu",
+                                  domain: domain, inputs: norm.inputs, outputs: activation.outputs, attributes: attributes)
+            removed.insert(a)
+        }
+        graph.nodes = graph.nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+        model.graph = graph
+        if !removed.isEmpty { model.opsets[domain] = 1 }
+        return removed.count
     }
 
     /// A Conv that is a plain per-pixel projection: constant [m, n, 1, ...] weights, constant or no bias, no

@@ -4,8 +4,9 @@ import Numerics
 // Normalization kernels on float32 tensors, forward and backward.
 //
 // Public API (used by the trainer and by Runtime/Operators/Normalization.swift):
-//   instanceNormForward(_ x:, scale:, bias:, epsilon:) -> (output: Tensor, mean: Tensor, invStd: Tensor)
-//       x (N, C, D...), scale/bias (C) or nil (no affine); mean, invStd (N, C)
+//   instanceNormForward(_ x:, scale:, bias:, epsilon:, negativeSlope:) -> (output: Tensor, mean: Tensor, invStd: Tensor)
+//       x (N, C, D...), scale/bias (C) or nil (no affine); mean, invStd (N, C); negativeSlope: a LeakyRelu
+//       (0: Relu) applied in the same pass as the normalization (nil: none)
 //   instanceNormBackward(_ dY:, x:, mean:, invStd:, scale:) -> (dX: Tensor, dScale: Tensor, dBias: Tensor)
 //       dScale, dBias (C), summed over the batch (meaningless but harmless when the forward had no affine)
 //   batchNormInference(_ x:, scale:, bias:, mean:, variance:, epsilon:) -> Tensor
@@ -52,9 +53,10 @@ private func meanAndInvStd(_ p: UnsafePointer<Float>, _ n: Int, _ epsilon: Float
 // MARK: Instance normalization
 
 /// Instance normalization: each (n, c) plane of x (N, C, D...) is normalized by its own mean and variance,
-/// then y = scale[c] * xhat + bias[c] (no affine when scale and bias are nil).
-public func instanceNormForward(_ x: Tensor, scale: Tensor?, bias: Tensor?,
-                                epsilon: Float = 1e-5) -> (output: Tensor, mean: Tensor, invStd: Tensor) {
+/// then y = scale[c] * xhat + bias[c] (no affine when scale and bias are nil), then with `negativeSlope` a
+/// LeakyRelu in the same pass over the plane (the runtime's fused norm + activation).
+public func instanceNormForward(_ x: Tensor, scale: Tensor?, bias: Tensor?, epsilon: Float = 1e-5,
+                                negativeSlope: Float? = nil) -> (output: Tensor, mean: Tensor, invStd: Tensor) {
     precondition(x.rank >= 2, "instance norm needs (N, C, ...), got \(x.shape)")
     let n = x.shape[0], c = x.shape[1], m = x.shape.dropFirst(2).reduce(1, *)
     precondition(scale.map { $0.count == c } ?? true && bias.map { $0.count == c } ?? true,
@@ -72,7 +74,14 @@ public func instanceNormForward(_ x: Tensor, scale: Tensor?, bias: Tensor?,
         mp[plane] = mu
         rp[plane] = r
         let g = (sp?[ch] ?? 1) * r, b = (bp?[ch] ?? 0) - mu * g
-        for i in 0..<m { dst[i] = src[i] * g + b }
+        if let slope = negativeSlope {
+            for i in 0..<m {
+                let v = src[i] * g + b
+                dst[i] = v >= 0 ? v : v * slope
+            }
+        } else {
+            for i in 0..<m { dst[i] = src[i] * g + b }
+        }
     }
     return (y, mean, invStd)
 }

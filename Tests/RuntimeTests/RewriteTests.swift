@@ -80,8 +80,25 @@ private func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
     #expect(try bothWays(lastAxis, x).2.isEmpty)
 }
 
+@Test func normActivationFusesInstanceNormWithLeakyReluAndRelu() throws {
+    let x = randomTensor([2, 3, 5, 7], seed: 10)
+    let inits = ["g": randomTensor([3], seed: 11), "b": randomTensor([3], seed: 12)]
+    let norm = Node(name: "n", opType: "InstanceNormalization", inputs: ["x", "g", "b"], outputs: ["h"], attributes: ["epsilon": .float(1e-3)])
+    for activation in [Node(name: "a", opType: "LeakyRelu", inputs: ["h"], outputs: ["y"], attributes: ["alpha": .float(0.2)]),
+                       Node(name: "a", opType: "Relu", inputs: ["h"], outputs: ["y"])] {
+        let (r, p, applied) = try bothWays(model([norm, activation], initializers: inits), x)
+        #expect(applied == ["norm-activation": 1])
+        #expect(maxDifference(r, p) < 1e-6)
+    }
+    // The normalized tensor read twice keeps its own node.
+    let shared = model([norm, Node(name: "a", opType: "Relu", inputs: ["h"], outputs: ["r"]),
+                        Node(name: "s", opType: "Add", inputs: ["r", "h"], outputs: ["y"])], initializers: inits)
+    #expect(try bothWays(shared, x).2.isEmpty)
+}
+
 @Test func theEnvironmentSwitchesRewritesOff() {
     #expect(GraphRewrites.disabled(byValue: nil).isEmpty)
     #expect(GraphRewrites.disabled(byValue: "all") == Set(GraphRewrites.names))
     #expect(GraphRewrites.disabled(byValue: "conv-scale, softmax-projection") == ["conv-scale", "softmax-projection"])
+    #expect(GraphRewrites.names == ["conv-scale", "softmax-projection", "norm-activation"])
 }

@@ -10,6 +10,9 @@ import Tensor
 
 let fusedOperators: [Registration] = [
     Registration("SoftmaxProjection", 1...1, domain: GraphRewrites.domain) { ctx in try SoftmaxProjectionOperator(ctx) },
+    Registration("InstanceNormalizationLeakyRelu", 1...1, domain: GraphRewrites.domain) { ctx in
+        try InstanceNormOperator(ctx, fusedActivation: true)
+    },
 ]
 
 struct SoftmaxProjectionOperator: Operator {

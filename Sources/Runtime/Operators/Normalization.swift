@@ -29,7 +29,12 @@ private func checkChannels(_ t: Tensor, _ what: String, _ c: Int, _ x: Tensor) t
 
 struct InstanceNormOperator: Operator {
     let epsilon: Float
-    init(_ ctx: OperatorContext) throws { epsilon = try ctx.node.float("epsilon", default: 1e-5) }
+    /// The LeakyRelu slope of the fused `ai.mangacolor.InstanceNormalizationLeakyRelu` (Fused.swift); nil: none.
+    let negativeSlope: Float?
+    init(_ ctx: OperatorContext, fusedActivation: Bool = false) throws {
+        epsilon = try ctx.node.float("epsilon", default: 1e-5)
+        negativeSlope = fusedActivation ? try ctx.node.float("alpha", default: 0.01) : nil
+    }
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let input = try inputs.required(0, "input")
@@ -39,7 +44,7 @@ struct InstanceNormOperator: Operator {
         try checkChannels(scale, "scale", input.shape[1], input)
         try checkChannels(bias, "B", input.shape[1], input)
         let y = instanceNormForward(input.float32ForKernel(), scale: scale.float32ForKernel(),
-                                    bias: bias.float32ForKernel(), epsilon: epsilon).output
+                                    bias: bias.float32ForKernel(), epsilon: epsilon, negativeSlope: negativeSlope).output
         return [y.kernelResult(as: input.dtype)]
     }
 }

@@ -75,12 +75,12 @@ struct Bench: ParsableCommand {
     private func printProfile(_ byOp: [String: [UInt64]]) {
         let total = Double(byOp.values.joined().reduce(0, +))
         guard total > 0 else { return }
-        print("operator                  share   median ms/run")
+        print("operator                          share   median ms/run")
         for (op, spent) in byOp.sorted(by: { $0.value.reduce(0, +) > $1.value.reduce(0, +) }) {
             let sorted = spent.sorted()
             let median = Double(sorted[sorted.count / 2]) / 1e6
             let share = Double(spent.reduce(0, +)) / total * 100
-            print(op.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: " %5.1f%%  %9.2f", share, median))
+            print(op.padding(toLength: max(32, op.count), withPad: " ", startingAt: 0) + String(format: " %5.1f%%  %9.2f", share, median))
         }
     }
 }

@@ -130,14 +130,17 @@ struct ColorizeCommand: ParsableCommand {
 }
 
 /// `--consistent`'s first pass: every page's regions and the model's colours for them, then one colour per
-/// group of regions that look alike. Pages that cannot be read are left to the second pass to report.
+/// group of regions that look alike. Pages that cannot be read are left to the second pass to report; strips
+/// past the pixel budget (colorized in bands) are left out of the palette, with a note.
 private func chapterPalette(_ jobs: [PageJob], options: ColorizeOptions,
                             generator: (Tensor) throws -> Tensor) throws -> ChapterPalette {
     var palette = ChapterPalette()
     let bar = ProgressBar(total: jobs.count, label: "palette")
     let start = Date()
     for (index, job) in jobs.enumerated() {
-        if let page = try? readImage(path: job.source),
+        if (try? bandedStrip(path: job.source, options: options.bands)) ?? nil != nil {
+            writeStderr("note: \(job.source) is a strip colorized in bands; it takes no part in the chapter palette\n")
+        } else if let page = try? readImage(path: job.source),
            let (generated, modelInput) = try modelColours(of: page, options: options, generator: generator) {
             try palette.collect(generated: generated, page: modelInput, pageIndex: index)
         }

@@ -71,7 +71,7 @@ struct ColorizeCommand: ParsableCommand {
     @Option(help: "Pad pages to a multiple of this (the U-Net's 2^(levels-1)).")
     var multiple: Int = 64
 
-    @OptionGroup var scale: ModelScaleOptions
+    @OptionGroup var generatorOptions: GeneratorOptions
 
     @OptionGroup var memory: MemoryOptions
 
@@ -86,13 +86,13 @@ struct ColorizeCommand: ParsableCommand {
     func run() throws {
         memory.apply()
         let modelPath = try resolveModel(model)
-        let plan = try loadPlan(modelPath)
+        let plan = try generatorOptions.loadGenerator(modelPath)
         guard plan.inputs.count == 1 else { throw CLIError("\(modelPath) takes \(plan.inputs.count) inputs; a generator takes one grey page") }
         var options = ColorizeOptions(keepLines: keepLines, flat: flat,
                                       tiling: TilingOptions(multiple: multiple, tileSize: tileSize, overlap: overlap),
                                       skipColorPages: !force)
         options.pageKind = pageKind.kind
-        try scale.apply(to: &options, plan: plan)
+        try generatorOptions.apply(to: &options, plan: plan)
         options.keepLayers = layers
         options.composite.paperFloor = paperFloor
         options.composite.paintByRegion = paperPaint == .region

@@ -42,7 +42,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Page path, as colorize's --page-kind: auto, grey or manga.")
     var pageKind: PageKindChoice = .auto
 
-    @OptionGroup var scale: ModelScaleOptions
+    @OptionGroup var generatorOptions: GeneratorOptions
 
     @OptionGroup var memory: MemoryOptions
 
@@ -61,10 +61,10 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         memory.apply()
         let modelPath = try resolveModel(model)
-        let plan = try loadPlan(modelPath)
+        let plan = try generatorOptions.loadGenerator(modelPath)
         var options = ColorizeOptions(keepLines: keepLines, flat: flat)
         options.pageKind = pageKind.kind
-        try scale.apply(to: &options, plan: plan)
+        try generatorOptions.apply(to: &options, plan: plan)
         try adaptOptions(&options, to: plan)
         options.palette = try referencePalette(reference, colorShare: options.colorShare)
         let jobs = try collectPages([data])

@@ -38,7 +38,7 @@ public struct ChapterPalette: Sendable, Equatable {
     /// First pass, one page: records its regions (`generated`: the model's colours, `page`: the grey it saw).
     public mutating func collect(generated: Image, page: Image, pageIndex: Int) throws {
         try checkGenerated(generated, matches: page, for: "a chapter palette")
-        for (_, features) in pageRegions(generated: generated, page: page) {
+        for (_, features) in paletteRegions(page: page, lab: generated.lab(), options: options) {
             regions.append(Region(page: pageIndex, features: features, a: features.a, b: features.b))
         }
         finished = false
@@ -60,27 +60,13 @@ public struct ChapterPalette: Sendable, Equatable {
     public func recolour(generated: Image, page: Image) throws -> Image {
         precondition(finished, "ChapterPalette.finish() must run between the passes")
         try checkGenerated(generated, matches: page, for: "a chapter palette")
-        var lab = generated.lab()
-        let n = page.planeSize
-        for (members, features) in pageRegions(generated: generated, page: page, lab: lab) {
+        return recolourRegions(generated: generated, page: page, options: options) { features in
             // The same region of the first pass: the nearest features (identical unless the model's output
             // changed between the passes).
             guard let match = regions.min(by: { featureDistance($0.features, features) < featureDistance($1.features, features) }),
-                  featureDistance(match.features, features) < 0.5 else { continue }
-            let da = Float(match.a - features.a), db = Float(match.b - features.b)
-            for i in members {
-                lab.pixels[n + i] += da
-                lab.pixels[2 * n + i] += db
-            }
+                  featureDistance(match.features, features) < 0.5 else { return nil }
+            return (match.a, match.b)
         }
-        return labImageToRGB(lab)
-    }
-
-    private func pageRegions(generated: Image, page: Image, lab: Image? = nil) -> [(members: [Int], features: RegionFeatures)] {
-        let grey = page.luminance()
-        let segmentation = segmentRegions(page: grey, options: options.segmentation)
-        return regionFeatures(segmentation, grey: grey, lab: lab ?? generated.lab(), minRegion: options.minRegion)
-            .filter { $0.features.area <= options.maxArea }
     }
 
     /// Black-and-white look alike (lightness, texture, size) and model colours not far apart.

@@ -20,7 +20,8 @@ import Foundation
 // colour when its lightness, texture, size and place agree, and the model's colour breaks ties between
 // regions that look alike in grey.
 //
-// API: PaletteOptions, RegionFeatures, ReferencePalette(reference:options:), ReferencePalette.recolour(generated:page:)
+// API: PaletteOptions, RegionFeatures, ReferencePalette(reference:options:), ReferencePalette.recolour(generated:page:);
+//      paletteRegions(page:lab:options:), recolourRegions(generated:page:options:target:) (shared with ChapterPalette)
 
 public struct PaletteOptions: Sendable, Equatable {
     public var segmentation = FlatOptions()
@@ -69,10 +70,8 @@ public struct ReferencePalette: Sendable, Equatable {
             guard reference.channels == 3 else {
                 throw ImageError.mismatch("a reference page must be in colour (it has \(reference.channels) channel)")
             }
-            let grey = reference.luminance()
-            let segmentation = segmentRegions(page: grey, options: options.segmentation)
-            regions += regionFeatures(segmentation, grey: grey, lab: reference.lab(), minRegion: options.minRegion)
-                .map(\.features).filter { $0.spread <= options.maxSpread && $0.area <= options.maxArea }
+            regions += paletteRegions(page: reference, lab: reference.lab(), options: options)
+                .map(\.features).filter { $0.spread <= options.maxSpread }
         }
         guard !regions.isEmpty else {
             throw ImageError.mismatch("no ink-bounded region of \(options.minRegion)+ pixels was found on the reference page(s)")
@@ -84,19 +83,9 @@ public struct ReferencePalette: Sendable, Equatable {
     /// inside it stays; lightness and unmatched regions unchanged. `page`: the grey the generator saw.
     public func recolour(generated: Image, page: Image) throws -> Image {
         try checkGenerated(generated, matches: page, for: "reference colours")
-        let grey = page.luminance()
-        let segmentation = segmentRegions(page: grey, options: options.segmentation)
-        let n = page.planeSize
-        var lab = generated.lab()
-        for (members, features) in regionFeatures(segmentation, grey: grey, lab: lab, minRegion: options.minRegion) {
-            guard features.area <= options.maxArea, let match = nearest(to: features) else { continue }
-            let da = Float(match.a - features.a), db = Float(match.b - features.b)
-            for i in members {
-                lab.pixels[n + i] += da
-                lab.pixels[2 * n + i] += db
-            }
+        return recolourRegions(generated: generated, page: page, options: options) { features in
+            nearest(to: features).map { ($0.a, $0.b) }
         }
-        return labImageToRGB(lab)
     }
 
     /// The reference region closest to `features`, if within `maxDistance`.
@@ -116,6 +105,34 @@ public struct ReferencePalette: Sendable, Equatable {
                      hypot(p.x - q.x, p.y - q.y) / o.positionScale, hypot(p.a - q.a, p.b - q.b) / o.colourScale]
         return terms.reduce(0) { $0 + $1 * $1 }.squareRoot()
     }
+}
+
+/// The ink-bounded regions of `page` (the grey the generator saw) that palettes work on — at least
+/// `minRegion` pixels and at most `maxArea` of the page — with their features (colour from `lab`, the
+/// generated image in CIELAB).
+func paletteRegions(page: Image, lab: Image, options: PaletteOptions) -> [(members: [Int], features: RegionFeatures)] {
+    let grey = page.luminance()
+    let segmentation = segmentRegions(page: grey, options: options.segmentation)
+    return regionFeatures(segmentation, grey: grey, lab: lab, minRegion: options.minRegion)
+        .filter { $0.features.area <= options.maxArea }
+}
+
+/// `generated` with each palette region of `page` for which `target` gives a colour moved by the difference
+/// of the medians: the region's a*b* median becomes that colour, the model's shading inside it stays;
+/// lightness and the other regions unchanged (ReferencePalette and ChapterPalette recolour this way).
+func recolourRegions(generated: Image, page: Image, options: PaletteOptions,
+                     target: (RegionFeatures) -> (a: Double, b: Double)?) -> Image {
+    let n = page.planeSize
+    var lab = generated.lab()
+    for (members, features) in paletteRegions(page: page, lab: lab, options: options) {
+        guard let colour = target(features) else { continue }
+        let da = Float(colour.a - features.a), db = Float(colour.b - features.b)
+        for i in members {
+            lab.pixels[n + i] += da
+            lab.pixels[2 * n + i] += db
+        }
+    }
+    return labImageToRGB(lab)
 }
 
 /// Per region of at least `minRegion` pixels: its pixel indices and features (lightness and texture from

@@ -54,22 +54,24 @@ public func composeManga(descreened: DescreenedPage, generated: Image,
     let fill = descreened.fill
     try checkGenerated(generated, matches: fill, for: "compositing")
     let n = fill.planeSize
-    let tone = fill.pixels, colours = generated.pixels, layer = descreened.inkLayer
+    let tone = fill.pixels, layer = descreened.inkLayer
     let span = max(options.paperTo - options.paperFrom, 1e-6)
-    let paint = paperPaint(fill: fill, inkLayer: layer, generated: generated, options: options)
+    // The model's colours in CIELAB, once: the paper's paint weights and the composite both read them.
+    let lab = generated.lab().pixels
+    let paint = paperPaint(fill: fill, inkLayer: layer, lab: lab, options: options)
     var out = Image(width: fill.width, height: fill.height, channels: 3)
     out.pixels.withUnsafeMutableBufferPointer { buffer in
         let dst = SendablePointer(buffer.baseAddress!)
         parallelChunks(count: n) { _, range in
             for i in range {
-                let lab = rgbToLab(Double(colours[i]), Double(colours[n + i]), Double(colours[2 * n + i]))
+                let l0 = Double(lab[i]), a = Double(lab[n + i]), b = Double(lab[2 * n + i])
                 let t = min(max((tone[i] - options.paperFrom) / span, 0), 1)
                 let paperness = Double(t * t * (3 - 2 * t))
                 let toneL = lightnessOfGrey(Double(tone[i]))
-                let modelL = paint.lightness.map { Double($0[i]) } ?? lab.l
+                let modelL = paint.lightness.map { Double($0[i]) } ?? l0
                 let paperL = 100 - Double(paint.weight[i]) * (100 - max(modelL, options.paperFloor))
                 let l = (1 - paperness) * toneL + paperness * paperL
-                let rgb = rgbKeepingLightness(l, lab.a, lab.b)
+                let rgb = rgbKeepingLightness(l, a, b)
                 let k = Double(layer[i])
                 dst[i] = Float(rgb.0 * k)
                 dst[n + i] = Float(rgb.1 * k)
@@ -84,33 +86,30 @@ public func composeManga(descreened: DescreenedPage, generated: Image,
 /// from `vividFrom` to `vividTo`, then (with `paintByRegion`) the mean over each connected paper region, with
 /// the region's mean model L* as the lightness it is painted at (flat, as a colorist paints a background; the
 /// model's lightness inside a region is noise on paper). Per pixel, `lightness` is nil: the model's own L*.
-func paperPaint(fill: Image, inkLayer descreenedInk: [Float], generated: Image,
+/// `lab`: the generated image's CIELAB planes (L*, a*, b*).
+func paperPaint(fill: Image, inkLayer: [Float], lab: [Float],
                 options: MangaCompositeOptions) -> (weight: [Float], lightness: [Float]?) {
-    let n = fill.planeSize, colours = generated.pixels
-    var paint = [Float](repeating: 0, count: n), modelL = paint
+    let n = fill.planeSize
+    var paint = [Float](repeating: 0, count: n)
     paint.withUnsafeMutableBufferPointer { buffer in
-        modelL.withUnsafeMutableBufferPointer { lBuffer in
-            let dst = SendablePointer(buffer.baseAddress!), lDst = SendablePointer(lBuffer.baseAddress!)
-            parallelChunks(count: n) { _, range in
-                for i in range {
-                    let lab = rgbToLab(Double(colours[i]), Double(colours[n + i]), Double(colours[2 * n + i]))
-                    let chroma = (lab.a * lab.a + lab.b * lab.b).squareRoot()
-                    let v = min(max((chroma - options.vividFrom) / max(options.vividTo - options.vividFrom, 1e-6), 0), 1)
-                    dst[i] = Float(v * v * (3 - 2 * v))
-                    lDst[i] = Float(lab.l)
-                }
+        let dst = SendablePointer(buffer.baseAddress!)
+        parallelChunks(count: n) { _, range in
+            for i in range {
+                let a = Double(lab[n + i]), b = Double(lab[2 * n + i])
+                let chroma = (a * a + b * b).squareRoot()
+                let v = min(max((chroma - options.vividFrom) / max(options.vividTo - options.vividFrom, 1e-6), 0), 1)
+                dst[i] = Float(v * v * (3 - 2 * v))
             }
         }
     }
     guard options.paintByRegion else { return (paint, nil) }
     // Paper regions are bounded by ink (the fill has none: it is the tone under the ink) and by tone.
-    let ink = descreenedInk
-    let paper = (0 ..< n).map { fill.pixels[$0] >= options.paperFrom && ink[$0] >= 0.5 }
+    let paper = (0 ..< n).map { fill.pixels[$0] >= options.paperFrom && inkLayer[$0] >= 0.5 }
     let regions = connectedComponents(width: fill.width, height: fill.height, eightConnected: false, member: paper)
     var sums = [Double](repeating: 0, count: regions.sizes.count), lightness = sums
     for i in 0 ..< n where regions.labels[i] >= 0 {
         sums[Int(regions.labels[i])] += Double(paint[i])
-        lightness[Int(regions.labels[i])] += Double(modelL[i])
+        lightness[Int(regions.labels[i])] += Double(lab[i])
     }
     // Margins and gutters: paper that reaches three or more of the page's edges (the frame around the panels,
     // with any borderless panel open onto it), or reaches one as a thin network rather than an area (under half
@@ -118,7 +117,8 @@ func paperPaint(fill: Image, inkLayer descreenedInk: [Float], generated: Image,
     // is compact and is painted.
     let w = fill.width, h = fill.height, count = regions.sizes.count
     var minX = [Int](repeating: Int.max, count: count), maxX = [Int](repeating: -1, count: count)
-    var minY = minX, maxY = maxX, edges = [Set<Int>](repeating: [], count: count)
+    // Which page edges each region reaches: bits 0-3 for left, top, right, bottom.
+    var minY = minX, maxY = maxX, edges = [UInt8](repeating: 0, count: count)
     for y in 0 ..< h {
         for x in 0 ..< w {
             let label = regions.labels[y * w + x]
@@ -126,21 +126,22 @@ func paperPaint(fill: Image, inkLayer descreenedInk: [Float], generated: Image,
             let r = Int(label)
             minX[r] = min(minX[r], x); maxX[r] = max(maxX[r], x)
             minY[r] = min(minY[r], y); maxY[r] = max(maxY[r], y)
-            if x == 0 { edges[r].insert(0) }
-            if y == 0 { edges[r].insert(1) }
-            if x == w - 1 { edges[r].insert(2) }
-            if y == h - 1 { edges[r].insert(3) }
+            if x == 0 { edges[r] |= 1 }
+            if y == 0 { edges[r] |= 2 }
+            if x == w - 1 { edges[r] |= 4 }
+            if y == h - 1 { edges[r] |= 8 }
         }
     }
     let margin = (0 ..< count).map { r -> Bool in
-        if edges[r].count >= 3 { return true }
+        if edges[r].nonzeroBitCount >= 3 { return true }
         let box = Double(maxX[r] - minX[r] + 1) * Double(maxY[r] - minY[r] + 1)
-        return !edges[r].isEmpty && Double(regions.sizes[r]) < 0.5 * box
+        return edges[r] != 0 && Double(regions.sizes[r]) < 0.5 * box
     }
+    var regionL = Array(lab[0 ..< n])
     for i in 0 ..< n where regions.labels[i] >= 0 {
         let r = Int(regions.labels[i]), size = Double(regions.sizes[r])
         paint[i] = margin[r] ? 0 : Float(sums[r] / size)
-        modelL[i] = Float(lightness[r] / size)
+        regionL[i] = Float(lightness[r] / size)
     }
-    return (paint, modelL)
+    return (paint, regionL)
 }

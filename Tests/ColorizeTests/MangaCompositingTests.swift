@@ -28,9 +28,9 @@ private func framedPaper() -> DescreenedPage {
     }
     var pixelOptions = MangaCompositeOptions()
     pixelOptions.paintByRegion = false
-    let regionPaint = paperPaint(fill: descreened.fill, inkLayer: descreened.inkLayer, generated: generated, options: MangaCompositeOptions())
+    let regionPaint = paperPaint(fill: descreened.fill, inkLayer: descreened.inkLayer, lab: generated.lab().pixels, options: MangaCompositeOptions())
     let byRegion = regionPaint.weight
-    let byPixel = paperPaint(fill: descreened.fill, inkLayer: descreened.inkLayer, generated: generated, options: pixelOptions).weight
+    let byPixel = paperPaint(fill: descreened.fill, inkLayer: descreened.inkLayer, lab: generated.lab().pixels, options: pixelOptions).weight
     // Inside the big panel: one paint weight for the whole region (no blotches), between none and full.
     var inside: [Float] = [], flicker: [Float] = []
     for y in 6 ..< 34 { for x in 6 ..< 29 { inside.append(byRegion[y * side + x]); flicker.append(byPixel[y * side + x]) } }

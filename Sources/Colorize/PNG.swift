@@ -108,20 +108,21 @@ private func fromLinear16(_ buffer: [UInt16], width: Int, height: Int, channels:
             for i in 0 ..< plane {
                 let a = hasAlpha ? Double(src[i * stored + channels]) / 65535 : 1
                 for c in 0 ..< channels {
+                    // Un-premultiplied (nothing to undo where a is 0: white).
                     let premultiplied = Double(src[i * stored + c]) / 65535
-                    let value: Double
-                    if a == 0 {
-                        value = 1
-                    } else {
-                        let v = pow(min(premultiplied / a, 1), encode)
-                        value = a == 1 ? v : linearToSRGB(srgbToLinear(v) * a + (1 - a))
-                    }
-                    dst[c * plane + i] = Float(value)
+                    dst[c * plane + i] = a == 0 ? 1 : Float(overWhite(pow(min(premultiplied / a, 1), encode), alpha: a))
                 }
             }
         }
     }
     return out
+}
+
+/// An sRGB-encoded sample `v` of coverage `alpha` over white paper, blended in linear light (the rule of
+/// `compositeOntoWhite`, which tables it for 8-bit samples).
+@inline(__always)
+func overWhite(_ v: Double, alpha a: Double) -> Double {
+    a == 1 ? v : a == 0 ? 1 : linearToSRGB(srgbToLinear(v) * a + (1 - a))
 }
 
 /// Interleaved 8-bit colour + alpha composited over white paper in linear light.

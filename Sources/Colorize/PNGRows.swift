@@ -97,9 +97,7 @@ private func fromSRGB16(_ buffer: [UInt16], width: Int, height: Int, channels: I
             for i in 0 ..< plane {
                 let a = hasAlpha ? Double(src[i * stored + channels]) / 65535 : 1
                 for c in 0 ..< channels {
-                    let v = Double(src[i * stored + c]) / 65535
-                    let value = a == 1 ? v : a == 0 ? 1 : linearToSRGB(srgbToLinear(v) * a + (1 - a))
-                    dst[c * plane + i] = Float(value)
+                    dst[c * plane + i] = Float(overWhite(Double(src[i * stored + c]) / 65535, alpha: a))
                 }
             }
         }

@@ -27,16 +27,14 @@ struct GeneratorOptions: ParsableArguments {
 
     /// The generator's plan, with `--temperature` set in its graph; operator warnings printed.
     func loadGenerator(_ path: String) throws -> Plan {
-        guard let temperature else { return try loadPlan(path) }
-        var model = try Model(contentsOf: path)
-        let key = "classes.inverse_temperature"
-        guard let current = model.graph.initializers[key], current.dtype == .float32, current.count == 1 else {
-            throw CLIError("--temperature needs an a*b*-class generator of this package; \(path) has no \(key)")
+        try loadPlan(path) { model in
+            guard let temperature else { return }
+            let key = "classes.inverse_temperature"
+            guard let current = model.graph.initializers[key], current.dtype == .float32, current.count == 1 else {
+                throw CLIError("--temperature needs an a*b*-class generator of this package; \(path) has no \(key)")
+            }
+            model.graph.initializers[key] = Tensor(shape: current.shape, floats: [Float(1 / temperature)])
         }
-        model.graph.initializers[key] = Tensor(shape: current.shape, floats: [Float(1 / temperature)])
-        let plan = try Plan(model: model)
-        for warning in plan.warnings { writeStderr("warning: \(path): \(warning)\n") }
-        return plan
     }
 
     func apply(to options: inout ColorizeOptions, plan: Plan) throws {

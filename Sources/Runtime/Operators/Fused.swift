@@ -7,6 +7,8 @@ import Tensor
 //                                         [m, n, 1, ...] (+ B [m]): y [N, m, ...]. The a*b*-class decoding of
 //                                         this package's generators (probabilities onto bin centres) in one
 //                                         pass, the n probabilities never written out.
+//   InstanceNormalizationLeakyRelu        InstanceNormalization (epsilon) then LeakyRelu (alpha; 0 for Relu) in
+//     (input, scale, B) -> y              the same pass over each plane (InstanceNormOperator, Normalization.swift).
 
 let fusedOperators: [Registration] = [
     Registration("SoftmaxProjection", 1...1, domain: GraphRewrites.domain) { ctx in try SoftmaxProjectionOperator(ctx) },

@@ -54,9 +54,7 @@ struct Bench: ParsableCommand {
             let t0 = DispatchTime.now().uptimeNanoseconds
             if profile {
                 _ = try plan.run(feed) { step, _, _, ns in
-                    var spent = byOp[step.node.opType, default: Array(repeating: 0, count: runs)]
-                    spent[run] += ns
-                    byOp[step.node.opType] = spent
+                    byOp[step.node.opType, default: Array(repeating: 0, count: runs)][run] += ns
                 }
             } else {
                 _ = try plan.run(feed)

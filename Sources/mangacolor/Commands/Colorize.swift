@@ -138,7 +138,7 @@ private func chapterPalette(_ jobs: [PageJob], options: ColorizeOptions,
     let bar = ProgressBar(total: jobs.count, label: "palette")
     let start = Date()
     for (index, job) in jobs.enumerated() {
-        if (try? bandedStrip(path: job.source, options: options.bands)) ?? nil != nil {
+        if (try? bandedStrip(path: job.source, options: options.bands)) != nil {
             writeStderr("note: \(job.source) is a strip colorized in bands; it takes no part in the chapter palette\n")
         } else if let page = try? readImage(path: job.source),
            let (generated, modelInput) = try modelColours(of: page, options: options, generator: generator) {

@@ -62,9 +62,12 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ message: String) { description = message }
 }
 
-/// The plan of the model at `path`, its operators' warnings printed to stderr.
-func loadPlan(_ path: String) throws -> Plan {
-    let plan = try Plan(model: Model(contentsOf: path))
+/// The plan of the model at `path` (after `edit`, which may change the decoded model), its operators'
+/// warnings printed to stderr.
+func loadPlan(_ path: String, edit: (inout Model) throws -> Void = { _ in }) throws -> Plan {
+    var model = try Model(contentsOf: path)
+    try edit(&model)
+    let plan = try Plan(model: model)
     for warning in plan.warnings { writeStderr("warning: \(path): \(warning)\n") }
     return plan
 }

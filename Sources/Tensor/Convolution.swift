@@ -8,7 +8,8 @@
 // All four also take 1-D (N, C, W) and 3-D (N, C, D, H, W) tensors: the spatial rank is the geometry's.
 // Geometry (kernel, strides, dilations, pads, group) is `ConvolutionGeometry` (ConvolutionGeometry.swift).
 // Oracle: ConvolutionReference.swift. Transposed convolution: ConvTranspose.swift.
-// 3x3 stride-1 group-1 forward convolutions with >= 8 channels each side go to Winograd.swift instead.
+// 3x3 stride-1 group-1 forward convolutions with >= 8 channels each side go to Winograd.swift instead;
+// depthwise ones (one input channel per group, 1-D or 2-D) to DepthwiseConvolution.swift.
 //
 // Method: per image and group, y_g (OC/g x OH*OW) = W_g (OC/g x C/g*KH*KW) * col (C/g*KH*KW x OH*OW) with
 // `col` = im2col(x_g), built a chunk of output rows at a time so it stays in cache; OIHW weights are already
@@ -25,6 +26,11 @@
 /// y = conv(x, w) (+ bias) for the convolution `plan`. y is written entirely.
 func convolutionForwardCore(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                             y: UnsafeMutablePointer<Float>, plan p: ConvolutionPlan) {
+    if p.isDepthwise {
+        // One channel per group: direct taps, no im2col (DepthwiseConvolution.swift).
+        depthwiseConvolutionForward(x: x, w: w, bias: bias, y: y, plan: p)
+        return
+    }
     let (cg, ocg, rowsK, ow) = (p.cg, p.ocg, p.columnRows, p.output[2])
     let pointwise = p.isPointwise
     let chunkRows = p.rowsPerChunk

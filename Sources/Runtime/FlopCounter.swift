@@ -2,11 +2,12 @@ import ONNX
 import Tensor
 
 /// Counts the floating-point work of a run: 2 FLOP per multiply-add of Conv, ConvTranspose, Gemm and
-/// MatMul (element-wise work is ignored, as in the usual GFLOP figures for image networks).
+/// MatMul (element-wise work is ignored, as in the usual GFLOP figures for image networks; the rewrites'
+/// FusedConv counts as its Conv).
 public enum FlopCounter {
     public static func flops(of node: Node, inputs: [Tensor?], outputs: [Tensor]) -> Double {
         switch node.opType {
-        case "Conv":
+        case "Conv", "FusedConv":
             // out [N, OC, *spatial]; weight [OC, C/group, *kernel]
             guard let w = inputs.optional(1), let y = outputs.first else { return 0 }
             let perOutput = w.shape.dropFirst().reduce(1, *)

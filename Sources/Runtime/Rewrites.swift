@@ -18,6 +18,10 @@ import Tensor
 ///   norm-activation      InstanceNormalization read only by a LeakyRelu or Relu: one
 ///                        `ai.mangacolor.InstanceNormalizationLeakyRelu`, the activation applied as each plane is
 ///                        normalized (one pass over the tensor instead of two).
+///   bn-fold              BatchNormalization (inference) after a Conv, folded into its weights and bias
+///   conv-activation      Conv + Relu / LeakyRelu / Clip / Sigmoid / Tanh / HardSigmoid / HardSwish: one
+///                        `ai.mangacolor.FusedConv` (both: ConvFusionRewrites.swift; conv-activation runs last, so
+///                        a Conv already folded with a scale or a BatchNormalization fuses too)
 ///
 /// API: GraphRewrites.all, GraphRewrites.names, GraphRewrites.apply(to:disabled:) -> (Model, applied counts),
 ///      GraphRewrites.disabledByEnvironment
@@ -25,7 +29,7 @@ public enum GraphRewrites {
     /// The domain of the operators rewrites create.
     public static let domain = "ai.mangacolor"
 
-    public static let names = ["conv-scale", "softmax-projection", "norm-activation"]
+    public static let names = ["conv-scale", "bn-fold", "softmax-projection", "norm-activation", "conv-activation"]
 
     /// Names switched off by `MANGACOLOR_DISABLE_REWRITES` (comma-separated; `all` for every one).
     public static var disabledByEnvironment: Set<String> {
@@ -44,27 +48,29 @@ public enum GraphRewrites {
         var model = model
         var applied: [String: Int] = [:]
         if !disabled.contains("conv-scale") { applied["conv-scale"] = foldConvScales(&model) }
+        if !disabled.contains("bn-fold") { applied["bn-fold"] = foldBatchNormalizations(&model) }
         if !disabled.contains("softmax-projection") { applied["softmax-projection"] = fuseSoftmaxProjections(&model) }
         if !disabled.contains("norm-activation") { applied["norm-activation"] = fuseNormActivations(&model) }
+        if !disabled.contains("conv-activation") { applied["conv-activation"] = fuseConvActivations(&model) }
         return (model, applied.filter { $0.value > 0 })
     }
 
     // MARK: The graph's uses of values
 
     /// How many node inputs read each value, and which values are graph outputs.
-    private static func readers(_ graph: Graph) -> [String: Int] {
+    static func readers(_ graph: Graph) -> [String: Int] {
         var count: [String: Int] = [:]
         for node in graph.nodes { for name in node.inputs where !name.isEmpty { count[name, default: 0] += 1 } }
         for output in graph.outputs { count[output.name, default: 0] += 1 }
         return count
     }
 
-    private static func isRuntimeInput(_ name: String, _ graph: Graph) -> Bool {
+    static func isRuntimeInput(_ name: String, _ graph: Graph) -> Bool {
         graph.inputs.contains { $0.name == name } && graph.initializers[name] == nil
     }
 
     /// A constant float32 initializer (not a graph input a caller may override).
-    private static func constant(_ name: String, _ graph: Graph) -> Tensor? {
+    static func constant(_ name: String, _ graph: Graph) -> Tensor? {
         guard !name.isEmpty, !isRuntimeInput(name, graph), let t = graph.initializers[name], t.dtype == .float32 else { return nil }
         return t
     }
@@ -136,7 +142,7 @@ public enum GraphRewrites {
     }
 
     /// Stores `tensor` in place of initializer `name` when only one node reads it, else under a new name.
-    private static func replace(_ name: String, with tensor: Tensor, _ graph: inout Graph, readers: [String: Int], tag: String) -> String {
+    static func replace(_ name: String, with tensor: Tensor, _ graph: inout Graph, readers: [String: Int], tag: String) -> String {
         if readers[name] == 1 {
             graph.initializers[name] = tensor
             return name

@@ -14,7 +14,8 @@ import RealModule
 ///   thresholdedRelu, sigmoid. The runtime's Activation operators call these.
 ///
 /// Backward functions take the upstream gradient first (`dY`) and return `dX` of the same shape.
-/// Buffer variants (`reluForward(_:into:)` ...) write into caller-owned memory for fused layers.
+/// Buffer variants (`reluForward(_:into:)` ...) write into caller-owned memory (`FusedActivation`, a
+/// convolution's epilogue).
 
 // MARK: ReLU
 

@@ -23,12 +23,13 @@
 // `kernelThreadCount` workers, each calling single-threaded sgemm on its own scratch memory; a small one runs
 // inline with OpenBLAS's threads. The two never nest (`parallelTasks`).
 
-/// y = conv(x, w) (+ bias) for the convolution `plan`. y is written entirely.
+/// y = activation(conv(x, w) (+ bias)) for the convolution `plan`. y is written entirely; the activation is
+/// applied to each task's part of y as soon as it is computed.
 func convolutionForwardCore(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                            y: UnsafeMutablePointer<Float>, plan p: ConvolutionPlan) {
+                            y: UnsafeMutablePointer<Float>, plan p: ConvolutionPlan, activation: FusedActivation? = nil) {
     if p.isDepthwise {
         // One channel per group: direct taps, no im2col (DepthwiseConvolution.swift).
-        depthwiseConvolutionForward(x: x, w: w, bias: bias, y: y, plan: p)
+        depthwiseConvolutionForward(x: x, w: w, bias: bias, y: y, plan: p, activation: activation)
         return
     }
     let (cg, ocg, rowsK, ow) = (p.cg, p.ocg, p.columnRows, p.output[2])
@@ -60,6 +61,9 @@ func convolutionForwardCore(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bi
         if let bias {
             addBias(bias + g * ocg, to: yg, channels: ocg, positions: first..<first + columns,
                     channelStride: p.outputSize)
+        }
+        if let activation {
+            for c in 0..<ocg { activation.apply(yg + c * p.outputSize + first, count: columns) }
         }
     }
 }
@@ -159,7 +163,9 @@ func addBias(_ bias: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, ch
 
 /// Convolution. x (N, C, H, W), weight (OC, C/group, KH, KW), bias (OC) or nil -> (N, OC, OH, OW),
 /// OH = floor((H + pb + pe - dk) / s) + 1. Also 1-D and 3-D, following the geometry's spatial rank.
-public func conv2dForward(x: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry) -> Tensor {
+/// `activation`, if given, is applied to the output as it is made (a fused epilogue).
+public func conv2dForward(x: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry,
+                          activation: FusedActivation? = nil) -> Tensor {
     if let problem = geometry.convolutionShapeProblem(inputShape: x.shape, weightShape: weight.shape) {
         preconditionFailure("conv2dForward: \(problem)")
     }
@@ -170,13 +176,15 @@ public func conv2dForward(x: Tensor, weight: Tensor, bias: Tensor?, geometry: Co
     guard y.count > 0 else { return y }
     if x.dtype == .float32, winogradPreferred(inputShape: x.shape, weightShape: weight.shape, geometry: geometry) {
         // 3x3 stride 1 with enough channels: F(2x2, 3x3), 2.25x fewer multiplies (Winograd.swift).
-        return conv2dForwardWinograd(x: x, weights: WinogradWeights(weight: weight), bias: bias, geometry: geometry)
+        let y = conv2dForwardWinograd(x: x, weights: WinogradWeights(weight: weight), bias: bias, geometry: geometry)
+        activation?.apply(y.pointer(as: Float.self), count: y.count)
+        return y
     }
     let plan = ConvolutionPlan(batch: x.shape[0], inputChannels: x.shape[1], outputChannels: weight.shape[0],
                                inputSpatial: inputSpatial, outputSpatial: outputSpatial, geometry: geometry)
     convolutionForwardCore(x: x.pointer(as: Float.self), w: weight.pointer(as: Float.self),
                            bias: bias.map { UnsafePointer($0.pointer(as: Float.self)) }, y: y.pointer(as: Float.self),
-                           plan: plan)
+                           plan: plan, activation: activation)
     return y
 }
 

@@ -15,9 +15,11 @@ extension ConvolutionPlan {
     }
 }
 
-/// y = depthwise conv(x, w) (+ bias) for a plan with `isDepthwise`. y is written entirely.
+/// y = activation(depthwise conv(x, w) (+ bias)) for a plan with `isDepthwise`. y is written entirely, the
+/// activation applied to each output row once its taps are summed.
 func depthwiseConvolutionForward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                                 y: UnsafeMutablePointer<Float>, plan p: ConvolutionPlan) {
+                                 y: UnsafeMutablePointer<Float>, plan p: ConvolutionPlan,
+                                 activation: FusedActivation? = nil) {
     let multiplier = p.ocg
     let (ih, iw, oh, ow) = (p.input[1], p.input[2], p.output[1], p.output[2])
     let (kh, kw) = (p.geometry.kernel[1], p.geometry.kernel[2])
@@ -62,6 +64,7 @@ func depthwiseConvolutionForward(x: UnsafePointer<Float>, w: UnsafePointer<Float
                             }
                         }
                     }
+                    activation?.apply(yrow, count: ow)
                 }
             }
         }

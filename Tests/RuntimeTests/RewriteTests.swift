@@ -4,7 +4,7 @@ import Tensor
 import Testing
 @testable import Runtime
 
-private func randomTensor(_ shape: [Int], seed: UInt64) -> Tensor {
+func randomTensor(_ shape: [Int], seed: UInt64) -> Tensor {
     var state = seed
     return Tensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in
         state = state &* 6364136223846793005 &+ 1442695040888963407
@@ -12,21 +12,21 @@ private func randomTensor(_ shape: [Int], seed: UInt64) -> Tensor {
     })
 }
 
-private func model(_ nodes: [Node], initializers: [String: Tensor], output: String = "y") -> Model {
-    Model(opsets: ["": 17], graph: Graph(nodes: nodes, initializers: initializers,
+func rewriteModel(_ nodes: [Node], initializers: [String: Tensor], output: String = "y", opset: Int = 17) -> Model {
+    Model(opsets: ["": opset], graph: Graph(nodes: nodes, initializers: initializers,
         inputs: [ValueInfo(name: "x", dtype: .float32, shape: nil)],
         outputs: [ValueInfo(name: output, dtype: .float32, shape: nil)]))
 }
 
 /// Runs `m` with every rewrite and with none; returns (rewritten, plain, rewrites applied).
-private func bothWays(_ m: Model, _ x: Tensor) throws -> (Tensor, Tensor, [String: Int]) {
+func bothWays(_ m: Model, _ x: Tensor) throws -> (Tensor, Tensor, [String: Int]) {
     let rewritten = try Plan(model: m, disabledRewrites: [])
     let plain = try Plan(model: m, disabledRewrites: Set(GraphRewrites.names))
     #expect(plain.rewrites.isEmpty)
     return (try rewritten.run([x])[0], try plain.run([x])[0], rewritten.rewrites)
 }
 
-private func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
+func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
     precondition(a.shape == b.shape && a.count > 0)
     return (0..<a.count).map { abs(a.floats[$0] - b.floats[$0]) }.max()!
 }
@@ -37,12 +37,12 @@ private func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
     let conv = Node(name: "c", opType: "Conv", inputs: ["x", "w", "b"], outputs: ["a"], attributes: ["pads": .ints([1, 1, 1, 1])])
     // A scalar Mul (scale on the left), then a per-channel Div.
     let mul = Node(name: "m", opType: "Mul", inputs: ["s", "a"], outputs: ["y"])
-    let scalar = model([conv, mul], initializers: ["w": w, "b": b, "s": Tensor(shape: [], floats: [2.631579])])
+    let scalar = rewriteModel([conv, mul], initializers: ["w": w, "b": b, "s": Tensor(shape: [], floats: [2.631579])])
     let (r1, p1, applied1) = try bothWays(scalar, x)
     #expect(applied1 == ["conv-scale": 1])
     #expect(maxDifference(r1, p1) < 1e-5)
     let div = Node(name: "d", opType: "Div", inputs: ["a", "s"], outputs: ["y"])
-    let channels = model([conv, div], initializers: ["w": w, "b": b, "s": Tensor(shape: [1, 4, 1, 1], floats: [2, -0.5, 4, 0.25])])
+    let channels = rewriteModel([conv, div], initializers: ["w": w, "b": b, "s": Tensor(shape: [1, 4, 1, 1], floats: [2, -0.5, 4, 0.25])])
     let (r2, p2, applied2) = try bothWays(channels, x)
     #expect(applied2 == ["conv-scale": 1])
     #expect(maxDifference(r2, p2) < 1e-5)
@@ -52,16 +52,16 @@ private func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
     let x = randomTensor([1, 2, 4, 4], seed: 4)
     let conv = Node(name: "c", opType: "Conv", inputs: ["x", "w"], outputs: ["a"])
     // The Conv's output is read twice: folding would change the other reader.
-    let shared = model([conv, Node(name: "m", opType: "Mul", inputs: ["a", "s"], outputs: ["p"]),
+    let shared = rewriteModel([conv, Node(name: "m", opType: "Mul", inputs: ["a", "s"], outputs: ["p"]),
                         Node(name: "add", opType: "Add", inputs: ["p", "a"], outputs: ["y"])],
                        initializers: ["w": randomTensor([3, 2, 1, 1], seed: 5), "s": Tensor(shape: [1], floats: [3])])
     let (r1, p1, applied1) = try bothWays(shared, x)
     #expect(applied1.isEmpty && maxDifference(r1, p1) == 0)
     // A scale along another axis (width) is not a per-channel factor; 1 / s with s a constant is not x / s.
-    let widthwise = model([conv, Node(name: "m", opType: "Mul", inputs: ["a", "s"], outputs: ["y"])],
+    let widthwise = rewriteModel([conv, Node(name: "m", opType: "Mul", inputs: ["a", "s"], outputs: ["y"])],
                           initializers: ["w": randomTensor([3, 2, 1, 1], seed: 5), "s": randomTensor([4], seed: 6)])
     #expect(try bothWays(widthwise, x).2.isEmpty)
-    let reciprocal = model([conv, Node(name: "d", opType: "Div", inputs: ["s", "a"], outputs: ["y"])],
+    let reciprocal = rewriteModel([conv, Node(name: "d", opType: "Div", inputs: ["s", "a"], outputs: ["y"])],
                            initializers: ["w": randomTensor([3, 2, 1, 1], seed: 5), "s": Tensor(shape: [], floats: [2])])
     #expect(try bothWays(reciprocal, x).2.isEmpty)
 }
@@ -70,12 +70,12 @@ private func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
     let x = randomTensor([2, 7, 9, 70], seed: 7)
     let softmax = Node(name: "s", opType: "Softmax", inputs: ["x"], outputs: ["p"], attributes: ["axis": .int(1)])
     let conv = Node(name: "c", opType: "Conv", inputs: ["p", "w", "b"], outputs: ["y"], attributes: ["kernel_shape": .ints([1, 1])])
-    let m = model([softmax, conv], initializers: ["w": randomTensor([2, 7, 1, 1], seed: 8), "b": randomTensor([2], seed: 9)])
+    let m = rewriteModel([softmax, conv], initializers: ["w": randomTensor([2, 7, 1, 1], seed: 8), "b": randomTensor([2], seed: 9)])
     let (r, p, applied) = try bothWays(m, Tensor(shape: x.shape, floats: (0..<x.count).map { x.floats[$0] * 8 }))
     #expect(applied == ["softmax-projection": 1])
     #expect(r.shape == [2, 2, 9, 70] && maxDifference(r, p) < 1e-5)
     // Softmax over the last axis is not a projection of channels.
-    let lastAxis = model([Node(name: "s", opType: "Softmax", inputs: ["x"], outputs: ["p"], attributes: ["axis": .int(-1)]), conv],
+    let lastAxis = rewriteModel([Node(name: "s", opType: "Softmax", inputs: ["x"], outputs: ["p"], attributes: ["axis": .int(-1)]), conv],
                          initializers: ["w": randomTensor([2, 7, 1, 1], seed: 8), "b": randomTensor([2], seed: 9)])
     #expect(try bothWays(lastAxis, x).2.isEmpty)
 }
@@ -86,12 +86,12 @@ private func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
     let norm = Node(name: "n", opType: "InstanceNormalization", inputs: ["x", "g", "b"], outputs: ["h"], attributes: ["epsilon": .float(1e-3)])
     for activation in [Node(name: "a", opType: "LeakyRelu", inputs: ["h"], outputs: ["y"], attributes: ["alpha": .float(0.2)]),
                        Node(name: "a", opType: "Relu", inputs: ["h"], outputs: ["y"])] {
-        let (r, p, applied) = try bothWays(model([norm, activation], initializers: inits), x)
+        let (r, p, applied) = try bothWays(rewriteModel([norm, activation], initializers: inits), x)
         #expect(applied == ["norm-activation": 1])
         #expect(maxDifference(r, p) < 1e-6)
     }
     // The normalized tensor read twice keeps its own node.
-    let shared = model([norm, Node(name: "a", opType: "Relu", inputs: ["h"], outputs: ["r"]),
+    let shared = rewriteModel([norm, Node(name: "a", opType: "Relu", inputs: ["h"], outputs: ["r"]),
                         Node(name: "s", opType: "Add", inputs: ["r", "h"], outputs: ["y"])], initializers: inits)
     #expect(try bothWays(shared, x).2.isEmpty)
 }
@@ -100,5 +100,5 @@ private func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
     #expect(GraphRewrites.disabled(byValue: nil).isEmpty)
     #expect(GraphRewrites.disabled(byValue: "all") == Set(GraphRewrites.names))
     #expect(GraphRewrites.disabled(byValue: "conv-scale, softmax-projection") == ["conv-scale", "softmax-projection"])
-    #expect(GraphRewrites.names == ["conv-scale", "softmax-projection", "norm-activation"])
+    #expect(GraphRewrites.names == ["conv-scale", "bn-fold", "softmax-projection", "norm-activation", "conv-activation"])
 }

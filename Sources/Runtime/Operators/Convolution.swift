@@ -107,14 +107,17 @@ private func requireFloat32(_ t: Tensor, _ what: String) throws {
 // MARK: Conv
 
 /// ONNX Conv: Y = conv(X, W) + B. X (N, C, spatial...), W (M, C/group, kernel...), B (M) optional.
+/// With `activation` (the rewrites' `ai.mangacolor.FusedConv`, Fused.swift) Y is activation(conv + B).
 struct ConvOperator: Operator {
     let attributes: ConvolutionAttributes
+    let activation: FusedActivation?
     /// Constant float32 3x3 group-1 weights, pre-transformed for F(2x2, 3x3) (used when the run's geometry
     /// qualifies: Sources/Tensor/Winograd.swift).
     let winograd: WinogradWeights?
 
-    init(_ ctx: OperatorContext) throws {
+    init(_ ctx: OperatorContext, activation: FusedActivation? = nil) throws {
         attributes = try ConvolutionAttributes(ctx.node)
+        self.activation = activation
         winograd = ctx.constant(1).flatMap { [attributes] w in
             guard w.dtype == .float32, w.rank == 4, w.shape[2] == 3, w.shape[3] == 3, attributes.group == 1,
                   attributes.strides.map({ $0.allSatisfy { $0 == 1 } }) ?? true,
@@ -179,9 +182,11 @@ struct ConvOperator: Operator {
         try requireAllocatable([x.shape[0], w.shape[0]] + spatial, .float32)
         if let winograd, winograd.outputChannels == w.shape[0], winograd.inputChannels == w.shape[1],
            winogradPreferred(inputShape: x.shape, weightShape: w.shape, geometry: g) {
-            return [conv2dForwardWinograd(x: x, weights: winograd, bias: bias, geometry: g)]
+            let y = conv2dForwardWinograd(x: x, weights: winograd, bias: bias, geometry: g)
+            activation?.apply(y.pointer(as: Float.self), count: y.count)
+            return [y]
         }
-        return [conv2dForward(x: x, weight: w, bias: bias, geometry: g)]
+        return [conv2dForward(x: x, weight: w, bias: bias, geometry: g, activation: activation)]
     }
 }
 

@@ -9,13 +9,38 @@ import Tensor
 //                                         pass, the n probabilities never written out.
 //   InstanceNormalizationLeakyRelu        InstanceNormalization (epsilon) then LeakyRelu (alpha; 0 for Relu) in
 //     (input, scale, B) -> y              the same pass over each plane (InstanceNormOperator, Normalization.swift).
+//   FusedConv (X, W, [B]) -> Y            Conv (all its attributes) then the activation named by `activation`:
+//                                         Relu, LeakyRelu (`alpha`), Clip (`min`, `max`), Sigmoid, Tanh,
+//                                         HardSigmoid (`alpha`, `beta`), HardSwish — applied to each block of
+//                                         the output as the convolution writes it (ConvOperator, Convolution.swift).
 
 let fusedOperators: [Registration] = [
     Registration("SoftmaxProjection", 1...1, domain: GraphRewrites.domain) { ctx in try SoftmaxProjectionOperator(ctx) },
     Registration("InstanceNormalizationLeakyRelu", 1...1, domain: GraphRewrites.domain) { ctx in
         try InstanceNormOperator(ctx, fusedActivation: true)
     },
+    Registration("FusedConv", 1...1, domain: GraphRewrites.domain) { ctx in
+        try ConvOperator(ctx, activation: try fusedActivation(of: ctx.node))
+    },
 ]
+
+/// The activation a FusedConv node names, with its parameters.
+func fusedActivation(of node: Node) throws -> FusedActivation {
+    switch try node.string("activation", default: "") {
+    case "Relu": return .relu
+    case "LeakyRelu": return .leakyRelu(negativeSlope: try node.float("alpha", default: 0.01))
+    case "Clip":
+        let lower = try node.float("min", default: -.greatestFiniteMagnitude)
+        let upper = try node.float("max", default: .greatestFiniteMagnitude)
+        return .clip(lower: lower, upper: upper)
+    case "Sigmoid": return .sigmoid
+    case "Tanh": return .tanh
+    case "HardSigmoid": return .hardSigmoid(alpha: try node.float("alpha", default: 0.2), beta: try node.float("beta", default: 0.5))
+    case "HardSwish": return .hardSwish
+    case let other:
+        throw node.invalid("activation", "must be Relu, LeakyRelu, Clip, Sigmoid, Tanh, HardSigmoid or HardSwish; got \"\(other)\"")
+    }
+}
 
 struct SoftmaxProjectionOperator: Operator {
     let weights: Tensor

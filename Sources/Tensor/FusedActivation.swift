@@ -1,0 +1,43 @@
+import RealModule
+
+/// An element-wise activation a kernel applies to its output while it is still in cache (a convolution's
+/// epilogue: the runtime's `ai.mangacolor.FusedConv`, made by the conv-activation graph rewrite). Each case
+/// computes what the ONNX operator of the same name computes, with the same scalar code as the unfused path.
+public enum FusedActivation: Sendable, Equatable, CustomStringConvertible {
+    case relu
+    case leakyRelu(negativeSlope: Float)
+    /// min(max(x, lower), upper); ReLU6 is `clip(0, 6)`.
+    case clip(lower: Float, upper: Float)
+    case sigmoid
+    case tanh
+    /// max(0, min(1, alpha * x + beta)).
+    case hardSigmoid(alpha: Float, beta: Float)
+    /// x * max(0, min(1, x / 6 + 1 / 2)).
+    case hardSwish
+
+    /// Applies the activation to `count` floats at `y`, in place.
+    public func apply(_ y: UnsafeMutablePointer<Float>, count: Int) {
+        let buffer = UnsafeMutableBufferPointer(start: y, count: count)
+        switch self {
+        case .relu: reluForward(UnsafeBufferPointer(buffer), into: buffer)
+        case .leakyRelu(let slope): leakyReluForward(UnsafeBufferPointer(buffer), into: buffer, negativeSlope: slope)
+        case .clip(let lower, let upper): for i in 0..<count { y[i] = min(max(y[i], lower), upper) }
+        case .sigmoid: for i in 0..<count { y[i] = FastFloat.sigmoid(y[i]) }
+        case .tanh: for i in 0..<count { y[i] = FastFloat.tanh(y[i]) }
+        case .hardSigmoid(let alpha, let beta): for i in 0..<count { y[i] = ActivationMath.hardSigmoid(y[i], alpha: alpha, beta: beta) }
+        case .hardSwish: for i in 0..<count { y[i] = ActivationMath.hardSwish(y[i]) }
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .relu: "Relu"
+        case .leakyRelu(let slope): "LeakyRelu(\(slope))"
+        case .clip(let lower, let upper): "Clip(\(lower), \(upper))"
+        case .sigmoid: "Sigmoid"
+        case .tanh: "Tanh"
+        case .hardSigmoid(let alpha, let beta): "HardSigmoid(\(alpha), \(beta))"
+        case .hardSwish: "HardSwish"
+        }
+    }
+}

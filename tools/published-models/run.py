@@ -13,16 +13,18 @@ An output matches when max |ours - ort| <= 1e-4, or <= 1e-4 of the onnxruntime o
 
 Timing: single-float-input models are timed with `mangacolor bench MODEL --shape S --runs N` (its median,
 on its own random input; OPENBLAS_NUM_THREADS = --threads) against onnxruntime's in-process median over
-N runs after one warm-up. `mangacolor run` starts a process and loads the model each call, so it is not a
-fair clock: models with several or non-float inputs get "n/a" on our side (onnxruntime is still timed).
-The ratio is ours / onnxruntime (below 1: we are faster); the geometric mean is over the models that have
-a ratio and match. Medians under 1 ms on our side get no ratio (the bench prints 0.1 ms steps).
+N runs after one warm-up; with --rounds R the two sides alternate R times and the medians of the
+per-round medians are compared (fairer on a busy machine). `mangacolor run` starts a process and loads
+the model each call, so it is not a fair clock: models with several or non-float inputs get "n/a" on our
+side (onnxruntime is still timed). The ratio is ours / onnxruntime (below 1: we are faster); the
+geometric mean is over the models that have a ratio and match. Medians under 1 ms on our side get no
+ratio (the bench prints 0.1 ms steps).
 
 A model that fails to fetch, load or run is a row with the error; the script still exits 0. It exits
 nonzero only on its own errors (no binary, bad models.json, unknown --only name).
 
 usage: tools/published-models/run.py [--mangacolor .build/release/mangacolor] [--only NAME[,NAME]]
-                                     [--runs 5] [--threads 2] [--cache DIR] [--json OUT] [--no-time]
+                                     [--runs 5] [--rounds 1] [--threads 2] [--cache DIR] [--json OUT] [--no-time]
 """
 import argparse
 import datetime
@@ -287,11 +289,16 @@ def evaluate(entry, args):
             row["match"], row["max_diff"], row["notes"] = compare(ours_dir, expected, names)
             if args.no_time:
                 return row
-            row["ort_ms"] = time_ort(session, feed, args.runs)
             single_float = len(arrays) == 1 and arrays[0].dtype == np.float32
+            ours, theirs = [], []
+            for _ in range(args.rounds):
+                if single_float:
+                    ours.append(time_bench(args.mangacolor, path, arrays[0].shape, args.runs, args.threads,
+                                           args.timeout))
+                theirs.append(time_ort(session, feed, args.runs))
+            row["ort_ms"] = statistics.median(theirs)
             if single_float:
-                row["ours_ms"] = time_bench(args.mangacolor, path, arrays[0].shape, args.runs, args.threads,
-                                            args.timeout)
+                row["ours_ms"] = statistics.median(ours)
                 if row["ours_ms"] >= MIN_RATIO_MS and row["ort_ms"] > 0:
                     row["ratio"] = row["ours_ms"] / row["ort_ms"]
                 else:
@@ -336,12 +343,15 @@ def main():
                         help="the mangacolor binary (default: the release build)")
     parser.add_argument("--only", help="comma-separated model names (see models.json)")
     parser.add_argument("--runs", type=int, default=5, help="timed runs on each side (medians compared)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="alternate the two sides this many times per model; medians of the per-round medians")
     parser.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads, OPENBLAS_NUM_THREADS")
     parser.add_argument("--cache", default=os.path.join(HERE, "cache"), help="where fetched models are kept")
     parser.add_argument("--json", help="also write the rows as JSON here")
     parser.add_argument("--no-time", action="store_true", help="compare outputs only")
     parser.add_argument("--timeout", type=int, default=600, help="seconds for one mangacolor call")
-    parser.add_argument("--pip", default=f"{sys.executable} -m pip", help="pip command used to fetch (default: this Python's)")
+    parser.add_argument("--pip", default=f"{sys.executable} -m pip",
+                        help="pip command used to fetch (default: this Python's)")
     args = parser.parse_args()
     args.pip = args.pip.split()
     args.cache = os.path.abspath(args.cache)
@@ -390,7 +400,8 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"date": datetime.datetime.now().isoformat(timespec="seconds"),
-                       "onnxruntime": onnxruntime.__version__, "runs": args.runs, "threads": args.threads,
+                       "onnxruntime": onnxruntime.__version__, "runs": args.runs,
+                       "rounds": args.rounds, "threads": args.threads,
                        "load_average": load, "geomean_ratio": geomean, "rows": rows}, f, indent=1)
     return 0
 

@@ -158,7 +158,10 @@ struct ProtoDecoder {
             shape = (0..<s.pointee.n_dim).map { i in
                 guard let d = s.pointee.dim[i] else { return .unknown }
                 switch d.pointee.value_case {
-                case ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE: return .fixed(Int(d.pointee.dim_value))
+                case ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE:
+                    // Some exporters (paddle2onnx) write -1 for a dynamic axis; onnxruntime reads any negative
+                    // dim_value as unknown, and so does this decoder.
+                    return d.pointee.dim_value < 0 ? .unknown : .fixed(Int(d.pointee.dim_value))
                 case ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM:
                     let p = cString(d.pointee.dim_param)
                     return p.isEmpty ? .unknown : .symbol(p)

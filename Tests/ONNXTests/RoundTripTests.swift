@@ -117,3 +117,12 @@ import ONNXProto
     // A length-delimited field whose varint length runs past the end of its message.
     _ = try? Model(bytes: Data([0x3A, 0x02, 0x0A, 0xFF, 0xFF, 0xFF]))
 }
+
+@Test func aNegativeDimValueIsADynamicAxis() throws {
+    // paddle2onnx writes dim_value -1 for a batch axis (ppocr-mobile-v2-cls); onnxruntime treats it as unknown.
+    var graph = Graph(name: "g")
+    graph.inputs = [ValueInfo(name: "x", dtype: .float32, shape: [.fixed(-1), .fixed(3)])]
+    graph.outputs = [ValueInfo(name: "x", dtype: .float32, shape: nil)]
+    let decoded = try Model(bytes: Model(graph: graph).serialized())
+    #expect(decoded.graph.inputs[0].shape == [.unknown, .fixed(3)])
+}

@@ -9,13 +9,17 @@ too and must agree within 1e-4 (two independent oracles), otherwise the script s
 
 Writes Tests/Fixtures/golden/<case>/model.onnx, test_data_set_0/input_K.pb, output_K.pb, and README.md.
 
-usage: tools/make-fixtures.py [--out Tests/Fixtures/golden] [--seed 0]
+usage: tools/make-fixtures.py [--out Tests/Fixtures/golden] [--seed 0] [--only GROUP[,GROUP]]
+
+--only rewrites just those groups (e.g. `--only recurrent`, which needs no PyTorch), each from its own generator
+seeded by --seed and the group's name, and prints their README rows to paste.
 """
 import argparse
 import importlib.util
 import os
 import shutil
 import sys
+import zlib
 
 import numpy as np
 import onnx
@@ -75,6 +79,8 @@ class Maker:
         if worst > 1e-4:
             sys.exit(f"error: {name}: onnxruntime and onnx's reference evaluator differ by {worst:.3g}")
         case_dir = os.path.join(self.out, name)
+        if os.path.exists(case_dir):  # --only rewrites a group's folders in place
+            shutil.rmtree(case_dir)
         data_dir = os.path.join(case_dir, "test_data_set_0")
         os.makedirs(data_dir)
         onnx.save(model, os.path.join(case_dir, "model.onnx"))
@@ -239,6 +245,85 @@ def seed_generator(m):
            model, {"gray": x})
 
 
+def numpy_lstm(x, w, r, b, lengths=None, h0=None, c0=None, p=None, direction="forward", clip=None, layout=0,
+               activations=("Sigmoid", "Tanh", "Tanh"), alpha=(), beta=()):
+    """The ONNX LSTM written out in numpy (float64), the second oracle where onnx's reference evaluator ignores
+    sequence_lens. Gates i, o, f, c; reverse runs each sequence from its own last step."""
+    funcs = {"Sigmoid": lambda v: 1 / (1 + np.exp(-v)), "Tanh": np.tanh,
+             "HardSigmoid": lambda v: np.clip(alpha[0] * v + beta[0], 0, 1)}
+    f, g, h = (funcs[a] for a in activations)
+    x = x.astype(np.float64)
+    if layout == 1:
+        x = x.transpose(1, 0, 2)
+    steps, batch, _ = x.shape
+    dirs = 2 if direction == "bidirectional" else 1
+    hidden = r.shape[2]
+    lengths = np.full(batch, steps) if lengths is None else lengths
+    y = np.zeros((steps, dirs, batch, hidden))
+    yh = np.zeros((dirs, batch, hidden))
+    yc = np.zeros((dirs, batch, hidden))
+    for d in range(dirs):
+        backwards = direction == "reverse" or d == 1
+        wb, rb = b[d, :4 * hidden], b[d, 4 * hidden:]
+        for n in range(batch):
+            hs = np.zeros(hidden) if h0 is None else h0[d, n].astype(np.float64)
+            cs = np.zeros(hidden) if c0 is None else c0[d, n].astype(np.float64)
+            pi, po, pf = (np.zeros(hidden),) * 3 if p is None else np.split(p[d].astype(np.float64), 3)
+            for s in range(lengths[n]):
+                t = lengths[n] - 1 - s if backwards else s
+                z = x[t, n] @ w[d].T + hs @ r[d].T + wb + rb
+                zi, zo, zf, zc = np.split(z, 4)
+                cut = (lambda v: np.clip(v, -clip, clip)) if clip else (lambda v: v)
+                i = f(cut(zi + pi * cs))
+                fg = f(cut(zf + pf * cs))
+                cs = fg * cs + i * g(cut(zc))
+                o = f(cut(zo + po * cs))
+                hs = o * h(cs)
+                y[t, d, n] = hs
+            yh[d, n], yc[d, n] = hs, cs
+    if layout == 1:
+        return [y.transpose(2, 0, 1, 3), yh.transpose(1, 0, 2), yc.transpose(1, 0, 2)]
+    return [y, yh, yc]
+
+
+@case
+def recurrent(m):
+    # LSTM: gates i, o, f, c; the node suite has no sequence_lens, clip or layout-with-lengths case.
+    steps, batch, inputs, hidden = 7, 3, 5, 6
+
+    def weights(directions):
+        scale = 1 / np.sqrt(hidden)
+        return {"W": m.normal(directions, 4 * hidden, inputs, scale=scale), "R": m.normal(directions, 4 * hidden, hidden, scale=scale),
+                "B": m.normal(directions, 8 * hidden, scale=0.1)}
+
+    lengths = np.array([7, 4, 1], dtype=np.int32)
+    init, x = weights(1), m.normal(steps, batch, inputs)
+    init["L"] = lengths
+    m.write("lstm_sequence_lens", "LSTM forward, 7 steps, sequence_lens 7/4/1 (later rows zero, Y_h at each end)",
+            [helper.make_node("LSTM", ["X", "W", "R", "B", "L"], ["Y", "Y_h", "Y_c"], hidden_size=hidden)],
+            {"X": x}, init, opset=14, outputs=("Y", "Y_h", "Y_c"),
+            oracle=lambda i=init, x=x: numpy_lstm(x, i["W"], i["R"], i["B"], lengths))
+    init, x = weights(2), m.normal(steps, batch, inputs, scale=2.0)
+    init.update({"L": lengths, "H0": m.normal(2, batch, hidden, scale=0.5), "C0": m.normal(2, batch, hidden, scale=0.5),
+                 "P": m.normal(2, 3 * hidden, scale=0.3)})
+    m.write("lstm_bidirectional_lens_peepholes_clip",
+            "LSTM bidirectional, sequence_lens, initial states, peepholes, clip 1.5 (reverse runs from each end)",
+            [helper.make_node("LSTM", ["X", "W", "R", "B", "L", "H0", "C0", "P"], ["Y", "Y_h", "Y_c"], hidden_size=hidden,
+                              direction="bidirectional", clip=1.5)],
+            {"X": x}, init, opset=14, outputs=("Y", "Y_h", "Y_c"),
+            oracle=lambda i=init, x=x: numpy_lstm(x, i["W"], i["R"], i["B"], lengths, i["H0"], i["C0"], i["P"],
+                                                  direction="bidirectional", clip=1.5))
+    # (layout 1 is the node suite's test_lstm_batchwise; onnxruntime refuses it, so it cannot be a golden case.)
+    init, x = weights(1), m.normal(steps, batch, inputs)
+    m.write("lstm_reverse_hard_sigmoid", "LSTM reverse, HardSigmoid/Tanh/Tanh activations with alpha/beta",
+            [helper.make_node("LSTM", ["X", "W", "R", "B"], ["Y", "Y_h", "Y_c"], hidden_size=hidden, direction="reverse",
+                              activations=["HardSigmoid", "Tanh", "Tanh"], activation_alpha=[0.25],
+                              activation_beta=[0.45])],
+            {"X": x}, init, opset=14, outputs=("Y", "Y_h", "Y_c"),
+            oracle=lambda i=init, x=x: numpy_lstm(x, i["W"], i["R"], i["B"], direction="reverse",
+                                                  activations=("HardSigmoid", "Tanh", "Tanh"), alpha=(0.25,), beta=(0.45,)))
+
+
 README = """# Golden cases: single operators at shapes the node suite does not reach
 
 Made by `tools/make-fixtures.py` (seed {seed}) with onnx {onnx_version} and onnxruntime {ort_version}:
@@ -265,7 +350,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=os.path.join(ROOT, "Tests", "Fixtures", "golden"))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", help="comma-separated case groups (function names, e.g. recurrent): rewrite only "
+                        "their folders, each group with its own generator seeded from --seed and its name; the "
+                        "README's rows for them are printed, not written")
     args = parser.parse_args()
+    if args.only:
+        wanted = args.only.split(",")
+        unknown = set(wanted) - {make.__name__ for make in CASES}
+        if unknown:
+            sys.exit(f"error: no case group {', '.join(sorted(unknown))}; groups: {', '.join(f.__name__ for f in CASES)}")
+        for make in CASES:
+            if make.__name__ in wanted:
+                maker = Maker(args.out, np.random.default_rng([args.seed, zlib.crc32(make.__name__.encode())]))
+                make(maker)
+                for n, why, size, worst, shapes in maker.rows:
+                    print(f"| `{n}` | {why} | {shapes} | {size / 1024:.0f} KB | {worst:.1e} |")
+        return
     if os.path.exists(args.out):
         shutil.rmtree(args.out)
     os.makedirs(args.out)

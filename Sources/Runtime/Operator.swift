@@ -24,11 +24,14 @@ public struct OperatorContext: Sendable {
     public let opset: Int
     /// Inputs whose values are known at load time (initializers and folded constants), by input position.
     public let constants: [Tensor?]
+    /// Every opset the model imports (subgraph operators plan their graphs with them).
+    public let opsets: [String: Int]
 
-    public init(node: Node, opset: Int, constants: [Tensor?]) {
+    public init(node: Node, opset: Int, constants: [Tensor?], opsets: [String: Int] = [:]) {
         self.node = node
         self.opset = opset
         self.constants = constants
+        self.opsets = opsets.isEmpty ? [node.domain: opset] : opsets
     }
 
     /// The constant value of input `i`, if it is known at load time.

@@ -47,7 +47,8 @@ public final class Plan: @unchecked Sendable {
         self.model = original
         let (model, applied) = GraphRewrites.apply(to: original, disabled: disabledRewrites ?? GraphRewrites.disabledByEnvironment)
         rewrites = applied
-        let graph = model.graph
+        // If / Loop: the outer values their subgraphs read become inputs of the node (Operators/ControlFlow.swift).
+        let graph = Subgraphs.capturingOuterValues(model.graph)
         self.inputs = graph.runtimeInputs
         self.outputNames = graph.outputs.map(\.name)
 
@@ -199,7 +200,7 @@ public final class Plan: @unchecked Sendable {
             throw RuntimeError.unknownOperator(node: node.label, opType: node.opType, domain: node.domain, opset: opset)
         }
         do {
-            return try registration.make(OperatorContext(node: node, opset: opset, constants: constants))
+            return try registration.make(OperatorContext(node: node, opset: opset, constants: constants, opsets: model.opsets))
         } catch let error as KernelError {
             throw RuntimeError.nodeFailed(node: node.label, message: error.message)
         } catch let error as TensorSizeError {

@@ -1,0 +1,181 @@
+import Foundation
+import ONNX
+import Tensor
+
+// If (opsets 1–24) and Loop (1–24): operators whose attributes are graphs. A subgraph may read any value of
+// the scopes around it by name. Plan makes those reads explicit before it orders the graph
+// (`Subgraphs.capturingOuterValues`): each such node gets the outer values its subgraphs read appended to its
+// inputs, listed in the attribute `ai.mangacolor.captures`, so ordering, liveness and constant folding see them
+// as ordinary inputs. Each subgraph becomes its own Plan whose graph inputs are its declared inputs followed by
+// the captures; running the node runs that plan.
+//
+//   If (cond, captures...) -> outputs of then_branch or else_branch
+//   Loop (M, cond, v_initial..., captures...) -> (v_final..., scan_outputs...): body (iteration_num, cond,
+//        v...) -> (cond, v..., scan...) runs while iteration < M (if given) and cond (if given) holds; each
+//        scan output is the per-iteration values stacked on a new first axis.
+
+let controlFlowOperators: [Registration] = [
+    Registration("If", since: 1) { ctx in try IfOperator(ctx) },
+    Registration("Loop", since: 1) { ctx in try LoopOperator(ctx) },
+]
+
+enum Subgraphs {
+    static let capturesAttribute = "ai.mangacolor.captures"
+
+    /// The graphs held in a node's attributes.
+    static func graphs(of node: Node) -> [Graph] {
+        node.attributes.values.flatMap { value -> [Graph] in
+            switch value {
+            case .graph(let g): return [g]
+            case .graphs(let gs): return gs
+            default: return []
+            }
+        }
+    }
+
+    /// Names `graph` reads that it does not define (inputs, initializers, node outputs), its nested
+    /// subgraphs' reads included.
+    static func outerReads(of graph: Graph) -> Set<String> {
+        var defined = Set(graph.inputs.map(\.name)).union(graph.initializers.keys)
+        for node in graph.nodes { defined.formUnion(node.outputs) }
+        var read = Set<String>()
+        for node in graph.nodes {
+            read.formUnion(node.inputs.filter { !$0.isEmpty })
+            for g in graphs(of: node) { read.formUnion(outerReads(of: g)) }
+        }
+        read.formUnion(graph.outputs.map(\.name))
+        return read.subtracting(defined)
+    }
+
+    /// `graph` with every subgraph-holding node's outer reads appended to its inputs (sorted) and listed in
+    /// `capturesAttribute`.
+    static func capturingOuterValues(_ graph: Graph) -> Graph {
+        var graph = graph
+        for (i, node) in graph.nodes.enumerated() {
+            let inner = graphs(of: node)
+            guard !inner.isEmpty else { continue }
+            let captures = inner.reduce(into: Set<String>()) { $0.formUnion(outerReads(of: $1)) }.sorted()
+            graph.nodes[i].inputs += captures
+            graph.nodes[i].attributes[capturesAttribute] = .strings(captures)
+        }
+        return graph
+    }
+
+    /// A plan for `graph` whose inputs are its declared inputs, then `captures`.
+    static func plan(_ graph: Graph, captures: [String], opsets: [String: Int], node: Node, attribute: String) throws -> Plan {
+        var g = graph
+        // Declared shapes of subgraph inputs are not enforced (onnxruntime does not either: paddle2onnx declares
+        // a Loop's scalar iteration number as [1]); their types are.
+        g.inputs = graph.inputs.map { ValueInfo(name: $0.name, dtype: $0.dtype, shape: nil) }
+            + captures.map { ValueInfo(name: $0, dtype: nil, shape: nil) }
+        do {
+            return try Plan(model: Model(opsets: opsets, graph: g))
+        } catch {
+            throw node.invalid(attribute, "the subgraph cannot be planned: \(error)")
+        }
+    }
+
+    static func captures(of node: Node) -> [String] {
+        if case .strings(let names)? = node.attributes[capturesAttribute] { return names }
+        return []
+    }
+
+    static func subgraph(_ node: Node, _ name: String) throws -> Graph {
+        guard case .graph(let g)? = node.attributes[name] else { throw node.invalid(name, "is required and must be a graph") }
+        return g
+    }
+
+    /// A boolean tensor's single value.
+    static func condition(_ t: Tensor, _ what: String) throws -> Bool {
+        guard t.count == 1, t.dtype == .bool || t.dtype.isInteger else {
+            throw KernelError("\(what) is \(t.dtype) \(shapeString(t.shape)); it must hold one boolean")
+        }
+        return t.ints()[0] != 0
+    }
+}
+
+struct IfOperator: Operator {
+    let thenPlan: Plan
+    let elsePlan: Plan
+    let captureCount: Int
+
+    init(_ ctx: OperatorContext) throws {
+        let captures = Subgraphs.captures(of: ctx.node)
+        captureCount = captures.count
+        let thenGraph = try Subgraphs.subgraph(ctx.node, "then_branch"), elseGraph = try Subgraphs.subgraph(ctx.node, "else_branch")
+        guard thenGraph.outputs.count == elseGraph.outputs.count else {
+            throw ctx.node.invalid("else_branch", "has \(elseGraph.outputs.count) outputs, then_branch \(thenGraph.outputs.count)")
+        }
+        thenPlan = try Subgraphs.plan(thenGraph, captures: captures, opsets: ctx.opsets, node: ctx.node, attribute: "then_branch")
+        elsePlan = try Subgraphs.plan(elseGraph, captures: captures, opsets: ctx.opsets, node: ctx.node, attribute: "else_branch")
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let cond = try inputs.required(0, "cond")
+        let captured = try inputs.suffix(captureCount).enumerated().map { i, t in
+            guard let t else { throw KernelError("captured value \(i) is missing") }
+            return t
+        }
+        return try (Subgraphs.condition(cond, "cond") ? thenPlan : elsePlan).run(captured)
+    }
+}
+
+struct LoopOperator: Operator {
+    let body: Plan
+    let captureCount: Int
+    let carried: Int
+    let scans: Int
+
+    init(_ ctx: OperatorContext) throws {
+        let captures = Subgraphs.captures(of: ctx.node)
+        captureCount = captures.count
+        let graph = try Subgraphs.subgraph(ctx.node, "body")
+        carried = ctx.node.inputs.count - 2 - captures.count
+        guard carried >= 0, graph.inputs.count == 2 + carried, graph.outputs.count >= 1 + carried else {
+            throw ctx.node.invalid("body", "takes \(graph.inputs.count) inputs and gives \(graph.outputs.count) outputs; with \(max(carried, 0)) loop-carried values it must take \(2 + max(carried, 0)) and give at least \(1 + max(carried, 0))")
+        }
+        scans = graph.outputs.count - 1 - carried
+        body = try Subgraphs.plan(graph, captures: captures, opsets: ctx.opsets, node: ctx.node, attribute: "body")
+    }
+
+    /// The most iterations a Loop without a trip count may run (a model whose condition never turns false
+    /// would otherwise hang the run).
+    static let iterationLimit = 1 << 20
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let tripCount = try inputs.optional(0).map { t -> Int in
+            guard t.count == 1, t.dtype.isInteger else { throw KernelError("M is \(t.dtype) \(shapeString(t.shape)); it must be one integer") }
+            return t.ints()[0]
+        }
+        var cond = try inputs.optional(1).map { try Subgraphs.condition($0, "cond") } ?? true
+        var values = try (0..<carried).map { i -> Tensor in
+            guard let t = inputs[2 + i] else { throw KernelError("loop-carried value \(i) (v_initial) is missing") }
+            return t
+        }
+        let captured = try inputs.suffix(captureCount).enumerated().map { i, t in
+            guard let t else { throw KernelError("captured value \(i) is missing") }
+            return t
+        }
+        var scanned = [[Tensor]](repeating: [], count: scans)
+        var iteration = 0
+        while cond && iteration < (tripCount ?? Int.max) {
+            guard iteration < Self.iterationLimit else {
+                throw KernelError("ran \(Self.iterationLimit) iterations without its condition turning false")
+            }
+            let out = try body.run([Tensor(shape: [], scalars: [Int64(iteration)]), Tensor(shape: [], scalars: [cond])] + values + captured)
+            cond = try Subgraphs.condition(out[0], "the body's condition output")
+            values = Array(out[1...carried])
+            for k in 0..<scans { scanned[k].append(out[1 + carried + k]) }
+            iteration += 1
+        }
+        let stacked = try scanned.enumerated().map { k, list -> Tensor in
+            // No iteration: the body's declared shape and type are not known here, so an empty float tensor.
+            guard let first = list.first else { return Tensor(uninitialized: [0], dtype: .float32) }
+            guard list.allSatisfy({ $0.shape == first.shape && $0.dtype == first.dtype }) else {
+                throw KernelError("scan output \(k) changes shape or type between iterations")
+            }
+            return concatenated(list.map { $0.reshaped([1] + $0.shape) }, axis: 0)
+        }
+        return values + stacked
+    }
+}

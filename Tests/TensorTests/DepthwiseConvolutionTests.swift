@@ -14,6 +14,12 @@ let depthwiseCases: [ConvolutionCase] = [
     .init(name: "pads wider than the kernel", x: [1, 2, 3, 2], w: [2, 1, 3, 3],
           geometry: .init(kernelShape: [3, 3], padsBegin: [3, 4], padsEnd: [2, 3], group: 2)),
     .init(name: "no padding, 7x7 on 7x9", x: [1, 3, 7, 9], w: [3, 1, 7, 7], geometry: .init(kernelSize: 7, group: 3)),
+    .init(name: "5x5 pad 2 (interior taps fused)", x: [1, 3, 9, 13], w: [3, 1, 5, 5],
+          geometry: .init(kernelSize: 5, padding: 2, group: 3)),
+    .init(name: "3x3 stride 3, pad 1", x: [1, 2, 10, 17], w: [2, 1, 3, 3],
+          geometry: .init(kernelSize: 3, stride: 3, padding: 1, group: 2)),
+    .init(name: "5x5 stride 2 on an odd width", x: [1, 2, 11, 21], w: [4, 1, 5, 5],
+          geometry: .init(kernelSize: 5, stride: 2, padding: 2, group: 2)),
     .init(name: "1-D stride 3", x: [2, 3, 13], w: [6, 1, 4],
           geometry: .init(kernelShape: [4], strides: [3], padsBegin: [2], padsEnd: [1], group: 3)),
 ]
@@ -45,8 +51,12 @@ func depthwiseConvolutionMatchesReference(_ c: ConvolutionCase) {
     expectClose(y, conv2dForwardReference(x: x, weight: w, bias: nil, geometry: geometry), "threaded depthwise")
 }
 
-@Test func groupedConvolutionWithSeveralChannelsPerGroupIsNotDepthwise() {
+@Test func groupedConvolutionWithSeveralChannelsPerGroupOrManyFiltersIsNotDepthwise() {
     let plan = ConvolutionPlan(batch: 1, inputChannels: 4, outputChannels: 4, inputSpatial: [5, 5],
                                outputSpatial: [5, 5], geometry: .init(kernelSize: 3, padding: 1, group: 2))
     #expect(!plan.isDepthwise)
+    // One input channel with 257 filters (an STFT as Conv1d) is a GEMM's job.
+    let stft = ConvolutionPlan(batch: 1, inputChannels: 1, outputChannels: 257, inputSpatial: [16000], outputSpatial: [97],
+                               geometry: .init(kernelShape: [512], strides: [160]))
+    #expect(!stft.isDepthwise)
 }

@@ -47,3 +47,14 @@ private let sweep: [Float] = stride(from: Float(-110), through: 100, by: 0.00731
     #expect(FastFloat.tanh(.nan).isNaN && FastFloat.tanh(-.infinity) == -1)
     #expect(FastFloat.tanh(-0.0).sign == .minus)
 }
+
+@Test func fastErfWithinFiveTenMillionthsAbsolute() {
+    var worst = 0.0, at: Float = 0
+    for x in sweep + stride(from: Float(-5), through: 5, by: 0.000917).map({ $0 }) {
+        let e = abs(Double(FastFloat.erf(x)) - Foundation.erf(Double(x)))
+        if e > worst { worst = e; at = x }
+    }
+    #expect(worst <= 5e-7, "worst \(worst) at x = \(at)")
+    #expect(FastFloat.erf(.nan).isNaN)
+    #expect(FastFloat.erf(.infinity) == 1 && FastFloat.erf(-.infinity) == -1 && FastFloat.erf(0) == 0)
+}

@@ -13,7 +13,13 @@ let elementwiseOperators: [Registration] = [
     Registration("Floor", since: 1) { _ in floatingMap("Floor", Floor()) },
     Registration("Ceil", since: 1) { _ in floatingMap("Ceil", Ceil()) },
     Registration("Round", since: 11) { _ in floatingMap("Round", RoundHalfEven()) },
-    Registration("Erf", since: 9) { _ in floatingMap("Erf", Erf()) },
+    Registration("Erf", since: 9) { _ in
+        ClosureOperator { inputs in
+            let x = try inputs.required(0, "X")
+            // float32: the vectorised rational approximation (GELU's primitive spelling runs on it).
+            return [x.dtype == .float32 ? x.mapFloats { FastFloat.erf($0) } : try mapFloating(x, Erf(), op: "Erf")]
+        }
+    },
     Registration("Sin", since: 7) { _ in floatingMap("Sin", Sin()) },
     Registration("Cos", since: 7) { _ in floatingMap("Cos", Cos()) },
     Registration("Tan", since: 7) { _ in floatingMap("Tan", Tan()) },

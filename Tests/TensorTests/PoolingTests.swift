@@ -146,3 +146,31 @@ func avgPoolGradientMatchesFiniteDifferences(includePad: Bool) {
                                     backward: dX)
     #expect(err < 1e-3)
 }
+
+@Test(arguments: [
+    PoolingGeometry(kernel: [3], strides: [2], padsBegin: [1], padsEnd: [1]),
+    PoolingGeometry(kernel: [2, 3], strides: [2, 1], padsBegin: [1, 0], padsEnd: [0, 1], ceilMode: true),
+    PoolingGeometry(kernel: [2, 2], strides: [1, 1], padsBegin: [0, 0], padsEnd: [1, 1]),   // SAME_UPPER 2x2
+    PoolingGeometry(kernel: [3, 3], strides: [2, 2], padsBegin: [1, 1], padsEnd: [1, 1], ceilMode: true),
+    PoolingGeometry(kernel: [5, 5], strides: [1, 1], padsBegin: [2, 2], padsEnd: [2, 2]),   // YOLO's SPP
+    PoolingGeometry(kernel: [3, 2], strides: [3, 2]),
+])
+func maxPoolValuesMatchTheWindowWalk(_ g: PoolingGeometry) throws {
+    let spatial = [9, 7].suffix(g.spatialRank)
+    let shape = [2, 3] + Array(spatial)
+    var values = poolingTestValues(shape.reduce(1, *), seed: 9)
+    let x = Tensor(shape: shape, floats: values)
+    #expect(maxAbsDifference(try #require(maxPoolValues(x, g)), maxPoolNaive(x, g).output) == 0)
+    // A NaN wins every window it is in, as in maxPoolForward (the naive oracle does not model NaN).
+    values[5] = .nan
+    let withNaN = Tensor(shape: shape, floats: values)
+    let got = try #require(maxPoolValues(withNaN, g)).scalars(as: Float.self)
+    let want = maxPoolForward(withNaN, g).output.scalars(as: Float.self)
+    #expect(got.count == want.count && zip(got, want).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+}
+
+@Test func maxPoolValuesLeavesDilationsAndWidePadsToTheWindowWalk() {
+    let x = Tensor(shape: [1, 1, 6, 6], floats: poolingTestValues(36))
+    #expect(maxPoolValues(x, PoolingGeometry(kernel: [2, 2], dilations: [2, 2])) == nil)
+    #expect(maxPoolValues(x, PoolingGeometry(kernel: [2, 2], padsBegin: [2, 2], padsEnd: [0, 0])) == nil)
+}

@@ -124,6 +124,7 @@ struct PoolOperator: Operator {
         case .lp:
             return [lpPoolForward(x, g, p: p).kernelResult(as: input.dtype)]
         case .max:
+            if !wantsIndices, let y = maxPoolValues(x, g) { return [y.kernelResult(as: input.dtype)] }
             let (y, local) = maxPoolForward(x, g)
             let output = y.kernelResult(as: input.dtype)
             return wantsIndices ? [output, globalIndices(local, inputShape: x.shape)] : [output]

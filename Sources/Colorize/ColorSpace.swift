@@ -12,7 +12,7 @@ import Foundation
 // API:
 //   srgbToLinear(_:), linearToSRGB(_:)                    one component
 //   rgbToLab(_ r, _ g, _ b) -> (L, a, b), labToRGB(_ L, _ a, _ b) -> (r, g, b)   sRGB <-> Lab, Double
-//   rgbToXYZ, xyzToRGB, xyzToLab, labToXYZ                the steps in between
+//   rgbToXYZ, xyzToLab, labToXYZ                          the steps in between
 //   luma(_ r, _ g, _ b)                                    Rec. 601
 //   image.luminance() -> 1-channel Image;  image.lab() -> [L, a, b] planes;  Image(lab:width:height:)
 
@@ -46,11 +46,6 @@ public func xyzToLinearRGB(_ x: Double, _ y: Double, _ z: Double) -> (r: Double,
 
 public func rgbToXYZ(_ r: Double, _ g: Double, _ b: Double) -> (x: Double, y: Double, z: Double) {
     linearRGBToXYZ(srgbToLinear(r), srgbToLinear(g), srgbToLinear(b))
-}
-
-public func xyzToRGB(_ x: Double, _ y: Double, _ z: Double) -> (r: Double, g: Double, b: Double) {
-    let l = xyzToLinearRGB(x, y, z)
-    return (linearToSRGB(l.r), linearToSRGB(l.g), linearToSRGB(l.b))
 }
 
 // CIE constants as exact rationals: epsilon = (6/29)^3, kappa = (29/3)^3.

@@ -12,8 +12,7 @@ import Foundation
 //
 // API:
 //   keepLines(original:generated:) throws -> Image          3 channels
-//   chromaStatistics(_ image:vivid:) -> (mean, vividShare), meanChroma(_ image:) -> Double
-//   isAlreadyColor(_ image: Image, share: Double = 0.05) -> Bool     more than 5 % of pixels with C*ab > 20
+//   chromaStatistics(_ image:vivid:) -> (mean, vividShare)   (vividShare > 0.05: already a colour page)
 
 /// sRGB for (l, a, b), reducing chroma until the colour is inside the gamut (L* kept).
 @inline(__always)
@@ -94,14 +93,8 @@ public func chromaStatistics(_ image: Image, vivid: Double = 20) -> (mean: Doubl
     return (total / Double(count), Double(vividCount) / Double(count))
 }
 
-/// Mean CIELAB chroma (see `chromaStatistics`).
-public func meanChroma(_ image: Image) -> Double { chromaStatistics(image).mean }
-
-/// True when the page already carries colour: more than `share` of its pixels have chroma C*ab > 20.
-// NOTE: not the mean chroma: a yellowed black-and-white scan has C*ab ~5-12 on every pixel, while the
-// least colourful Pepper&Carrot page measured here has a mean of only 9.3. The vivid share separates
-// them: every one of the 47 Pepper&Carrot pages and the Little Nemo page has 0.11-0.80 of its pixels
-// above C* 20; uniform paper tint has none.
-public func isAlreadyColor(_ image: Image, share: Double = 0.05) -> Bool {
-    chromaStatistics(image).vividShare > share
-}
+// A page already carries colour when more than `ColorizeOptions.colorShare` (5 %) of its pixels have chroma
+// C*ab > 20 (`chromaStatistics(_:).vividShare`; the pipeline's colour-page skip). NOTE: not the mean chroma:
+// a yellowed black-and-white scan has C*ab ~5-12 on every pixel, while the least colourful Pepper&Carrot page
+// measured here has a mean of only 9.3. The vivid share separates them: every one of the 47 Pepper&Carrot
+// pages and the Little Nemo page has 0.11-0.80 of its pixels above C* 20; uniform paper tint has none.

@@ -38,7 +38,7 @@ public struct ColorizeOptions: Sendable, Equatable {
     /// Run the generator on the page shrunk by `reducedScale.scale` and bring its colour back guided by the
     /// page (ReducedScale.swift); scale 1 runs it on the page as it is.
     public var reducedScale = ReducedScaleOptions()
-    /// Return `.alreadyColor` for pages with more than `colorShare` vivid pixels (see `isAlreadyColor`).
+    /// Return `.alreadyColor` for pages with more than `colorShare` vivid pixels (`chromaStatistics(_:).vividShare`, LinePreservation.swift).
     public var skipColorPages = true
     public var colorShare = 0.05
     /// Channels the generator expects (1, or 3 for grey repeated).

@@ -15,7 +15,7 @@ public struct PageScreening: Sendable {
 /// Decodes every page (in parallel, in order) and keeps those with colour: three channels and more than
 /// `minimumVividShare` of the pixels at CIELAB chroma above 20 (`chromaStatistics`). The default, 1%, is a
 /// fifth of what `colorize` calls a colour page: a mostly grey page with a few coloured panels still teaches
-/// colour; a scan with only paper tint has none (see `isAlreadyColor`).
+/// colour; a scan with only paper tint has none (see `chromaStatistics`, LinePreservation.swift).
 public func screenTrainingPages(_ paths: [String], minimumVividShare: Double = 0.01) -> PageScreening {
     let verdicts = UnsafeMutableBufferPointer<String?>.allocate(capacity: paths.count)
     verdicts.initialize(repeating: nil)

@@ -22,7 +22,4 @@ public enum OperatorRegistry {
 
     /// Whether any opset of `opType` is implemented (to tell "unknown op" from "unsupported opset").
     public static func knows(domain: String, opType: String) -> Bool { table[key(domain, opType)] != nil }
-
-    /// All op types in the default domain, sorted (for `inspect` and docs).
-    public static var opTypes: [String] { Array(Set(all.map(\.opType))).sorted() }
 }

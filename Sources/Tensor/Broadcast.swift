@@ -5,7 +5,8 @@
 /// - `BroadcastPlan` — output shape plus collapsed strides; `forEachRun` walks the output in contiguous runs.
 /// - `broadcastBinary(_:_:_:_:_:_:)` — generic `(A, B) -> R` over any `TensorElement` types.
 /// - `broadcastTernary(_:_:_:...)` — generic `(A, B, C) -> R` (used by `Where`).
-/// - `Tensor.adding/subtracting/multiplying/dividing(_:)` — float32 (and float64) arithmetic with fast paths.
+/// - `Tensor.adding(_:)` — float32 (and float64) addition with broadcasting (the other operations go through
+///   `broadcastArithmetic` directly).
 /// - `Tensor.mapElements(_:to:_:)`, `Tensor.mapFloats(_:)` — unary maps.
 ///
 /// The generic kernels are `@inlinable @inline(__always)` so that callers in other modules get them
@@ -258,12 +259,6 @@ public struct TensorTypeError: Error, CustomStringConvertible, Equatable {
 extension Tensor {
     /// `self + other`, broadcasting (float32/float64).
     public func adding(_ other: Tensor) throws -> Tensor { try broadcastArithmetic(.add, self, other) }
-    /// `self - other`, broadcasting (float32/float64).
-    public func subtracting(_ other: Tensor) throws -> Tensor { try broadcastArithmetic(.subtract, self, other) }
-    /// `self * other`, broadcasting (float32/float64).
-    public func multiplying(_ other: Tensor) throws -> Tensor { try broadcastArithmetic(.multiply, self, other) }
-    /// `self / other`, broadcasting (float32/float64).
-    public func dividing(_ other: Tensor) throws -> Tensor { try broadcastArithmetic(.divide, self, other) }
     /// `self * scalar`, float32.
     public func scaled(by scalar: Float) -> Tensor { mapFloats { $0 * scalar } }
 }

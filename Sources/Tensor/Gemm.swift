@@ -1,7 +1,6 @@
 // Public API (stable; other modules call these):
 //   sgemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)          OpenBLAS cblas_sgemm, row-major
 //   sgemmReference(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:) naive triple loop, the oracle
-//   blasThreadCount / setBLASThreadCount(_:)                                   OpenBLAS's own thread pool
 //
 // C (m x n) = alpha * op(A) (m x k) * op(B) (k x n) + beta * C, all row-major.
 // op(A) = A (m x k, leading dimension lda >= k) or A^T (A stored k x m, lda >= m); likewise for B.
@@ -59,13 +58,6 @@ private func scaleMatrix(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: I
         }
     }
 }
-
-/// The number of threads OpenBLAS uses for one GEMM.
-public var blasThreadCount: Int { Int(openblas_get_num_threads()) }
-
-/// Sets OpenBLAS's thread count. Set it to 1 before calling `sgemm` from inside your own parallel loop
-/// (threads must not nest), and restore it afterwards.
-public func setBLASThreadCount(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
 
 // MARK: Threads
 

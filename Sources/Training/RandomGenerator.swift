@@ -42,14 +42,6 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
     /// Uniform in [low, high).
     public mutating func uniform(_ low: Float, _ high: Float) -> Float { low + (high - low) * uniform() }
 
-    /// Standard normal (Box-Muller; both values of a pair are used by `fillNormal`).
-    public mutating func normalPair() -> (Float, Float) {
-        let u1 = (Double(next() >> 11) + 1) * 0x1p-53  // (0, 1]
-        let u2 = Double(next() >> 11) * 0x1p-53
-        let r = (-2 * Foundation.log(u1)).squareRoot(), t = 2 * Double.pi * u2
-        return (Float(r * Foundation.cos(t)), Float(r * Foundation.sin(t)))
-    }
-
     /// A tensor of N(mean, std^2) samples: Box-Muller in Float, two samples per 64-bit draw (24-bit
     /// uniforms, so |z| <= 5.8: the tail beyond is cut, which instance noise and initialisation never miss).
     /// Large tensors are filled in parallel in fixed pieces of 64 Ki elements, each from its own generator

@@ -23,7 +23,7 @@ private func tint(_ t: Tensor) -> Tensor {
         return
     }
     #expect(out.width == 100 && out.height == 140 && out.channels == 3)
-    #expect(isAlreadyColor(out) || colourfulness(out) > 5)
+    #expect((chromaStatistics(out).vividShare > 0.05) || colourfulness(out) > 5)
     guard case .alreadyColor(let share) = try colorizePage(page.color, generator: tint) else {
         Issue.record("a colour page was not skipped")
         return

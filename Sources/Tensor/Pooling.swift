@@ -117,6 +117,44 @@ private struct Pool3D {
         // Counted, not walked: a crafted kernel of 2^31 taps hung the loop this replaced.
         tapRange(start - lo, k, dil, hi - lo).count
     }
+
+    /// Calls `body(o, window)` for every output position of a plane, `o` counting them row-major from 0.
+    /// The one window walk of max, average (forward and backward) and Lp pooling.
+    @inline(__always)
+    func forEachWindow(_ body: (_ o: Int, _ window: PoolWindow) -> Void) {
+        var o = 0
+        for z in 0..<od {
+            let d0 = z * sd - pd, dr = Pool3D.tapRange(d0, kd, dd, id)
+            for y in 0..<oh {
+                let h0 = y * sh - ph, hr = Pool3D.tapRange(h0, kh, dh, ih)
+                for x in 0..<ow {
+                    let w0 = x * sw - pw
+                    body(o, PoolWindow(d0: d0, h0: h0, w0: w0, dr: dr, hr: hr, wr: Pool3D.tapRange(w0, kw, dw, iw),
+                                       dd: dd, dh: dh, dw: dw, ih: ih, iw: iw))
+                    o += 1
+                }
+            }
+        }
+    }
+}
+
+/// One pooling window: the taps of its start (d0, h0, w0) that land inside the input.
+private struct PoolWindow {
+    let d0: Int, h0: Int, w0: Int
+    let dr: Range<Int>, hr: Range<Int>, wr: Range<Int>
+    let dd: Int, dh: Int, dw: Int, ih: Int, iw: Int
+
+    /// Calls `f` with the in-plane offset of each tap inside the input, in window order (d, then h, then w).
+    @inline(__always)
+    func forEachOffset(_ f: (Int) -> Void) {
+        for a in dr {
+            let d = d0 + a * dd
+            for b in hr {
+                let row = (d * ih + h0 + b * dh) * iw + w0
+                for c in wr { f(row + c * dw) }
+            }
+        }
+    }
 }
 
 /// Runs `body(plane)` for every plane, in parallel when the work is large enough to pay for threads.
@@ -138,7 +176,7 @@ private struct PoolingClosureBox: @unchecked Sendable {
     init(_ body: @escaping (Int) -> Void) { self.body = body }
 }
 
-private func pooledShape(_ x: Tensor, _ g: PoolingGeometry) -> [Int] {
+func pooledShape(_ x: Tensor, _ g: PoolingGeometry) -> [Int] {
     Array(x.shape.prefix(2)) + g.outputSpatialShape(for: Array(x.shape.dropFirst(2)))
 }
 
@@ -161,39 +199,19 @@ public func maxPoolForward(_ x: Tensor, _ g: PoolingGeometry) -> (output: Tensor
         return (y, ind)
     }
     poolingForEachPlane(p.planes, work: outPlane * p.kd * p.kh * p.kw) { plane in
-        let xs = xp + plane * inPlane
-        var o = plane * outPlane
-        for od in 0..<p.od {
-            let d0 = od * p.sd - p.pd
-            let dr = Pool3D.tapRange(d0, p.kd, p.dd, p.id)
-            for oh in 0..<p.oh {
-                let h0 = oh * p.sh - p.ph
-                let hr = Pool3D.tapRange(h0, p.kh, p.dh, p.ih)
-                for ow in 0..<p.ow {
-                    let w0 = ow * p.sw - p.pw
-                    let wr = Pool3D.tapRange(w0, p.kw, p.dw, p.iw)
-                    var best: Float = 0
-                    var bestIndex = -1
-                    for a in dr {
-                        let d = d0 + a * p.dd
-                        for b in hr {
-                            let h = h0 + b * p.dh
-                            let row = (d * p.ih + h) * p.iw
-                            for c in wr {
-                                let w = w0 + c * p.dw
-                                let v = xs[row + w]
-                                if bestIndex < 0 || v > best || (v.isNaN && !best.isNaN) {
-                                    best = v
-                                    bestIndex = row + w
-                                }
-                            }
-                        }
-                    }
-                    yp[o] = best
-                    ip[o] = Int64(bestIndex)
-                    o += 1
+        let xs = xp + plane * inPlane, ys = yp + plane * outPlane, ids = ip + plane * outPlane
+        p.forEachWindow { o, window in
+            var best: Float = 0
+            var bestIndex = -1
+            window.forEachOffset { offset in
+                let v = xs[offset]
+                if bestIndex < 0 || v > best || (v.isNaN && !best.isNaN) {
+                    best = v
+                    bestIndex = offset
                 }
             }
+            ys[o] = best
+            ids[o] = Int64(bestIndex)
         }
     }
     return (y, ind)
@@ -243,40 +261,6 @@ public func maxPoolBackward(_ dY: Tensor, indices: Tensor, inputShape: [Int]) ->
     return dX
 }
 
-/// Reference max pooling: the plainest loops over (n, c, output position, window), for tests.
-public func maxPoolNaive(_ x: Tensor, _ g: PoolingGeometry) -> (output: Tensor, indices: Tensor) {
-    let outShape = pooledShape(x, g)
-    let k = g.spatialRank
-    let inSpatial = Array(x.shape.dropFirst(2)), outSpatial = Array(outShape.dropFirst(2))
-    let inPlane = inSpatial.reduce(1, *), outPlane = outSpatial.reduce(1, *)
-    let inStrides = Tensor.strides(of: inSpatial), outStrides = Tensor.strides(of: outSpatial)
-    let windowStrides = Tensor.strides(of: g.kernel)
-    var y = [Float](repeating: 0, count: outShape.reduce(1, *))
-    var ind = [Int64](repeating: -1, count: y.count)
-    let xs = x.scalars(as: Float.self)
-    for plane in 0..<(x.shape[0] * x.shape[1]) {
-        for o in 0..<outPlane {
-            var best = -Float.infinity, bestIndex = -1
-            for t in 0..<g.kernel.reduce(1, *) {
-                var offset = 0, inside = true
-                for i in 0..<k {
-                    let oi = (o / outStrides[i]) % outSpatial[i], ti = (t / windowStrides[i]) % g.kernel[i]
-                    let pos = oi * g.strides[i] - g.padsBegin[i] + ti * g.dilations[i]
-                    if pos < 0 || pos >= inSpatial[i] { inside = false; break }
-                    offset += pos * inStrides[i]
-                }
-                if inside && (bestIndex < 0 || xs[plane * inPlane + offset] > best) {
-                    best = xs[plane * inPlane + offset]
-                    bestIndex = offset
-                }
-            }
-            y[plane * outPlane + o] = bestIndex < 0 ? 0 : best
-            ind[plane * outPlane + o] = Int64(bestIndex)
-        }
-    }
-    return (Tensor(shape: outShape, floats: y), Tensor(shape: outShape, scalars: ind))
-}
-
 // MARK: Average pooling
 
 /// Average pooling. x: (N, C, D1..Dk) -> (N, C, O1..Ok). The divisor counts the window's taps that land
@@ -303,30 +287,11 @@ public func avgPoolForward(_ x: Tensor, _ g: PoolingGeometry, countIncludePad: B
     }
     let rp = avgReciprocals(p, countIncludePad)
     poolingForEachPlane(p.planes, work: outPlane * p.kd * p.kh * p.kw) { plane in
-        let xs = xp + plane * inPlane
-        var o = plane * outPlane
-        for od in 0..<p.od {
-            let d0 = od * p.sd - p.pd
-            let dr = Pool3D.tapRange(d0, p.kd, p.dd, p.id)
-            for oh in 0..<p.oh {
-                let h0 = oh * p.sh - p.ph
-                let hr = Pool3D.tapRange(h0, p.kh, p.dh, p.ih)
-                for ow in 0..<p.ow {
-                    let w0 = ow * p.sw - p.pw
-                    let wr = Pool3D.tapRange(w0, p.kw, p.dw, p.iw)
-                    var sum: Float = 0
-                    for a in dr {
-                        let d = d0 + a * p.dd
-                        for b in hr {
-                            let h = h0 + b * p.dh
-                            let row = (d * p.ih + h) * p.iw
-                            for c in wr { sum += xs[row + w0 + c * p.dw] }
-                        }
-                    }
-                    yp[o] = sum * rp[o - plane * outPlane]
-                    o += 1
-                }
-            }
+        let xs = xp + plane * inPlane, ys = yp + plane * outPlane
+        p.forEachWindow { o, window in
+            var sum: Float = 0
+            window.forEachOffset { sum += xs[$0] }
+            ys[o] = sum * rp[o]
         }
     }
     return y
@@ -358,63 +323,13 @@ public func avgPoolBackward(_ dY: Tensor, _ g: PoolingGeometry, inputShape: [Int
     let inPlane = p.inPlane, outPlane = p.outPlane
     let rp = avgReciprocals(p, countIncludePad)
     poolingForEachPlane(p.planes, work: outPlane * p.kd * p.kh * p.kw) { plane in
-        let dxs = dp + plane * inPlane
-        var o = plane * outPlane
-        for od in 0..<p.od {
-            let d0 = od * p.sd - p.pd
-            let dr = Pool3D.tapRange(d0, p.kd, p.dd, p.id)
-            for oh in 0..<p.oh {
-                let h0 = oh * p.sh - p.ph
-                let hr = Pool3D.tapRange(h0, p.kh, p.dh, p.ih)
-                for ow in 0..<p.ow {
-                    let w0 = ow * p.sw - p.pw
-                    let wr = Pool3D.tapRange(w0, p.kw, p.dw, p.iw)
-                    let share = gp[o] * rp[o - plane * outPlane]
-                    o += 1
-                    for a in dr {
-                        let d = d0 + a * p.dd
-                        for b in hr {
-                            let h = h0 + b * p.dh
-                            let row = (d * p.ih + h) * p.iw
-                            for c in wr { dxs[row + w0 + c * p.dw] += share }
-                        }
-                    }
-                }
-            }
+        let dxs = dp + plane * inPlane, gs = gp + plane * outPlane
+        p.forEachWindow { o, window in
+            let share = gs[o] * rp[o]
+            window.forEachOffset { dxs[$0] += share }
         }
     }
     return dX
-}
-
-/// Reference average pooling (plain loops), for tests.
-public func avgPoolNaive(_ x: Tensor, _ g: PoolingGeometry, countIncludePad: Bool) -> Tensor {
-    let outShape = pooledShape(x, g)
-    let k = g.spatialRank
-    let inSpatial = Array(x.shape.dropFirst(2)), outSpatial = Array(outShape.dropFirst(2))
-    let inPlane = inSpatial.reduce(1, *), outPlane = outSpatial.reduce(1, *)
-    let inStrides = Tensor.strides(of: inSpatial), outStrides = Tensor.strides(of: outSpatial)
-    let windowStrides = Tensor.strides(of: g.kernel)
-    var y = [Float](repeating: 0, count: outShape.reduce(1, *))
-    let xs = x.scalars(as: Float.self)
-    for plane in 0..<(x.shape[0] * x.shape[1]) {
-        for o in 0..<outPlane {
-            var sum: Float = 0, n = 0
-            for t in 0..<g.kernel.reduce(1, *) {
-                var offset = 0, inside = true, insidePadded = true
-                for i in 0..<k {
-                    let oi = (o / outStrides[i]) % outSpatial[i], ti = (t / windowStrides[i]) % g.kernel[i]
-                    let pos = oi * g.strides[i] - g.padsBegin[i] + ti * g.dilations[i]
-                    if pos < 0 || pos >= inSpatial[i] { inside = false }
-                    if pos < -g.padsBegin[i] || pos >= inSpatial[i] + g.padsEnd[i] { insidePadded = false }
-                    offset += pos * inStrides[i]
-                }
-                if inside { sum += xs[plane * inPlane + offset] }
-                if countIncludePad ? insidePadded : inside { n += 1 }
-            }
-            y[plane * outPlane + o] = n > 0 ? sum / Float(n) : 0
-        }
-    }
-    return Tensor(shape: outShape, floats: y)
 }
 
 // MARK: Lp pooling
@@ -427,30 +342,16 @@ public func lpPoolForward(_ x: Tensor, _ g: PoolingGeometry, p exponent: Float) 
     let xp = UnsafePointer(x.pointer(as: Float.self)), yp = y.pointer(as: Float.self)
     let inPlane = p.inPlane, outPlane = p.outPlane
     poolingForEachPlane(p.planes, work: outPlane * p.kd * p.kh * p.kw) { plane in
-        let xs = xp + plane * inPlane
-        var o = plane * outPlane
-        for od in 0..<p.od {
-            for oh in 0..<p.oh {
-                for ow in 0..<p.ow {
-                    var sum: Float = 0
-                    // Only the taps inside the input (a huge kernel with SAME padding is mostly padding:
-                    // walking every tap hung on a crafted kernel_shape of 2^31).
-                    let d0 = od * p.sd - p.pd, h0 = oh * p.sh - p.ph, w0 = ow * p.sw - p.pw
-                    for a in Pool3D.tapRange(d0, p.kd, p.dd, p.id) {
-                        let d = d0 + a * p.dd
-                        for b in Pool3D.tapRange(h0, p.kh, p.dh, p.ih) {
-                            let h = h0 + b * p.dh
-                            for c in Pool3D.tapRange(w0, p.kw, p.dw, p.iw) {
-                                let w = w0 + c * p.dw
-                                let v = abs(xs[(d * p.ih + h) * p.iw + w])
-                                sum += exponent == 2 ? v * v : (exponent == 1 ? v : Float(pow(Double(v), Double(exponent))))
-                            }
-                        }
-                    }
-                    yp[o] = exponent == 2 ? sum.squareRoot() : (exponent == 1 ? sum : Float(pow(Double(sum), 1 / Double(exponent))))
-                    o += 1
-                }
+        let xs = xp + plane * inPlane, ys = yp + plane * outPlane
+        p.forEachWindow { o, window in
+            // Only the taps inside the input (a huge kernel with SAME padding is mostly padding: walking
+            // every tap hung on a crafted kernel_shape of 2^31).
+            var sum: Float = 0
+            window.forEachOffset { offset in
+                let v = abs(xs[offset])
+                sum += exponent == 2 ? v * v : (exponent == 1 ? v : Float(pow(Double(v), Double(exponent))))
             }
+            ys[o] = exponent == 2 ? sum.squareRoot() : (exponent == 1 ? sum : Float(pow(Double(sum), 1 / Double(exponent))))
         }
     }
     return y

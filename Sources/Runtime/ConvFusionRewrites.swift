@@ -16,13 +16,8 @@ extension GraphRewrites {
 
     static func foldBatchNormalizations(_ model: inout Model) -> Int {
         var graph = model.graph
-        var folded = 0
-        var changed = true
-        while changed {
-            changed = false
-            let readers = readers(graph)
-            var producer: [String: Int] = [:]
-            for (i, node) in graph.nodes.enumerated() { for o in node.outputs where !o.isEmpty { producer[o] = i } }
+        let folded = untilUnchanged(&graph) { graph, uses in
+            let (readers, producer) = (uses.readers, uses.producer)
             for (k, bn) in graph.nodes.enumerated() where bn.opType == "BatchNormalization" && bn.domain.isEmpty
                 && bn.inputs.count == 5 && bn.outputs.count >= 1 && bn.outputs.dropFirst().allSatisfy({ $0.isEmpty }) {
                 guard (try? bn.int("training_mode", default: 0)) == 0, (try? bn.int("spatial", default: 1)) == 1,
@@ -57,10 +52,9 @@ extension GraphRewrites {
                 }
                 graph.nodes[c].outputs[0] = bn.outputs[0]
                 graph.nodes.remove(at: k)
-                folded += 1
-                changed = true
-                break
+                return true
             }
+            return false
         }
         model.graph = graph
         return folded

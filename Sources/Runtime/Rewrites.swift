@@ -65,6 +65,33 @@ public enum GraphRewrites {
         return count
     }
 
+    /// Where each value comes from and goes: the graph's readers count, the node producing each value, and
+    /// a node reading it (the last, in graph order).
+    struct Uses {
+        let readers: [String: Int]
+        let producer: [String: Int]
+        let consumer: [String: Int]
+
+        init(_ graph: Graph) {
+            readers = GraphRewrites.readers(graph)
+            var producer: [String: Int] = [:], consumer: [String: Int] = [:]
+            for (i, node) in graph.nodes.enumerated() {
+                for o in node.outputs where !o.isEmpty { producer[o] = i }
+                for name in node.inputs where !name.isEmpty { consumer[name] = i }
+            }
+            (self.producer, self.consumer) = (producer, consumer)
+        }
+    }
+
+    /// Runs `rewriteOnce` on the graph until it reports no change, with the uses recomputed before each call;
+    /// returns how many times it changed the graph. (A rewrite that removes or renumbers nodes does one match
+    /// per call.)
+    static func untilUnchanged(_ graph: inout Graph, _ rewriteOnce: (inout Graph, Uses) -> Bool) -> Int {
+        var count = 0
+        while rewriteOnce(&graph, Uses(graph)) { count += 1 }
+        return count
+    }
+
     static func isRuntimeInput(_ name: String, _ graph: Graph) -> Bool {
         graph.inputs.contains { $0.name == name } && graph.initializers[name] == nil
     }
@@ -79,13 +106,8 @@ public enum GraphRewrites {
 
     private static func foldConvScales(_ model: inout Model) -> Int {
         var graph = model.graph
-        var folded = 0
-        var changed = true
-        while changed {
-            changed = false
-            let readers = readers(graph)
-            var producer: [String: Int] = [:]
-            for (i, node) in graph.nodes.enumerated() { for o in node.outputs where !o.isEmpty { producer[o] = i } }
+        let folded = untilUnchanged(&graph) { graph, uses in
+            let (readers, producer) = (uses.readers, uses.producer)
             for (k, scale) in graph.nodes.enumerated() where (scale.opType == "Mul" || scale.opType == "Div")
                 && scale.domain.isEmpty && scale.inputs.count == 2 && scale.outputs.count == 1 {
                 // Mul: either side may be the Conv; Div: only x / s.
@@ -100,12 +122,10 @@ public enum GraphRewrites {
                     guard rescale(conv: c, by: perChannel, &graph, readers: readers, tag: scale.name) else { continue }
                     graph.nodes[c].outputs[0] = scale.outputs[0]
                     graph.nodes.remove(at: k)
-                    folded += 1
-                    changed = true
-                    break
+                    return true
                 }
-                if changed { break }
             }
+            return false
         }
         model.graph = graph
         return folded
@@ -158,13 +178,8 @@ public enum GraphRewrites {
     private static func fuseSoftmaxProjections(_ model: inout Model) -> Int {
         guard let opset = model.opset(for: ""), opset >= 13 else { return 0 }
         var graph = model.graph
-        var fused = 0
-        var changed = true
-        while changed {
-            changed = false
-            let readers = readers(graph)
-            var consumer: [String: Int] = [:]
-            for (i, node) in graph.nodes.enumerated() { for name in node.inputs where !name.isEmpty { consumer[name] = i } }
+        let fused = untilUnchanged(&graph) { graph, uses in
+            let (readers, consumer) = (uses.readers, uses.consumer)
             for (k, softmax) in graph.nodes.enumerated() where softmax.opType == "Softmax" && softmax.domain.isEmpty
                 && softmax.inputs.count == 1 && softmax.outputs.count == 1 {
                 guard (try? softmax.int("axis", default: -1)) == 1, readers[softmax.outputs[0]] == 1,
@@ -176,10 +191,9 @@ public enum GraphRewrites {
                                 inputs: inputs, outputs: conv.outputs, attributes: [:])
                 graph.nodes[c] = node
                 graph.nodes.remove(at: k)
-                fused += 1
-                changed = true
-                break
+                return true
             }
+            return false
         }
         model.graph = graph
         if fused > 0 { model.opsets[domain] = 1 }

@@ -85,6 +85,14 @@ enum Subgraphs {
         return g
     }
 
+    /// The last `count` inputs of a node: the outer values its subgraphs read.
+    static func captured(_ inputs: [Tensor?], _ count: Int) throws -> [Tensor] {
+        try inputs.suffix(count).enumerated().map { i, t in
+            guard let t else { throw KernelError("captured value \(i) is missing") }
+            return t
+        }
+    }
+
     /// A boolean tensor's single value.
     static func condition(_ t: Tensor, _ what: String) throws -> Bool {
         guard t.count == 1, t.dtype == .bool || t.dtype.isInteger else {
@@ -112,11 +120,7 @@ struct IfOperator: Operator {
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let cond = try inputs.required(0, "cond")
-        let captured = try inputs.suffix(captureCount).enumerated().map { i, t in
-            guard let t else { throw KernelError("captured value \(i) is missing") }
-            return t
-        }
-        return try (Subgraphs.condition(cond, "cond") ? thenPlan : elsePlan).run(captured)
+        return try (Subgraphs.condition(cond, "cond") ? thenPlan : elsePlan).run(Subgraphs.captured(inputs, captureCount))
     }
 }
 
@@ -152,10 +156,7 @@ struct LoopOperator: Operator {
             guard let t = inputs[2 + i] else { throw KernelError("loop-carried value \(i) (v_initial) is missing") }
             return t
         }
-        let captured = try inputs.suffix(captureCount).enumerated().map { i, t in
-            guard let t else { throw KernelError("captured value \(i) is missing") }
-            return t
-        }
+        let captured = try Subgraphs.captured(inputs, captureCount)
         var scanned = [[Tensor]](repeating: [], count: scans)
         var iteration = 0
         while cond && iteration < (tripCount ?? Int.max) {

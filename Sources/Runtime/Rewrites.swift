@@ -19,6 +19,8 @@ import Tensor
 ///                        `ai.mangacolor.InstanceNormalizationLeakyRelu`, the activation applied as each plane is
 ///                        normalized (one pass over the tensor instead of two).
 ///   bn-fold              BatchNormalization (inference) after a Conv, folded into its weights and bias
+///   gelu                 x · (1 + Erf(x / √2)) / 2 spelled in primitives: one `ai.mangacolor.Gelu`
+///                        (GeluRewrite.swift)
 ///   conv-activation      Conv + Relu / LeakyRelu / Clip / Sigmoid / Tanh / HardSigmoid / HardSwish: one
 ///                        `ai.mangacolor.FusedConv` (both: ConvFusionRewrites.swift; conv-activation runs last, so
 ///                        a Conv already folded with a scale or a BatchNormalization fuses too)
@@ -29,7 +31,7 @@ public enum GraphRewrites {
     /// The domain of the operators rewrites create.
     public static let domain = "ai.mangacolor"
 
-    public static let names = ["conv-scale", "bn-fold", "softmax-projection", "norm-activation", "conv-activation"]
+    public static let names = ["conv-scale", "bn-fold", "softmax-projection", "norm-activation", "gelu", "conv-activation"]
 
     /// Names switched off by `MANGACOLOR_DISABLE_REWRITES` (comma-separated; `all` for every one).
     public static var disabledByEnvironment: Set<String> {
@@ -51,6 +53,7 @@ public enum GraphRewrites {
         if !disabled.contains("bn-fold") { applied["bn-fold"] = foldBatchNormalizations(&model) }
         if !disabled.contains("softmax-projection") { applied["softmax-projection"] = fuseSoftmaxProjections(&model) }
         if !disabled.contains("norm-activation") { applied["norm-activation"] = fuseNormActivations(&model) }
+        if !disabled.contains("gelu") { applied["gelu"] = fuseGelus(&model) }
         if !disabled.contains("conv-activation") { applied["conv-activation"] = fuseConvActivations(&model) }
         return (model, applied.filter { $0.value > 0 })
     }

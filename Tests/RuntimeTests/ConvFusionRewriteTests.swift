@@ -103,3 +103,31 @@ private func batchNorm(_ input: String, _ output: String, channels: Int, seed: U
     let rewritten = GraphRewrites.apply(to: m, disabled: []).model
     #expect(rewritten.graph.nodes.map(\.opType) == ["FusedConv"])
 }
+
+@Test func geluRewriteFusesBothPrimitiveSpellings() throws {
+    let x = Tensor(shape: [2, 3, 5, 7], floats: randomTensor([2, 3, 5, 7], seed: 41).floats.map { $0 * 4 })
+    let inits: [String: Tensor] = ["r2": Tensor(shape: [], floats: [1.4142135]), "ir2": Tensor(shape: [1], floats: [0.70710677]),
+                                   "one": Tensor(shape: [], floats: [1]), "half": Tensor(shape: [], floats: [0.5])]
+    // torch.onnx: Div(x, √2) -> Erf -> Add 1 -> Mul x -> Mul 0.5.
+    let torch = rewriteModel([Node(name: "d", opType: "Div", inputs: ["x", "r2"], outputs: ["d"]),
+                              Node(name: "e", opType: "Erf", inputs: ["d"], outputs: ["e"]),
+                              Node(name: "a", opType: "Add", inputs: ["e", "one"], outputs: ["a"]),
+                              Node(name: "m", opType: "Mul", inputs: ["x", "a"], outputs: ["m"]),
+                              Node(name: "h", opType: "Mul", inputs: ["m", "half"], outputs: ["y"])], initializers: inits)
+    let (r1, p1, applied1) = try bothWays(torch, x)
+    #expect(applied1 == ["gelu": 1] && maxDifference(r1, p1) < 1e-5)
+    // Paddle / tf: (x · 0.5) · (Erf(x · 1/√2) + 1), constants on the left.
+    let halfFirst = rewriteModel([Node(name: "s", opType: "Mul", inputs: ["ir2", "x"], outputs: ["d"]),
+                                  Node(name: "e", opType: "Erf", inputs: ["d"], outputs: ["e"]),
+                                  Node(name: "a", opType: "Add", inputs: ["one", "e"], outputs: ["a"]),
+                                  Node(name: "h", opType: "Mul", inputs: ["x", "half"], outputs: ["h"]),
+                                  Node(name: "m", opType: "Mul", inputs: ["h", "a"], outputs: ["y"])], initializers: inits)
+    let (r2, p2, applied2) = try bothWays(halfFirst, x)
+    #expect(applied2 == ["gelu": 1] && maxDifference(r2, p2) < 1e-5)
+    #expect(GraphRewrites.apply(to: halfFirst, disabled: []).model.graph.nodes.map(\.opType) == ["Gelu"])
+    // A scale that is not 1/√2 is some other function: left alone.
+    var other = inits
+    other["r2"] = Tensor(shape: [], floats: [2])
+    let notGelu = rewriteModel(torch.graph.nodes, initializers: other)
+    #expect(try bothWays(notGelu, x).2.isEmpty)
+}

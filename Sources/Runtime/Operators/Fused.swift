@@ -9,6 +9,7 @@ import Tensor
 //                                         pass, the n probabilities never written out.
 //   InstanceNormalizationLeakyRelu        InstanceNormalization (epsilon) then LeakyRelu (alpha; 0 for Relu) in
 //     (input, scale, B) -> y              the same pass over each plane (InstanceNormOperator, Normalization.swift).
+//   Gelu (x) -> y                         x · (1 + erf(x / √2)) / 2, float32, one pass (FastFloat.erf).
 //   FusedConv (X, W, [B]) -> Y            Conv (all its attributes) then the activation named by `activation`:
 //                                         Relu, LeakyRelu (`alpha`), Clip (`min`, `max`), Sigmoid, Tanh,
 //                                         HardSigmoid (`alpha`, `beta`), HardSwish — applied to each block of
@@ -18,6 +19,13 @@ let fusedOperators: [Registration] = [
     Registration("SoftmaxProjection", 1...1, domain: GraphRewrites.domain) { ctx in try SoftmaxProjectionOperator(ctx) },
     Registration("InstanceNormalizationLeakyRelu", 1...1, domain: GraphRewrites.domain) { ctx in
         try InstanceNormOperator(ctx, fusedActivation: true)
+    },
+    Registration("Gelu", 1...1, domain: GraphRewrites.domain) { _ in
+        ClosureOperator { inputs in
+            let x = try inputs.required(0, "x")
+            guard x.dtype == .float32 else { throw KernelError("x is \(x.dtype); the fused Gelu takes float32") }
+            return [x.mapFloats { $0 * 0.5 * (1 + FastFloat.erf($0 * 0.70710678118654752)) }]
+        }
     },
     Registration("FusedConv", 1...1, domain: GraphRewrites.domain) { ctx in
         try ConvOperator(ctx, activation: try fusedActivation(of: ctx.node))

@@ -2,18 +2,26 @@ import Foundation
 import ONNX
 import Tensor
 
-// LSTM (opsets 7 and 14; 14 adds `layout`), float32. Gates in ONNX order i, o, f, c:
+// RNN, GRU and LSTM (opsets 7 and 14; 14 adds `layout`), float32. One time loop (`Recurrence`) runs them all;
+// each supplies its cell. LSTM, gates in ONNX order i, o, f, c:
 //   i = f(X W_i^T + H R_i^T + P_i * C + Wb_i + Rb_i)      f = f(X W_f^T + H R_f^T + P_f * C + Wb_f + Rb_f)
 //   c~ = g(X W_c^T + H R_c^T + Wb_c + Rb_c)                C' = f * C + i * c~
 //   o = f(X W_o^T + H R_o^T + P_o * C' + Wb_o + Rb_o)      H' = o * h(C')
 // (f, g, h default Sigmoid, Tanh, Tanh; `clip` bounds every pre-activation; `input_forget` couples f = 1 - i.)
 // Directions forward, reverse, bidirectional; `sequence_lens` ends each batch element's sequence early (its
 // later Y rows stay zero, Y_h / Y_c hold its last real step; reverse runs from its own last step).
-// Method: X W^T for every step in one GEMM, then per step one GEMM H R^T over the batch and the gate maths.
+// GRU, gates z, r, h: z = f(X W_z^T + H R_z^T + Wb_z + Rb_z), r likewise, h~ = g(X W_h^T + (r * H) R_h^T + Rb_h +
+// Wb_h) — or, with `linear_before_reset`, g(X W_h^T + r * (H R_h^T + Rb_h) + Wb_h) — and H' = (1 - z) * h~ + z * H.
+// RNN: H' = f(X W^T + H R^T + Wb + Rb) (f default Tanh).
+// Method: X W^T (+ Wb) for every step in one GEMM, then per step one GEMM H R^T over the batch and the cell.
 
 let recurrentOperators: [Registration] = [
     Registration("LSTM", 7...13) { ctx in try LSTMOperator(ctx, layoutAllowed: false) },
     Registration("LSTM", since: 14) { ctx in try LSTMOperator(ctx, layoutAllowed: true) },
+    Registration("GRU", 7...13) { ctx in try GRUOperator(ctx, layoutAllowed: false) },
+    Registration("GRU", since: 14) { ctx in try GRUOperator(ctx, layoutAllowed: true) },
+    Registration("RNN", 7...13) { ctx in try RNNOperator(ctx, layoutAllowed: false) },
+    Registration("RNN", since: 14) { ctx in try RNNOperator(ctx, layoutAllowed: true) },
 ]
 
 /// The activation functions recurrent operators name (`activations`), with their alpha / beta.
@@ -73,100 +81,108 @@ func recurrentDirections(_ node: Node) throws -> [Bool] {
     }
 }
 
-struct LSTMOperator: Operator {
+/// The attributes every recurrent operator has.
+struct RecurrentAttributes: Sendable {
     let reversed: [Bool]
     let activations: [RecurrentActivation]
     let hiddenSize: Int?
     let clip: Float?
-    let inputForget: Bool
     let batchFirst: Bool
 
-    init(_ ctx: OperatorContext, layoutAllowed: Bool) throws {
-        let node = ctx.node
+    init(_ node: Node, defaults: [String], layoutAllowed: Bool) throws {
         reversed = try recurrentDirections(node)
-        activations = try RecurrentActivation.list(node, defaults: ["Sigmoid", "Tanh", "Tanh"], count: 3 * reversed.count)
+        activations = try RecurrentActivation.list(node, defaults: defaults, count: defaults.count * reversed.count)
         hiddenSize = try node.int("hidden_size")
         if let hiddenSize, hiddenSize < 1 { throw node.invalid("hidden_size", "must be positive; got \(hiddenSize)") }
         clip = try node.float("clip")
         if let clip, !(clip > 0) { throw node.invalid("clip", "must be positive; got \(clip)") }
-        inputForget = try node.int("input_forget", default: 0) != 0
         let layout = layoutAllowed ? try node.int("layout", default: 0) : 0
         guard layout == 0 || layout == 1 else { throw node.invalid("layout", "must be 0 or 1; got \(layout)") }
         batchFirst = layout == 1
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    @inline(__always)
+    func clipped(_ v: Float) -> Float { clip.map { min(max(v, -$0), $0) } ?? v }
+}
+
+/// The time loop of a recurrent operator with `gates` gate blocks of the hidden size: inputs X, W, R, B,
+/// sequence_lens, initial_h (and the cell state's initial value at `cellInitialIndex`, for LSTM).
+struct Recurrence {
+    let op: String
+    let attributes: RecurrentAttributes
+    let gates: Int
+
+    /// One step of one batch element in direction d, hidden size n. `projected`: X_t W^T + Wb for this element (gates · h);
+    /// `recurrent`: H R^T (gates · h); `rb`: this direction's Rb (gates · h; zeros without B); `h`, `c`: the
+    /// element's state rows, updated in place (`c` only for LSTM); `r`: this direction's R (gates · h x h).
+    typealias Cell = (_ d: Int, _ n: Int, _ projected: UnsafePointer<Float>, _ recurrent: UnsafePointer<Float>,
+                      _ rb: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                      _ r: UnsafePointer<Float>) -> Void
+
+    /// Runs the operator: [Y, Y_h] and, with `cellState`, Y_c.
+    func run(_ inputs: [Tensor?], cellState: Bool, _ cell: Cell) throws -> [Tensor] {
         let x = try inputs.required(0, "X"), w = try inputs.required(1, "W"), r = try inputs.required(2, "R")
         for (t, name) in [(x, "X"), (w, "W"), (r, "R")] where t.dtype != .float32 || t.rank != 3 {
-            throw KernelError("\(name) is \(t.dtype) \(shapeString(t.shape)); LSTM takes float32 tensors of rank 3")
+            throw KernelError("\(name) is \(t.dtype) \(shapeString(t.shape)); \(op) takes float32 tensors of rank 3")
         }
-        let directions = reversed.count
-        let (steps, batch) = batchFirst ? (x.shape[1], x.shape[0]) : (x.shape[0], x.shape[1])
+        let a = attributes, directions = a.reversed.count, g = gates
+        let (steps, batch) = a.batchFirst ? (x.shape[1], x.shape[0]) : (x.shape[0], x.shape[1])
         let inputSize = x.shape[2]
-        let h = hiddenSize ?? r.shape[2]
-        guard w.shape == [directions, 4 * h, inputSize], r.shape == [directions, 4 * h, h] else {
-            throw KernelError("W \(shapeString(w.shape)) and R \(shapeString(r.shape)) must be [\(directions), \(4 * h), \(inputSize)] and [\(directions), \(4 * h), \(h)]")
+        let h = a.hiddenSize ?? r.shape[2]
+        guard w.shape == [directions, g * h, inputSize], r.shape == [directions, g * h, h] else {
+            throw KernelError("W \(shapeString(w.shape)) and R \(shapeString(r.shape)) must be [\(directions), \(g * h), \(inputSize)] and [\(directions), \(g * h), \(h)]")
         }
-        let bias = try optionalFloats(inputs.optional(3), [directions, 8 * h], "B")
+        let stateShape = a.batchFirst ? [batch, directions, h] : [directions, batch, h]
+        let bias = try optionalFloats(inputs.optional(3), [directions, 2 * g * h], "B") ?? [Float](repeating: 0, count: directions * 2 * g * h)
         let lengths = try sequenceLengths(inputs.optional(4), batch: batch, steps: steps)
-        let initialH = try optionalFloats(inputs.optional(5), batchFirst ? [batch, directions, h] : [directions, batch, h], "initial_h")
-        let initialC = try optionalFloats(inputs.optional(6), batchFirst ? [batch, directions, h] : [directions, batch, h], "initial_c")
-        let peepholes = try optionalFloats(inputs.optional(7), [directions, 3 * h], "P")
-        try requireAllocatable([steps, directions, batch, 4 * h], .float32)
+        let initialH = try optionalFloats(inputs.optional(5), stateShape, "initial_h")
+        let initialC = cellState ? try optionalFloats(inputs.optional(6), stateShape, "initial_c") : nil
+        try requireAllocatable([steps, directions, batch, g * h], .float32)
 
-        // X as [steps, batch, input].
-        let xs = batchFirst ? transposed(x, perm: [1, 0, 2]) : x
+        let xs = a.batchFirst ? transposed(x, perm: [1, 0, 2]) : x     // [steps, batch, input]
         var y = [Float](repeating: 0, count: steps * directions * batch * h)   // [steps, directions, batch, h]
         var lastH = [Float](repeating: 0, count: directions * batch * h), lastC = lastH
-        let stateIndex = { (d: Int, b: Int) -> Int in self.batchFirst ? (b * directions + d) * h : (d * batch + b) * h }
-        var projected = [Float](repeating: 0, count: steps * batch * 4 * h)
-        var recurrent = [Float](repeating: 0, count: batch * 4 * h)
+        let stateIndex = { (d: Int, b: Int) -> Int in a.batchFirst ? (b * directions + d) * h : (d * batch + b) * h }
+        var projected = [Float](repeating: 0, count: steps * batch * g * h)
+        var recurrent = [Float](repeating: 0, count: batch * g * h)
+        var hState = [Float](repeating: 0, count: batch * h), cState = hState
         for d in 0..<directions {
-            let (f, g, act) = (activations[3 * d], activations[3 * d + 1], activations[3 * d + 2])
-            // X W_d^T for every step: [steps * batch, 4h].
+            let wd = w.pointer(as: Float.self) + d * g * h * inputSize, rd = UnsafePointer(r.pointer(as: Float.self) + d * g * h * h)
             projected.withUnsafeMutableBufferPointer { p in
-                sgemm(transposeA: false, transposeB: true, m: steps * batch, n: 4 * h, k: inputSize, alpha: 1,
-                      a: xs.pointer(as: Float.self), lda: inputSize, b: w.pointer(as: Float.self) + d * 4 * h * inputSize,
-                      ldb: inputSize, beta: 0, c: p.baseAddress!, ldc: 4 * h)
+                sgemm(transposeA: false, transposeB: true, m: steps * batch, n: g * h, k: inputSize, alpha: 1,
+                      a: xs.pointer(as: Float.self), lda: inputSize, b: wd, ldb: inputSize, beta: 0, c: p.baseAddress!, ldc: g * h)
             }
-            if let bias {
-                for row in 0..<steps * batch {
-                    for j in 0..<4 * h { projected[row * 4 * h + j] += bias[d * 8 * h + j] + bias[d * 8 * h + 4 * h + j] }
-                }
+            for row in 0..<steps * batch {
+                for j in 0..<g * h { projected[row * g * h + j] += bias[d * 2 * g * h + j] }
             }
-            var hState = [Float](repeating: 0, count: batch * h), cState = hState
             for b in 0..<batch {
                 for j in 0..<h {
                     hState[b * h + j] = initialH?[stateIndex(d, b) + j] ?? 0
                     cState[b * h + j] = initialC?[stateIndex(d, b) + j] ?? 0
                 }
             }
-            for s in 0..<steps {
-                // H R_d^T: [batch, 4h].
-                hState.withUnsafeBufferPointer { hp in
-                    recurrent.withUnsafeMutableBufferPointer { rp in
-                        sgemm(transposeA: false, transposeB: true, m: batch, n: 4 * h, k: h, alpha: 1, a: hp.baseAddress!, lda: h,
-                              b: r.pointer(as: Float.self) + d * 4 * h * h, ldb: h, beta: 0, c: rp.baseAddress!, ldc: 4 * h)
-                    }
-                }
-                for b in 0..<batch where s < lengths[b] {
-                    let t = reversed[d] ? lengths[b] - 1 - s : s
-                    let gates = (t * batch + b) * 4 * h, rec = b * 4 * h
-                    for j in 0..<h {
-                        let c = cState[b * h + j]
-                        func pre(_ gate: Int, peephole: Float) -> Float {
-                            let v = projected[gates + gate * h + j] + recurrent[rec + gate * h + j] + peephole
-                            return clip.map { min(max(v, -$0), $0) } ?? v
+            bias.withUnsafeBufferPointer { bp in
+                let rb = bp.baseAddress! + d * 2 * g * h + g * h
+                for s in 0..<steps {
+                    hState.withUnsafeBufferPointer { hp in
+                        recurrent.withUnsafeMutableBufferPointer { rp in
+                            sgemm(transposeA: false, transposeB: true, m: batch, n: g * h, k: h, alpha: 1, a: hp.baseAddress!, lda: h,
+                                  b: rd, ldb: h, beta: 0, c: rp.baseAddress!, ldc: g * h)
                         }
-                        let input = f.apply(pre(0, peephole: (peepholes?[d * 3 * h + j] ?? 0) * c))
-                        let forget = inputForget ? 1 - input : f.apply(pre(2, peephole: (peepholes?[d * 3 * h + 2 * h + j] ?? 0) * c))
-                        let candidate = g.apply(pre(3, peephole: 0))
-                        let cell = forget * c + input * candidate
-                        let output = f.apply(pre(1, peephole: (peepholes?[d * 3 * h + h + j] ?? 0) * cell))
-                        let hidden = output * act.apply(cell)
-                        cState[b * h + j] = cell
-                        hState[b * h + j] = hidden
-                        y[((t * directions + d) * batch + b) * h + j] = hidden
+                    }
+                    for b in 0..<batch where s < lengths[b] {
+                        let t = a.reversed[d] ? lengths[b] - 1 - s : s
+                        projected.withUnsafeBufferPointer { pp in
+                            recurrent.withUnsafeBufferPointer { rp in
+                                hState.withUnsafeMutableBufferPointer { hp in
+                                    cState.withUnsafeMutableBufferPointer { cp in
+                                        cell(d, h, pp.baseAddress! + (t * batch + b) * g * h, rp.baseAddress! + b * g * h, rb,
+                                             hp.baseAddress! + b * h, cp.baseAddress! + b * h, rd)
+                                    }
+                                }
+                            }
+                        }
+                        for j in 0..<h { y[((t * directions + d) * batch + b) * h + j] = hState[b * h + j] }
                     }
                 }
             }
@@ -178,16 +194,16 @@ struct LSTMOperator: Operator {
             }
         }
         var yTensor = Tensor(shape: [steps, directions, batch, h], floats: y)
-        if batchFirst { yTensor = transposed(yTensor, perm: [2, 0, 1, 3]) }
-        let stateShape = batchFirst ? [batch, directions, h] : [directions, batch, h]
-        return [yTensor, Tensor(shape: stateShape, floats: lastH), Tensor(shape: stateShape, floats: lastC)]
+        if a.batchFirst { yTensor = transposed(yTensor, perm: [2, 0, 1, 3]) }
+        let states = [Tensor(shape: stateShape, floats: lastH)] + (cellState ? [Tensor(shape: stateShape, floats: lastC)] : [])
+        return [yTensor] + states
     }
 
     /// An optional float32 input of exactly `shape`, as an array.
     private func optionalFloats(_ t: Tensor?, _ shape: [Int], _ name: String) throws -> [Float]? {
         guard let t else { return nil }
         guard t.dtype == .float32, t.shape == shape else {
-            throw KernelError("\(name) is \(t.dtype) \(shapeString(t.shape)); LSTM expects float32 \(shapeString(shape))")
+            throw KernelError("\(name) is \(t.dtype) \(shapeString(t.shape)); \(op) expects float32 \(shapeString(shape))")
         }
         return Array(UnsafeBufferPointer(start: t.pointer(as: Float.self), count: t.count))
     }
@@ -196,12 +212,111 @@ struct LSTMOperator: Operator {
     private func sequenceLengths(_ t: Tensor?, batch: Int, steps: Int) throws -> [Int] {
         guard let t else { return Array(repeating: steps, count: batch) }
         guard t.shape == [batch], t.dtype == .int32 || t.dtype == .int64 else {
-            throw KernelError("sequence_lens is \(t.dtype) \(shapeString(t.shape)); LSTM expects int32 [\(batch)]")
+            throw KernelError("sequence_lens is \(t.dtype) \(shapeString(t.shape)); \(op) expects int32 [\(batch)]")
         }
         let lengths = t.ints()
         if let bad = lengths.first(where: { $0 < 0 || $0 > steps }) {
             throw KernelError("sequence_lens holds \(bad); each must be between 0 and the \(steps) steps")
         }
         return lengths
+    }
+}
+
+struct LSTMOperator: Operator {
+    let recurrence: Recurrence
+    let inputForget: Bool
+
+    init(_ ctx: OperatorContext, layoutAllowed: Bool) throws {
+        recurrence = Recurrence(op: "LSTM", attributes: try RecurrentAttributes(ctx.node, defaults: ["Sigmoid", "Tanh", "Tanh"],
+                                                                                 layoutAllowed: layoutAllowed), gates: 4)
+        inputForget = try ctx.node.int("input_forget", default: 0) != 0
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let a = recurrence.attributes
+        let directions = a.reversed.count
+        // Peepholes P [directions, 3h]: i, o, f.
+        let p = inputs.optional(7)
+        let rShape = try inputs.required(2, "R").shape
+        let h = a.hiddenSize ?? (rShape.last ?? 0)
+        if let p, p.dtype != .float32 || p.shape != [directions, 3 * h] {
+            throw KernelError("P is \(p.dtype) \(shapeString(p.shape)); LSTM expects float32 [\(directions), \(3 * h)]")
+        }
+        let peepholes = p.map { Array(UnsafeBufferPointer(start: $0.pointer(as: Float.self), count: $0.count)) }
+        let inputForget = self.inputForget
+        return try recurrence.run(inputs, cellState: true) { d, hidden, projected, recurrent, rb, hRow, cRow, _ in
+            let (f, g, act) = (a.activations[3 * d], a.activations[3 * d + 1], a.activations[3 * d + 2])
+            for j in 0..<hidden {
+                let c = cRow[j]
+                func pre(_ gate: Int, _ peephole: Float) -> Float {
+                    a.clipped(projected[gate * hidden + j] + recurrent[gate * hidden + j] + rb[gate * hidden + j] + peephole)
+                }
+                let ph = { (k: Int) -> Float in peepholes?[d * 3 * hidden + k * hidden + j] ?? 0 }
+                let input = f.apply(pre(0, ph(0) * c))
+                let forget = inputForget ? 1 - input : f.apply(pre(2, ph(2) * c))
+                let cell = forget * c + input * g.apply(pre(3, 0))
+                let output = f.apply(pre(1, ph(1) * cell))
+                cRow[j] = cell
+                hRow[j] = output * act.apply(cell)
+            }
+        }
+    }
+}
+
+struct GRUOperator: Operator {
+    let recurrence: Recurrence
+    let linearBeforeReset: Bool
+
+    init(_ ctx: OperatorContext, layoutAllowed: Bool) throws {
+        recurrence = Recurrence(op: "GRU", attributes: try RecurrentAttributes(ctx.node, defaults: ["Sigmoid", "Tanh"],
+                                                                                layoutAllowed: layoutAllowed), gates: 3)
+        linearBeforeReset = try ctx.node.int("linear_before_reset", default: 0) != 0
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let a = recurrence.attributes, linearBeforeReset = self.linearBeforeReset
+        return try recurrence.run(inputs, cellState: false) { d, n, projected, recurrent, rb, hRow, _, r in
+            let (f, g) = (a.activations[2 * d], a.activations[2 * d + 1])
+            var z = [Float](repeating: 0, count: n), reset = z, resetH = z
+            for j in 0..<n {
+                z[j] = f.apply(a.clipped(projected[j] + recurrent[j] + rb[j]))
+                reset[j] = f.apply(a.clipped(projected[n + j] + recurrent[n + j] + rb[n + j]))
+                resetH[j] = reset[j] * hRow[j]
+            }
+            var candidate = [Float](repeating: 0, count: n)
+            if linearBeforeReset {
+                for j in 0..<n { candidate[j] = reset[j] * (recurrent[2 * n + j] + rb[2 * n + j]) }
+            } else {
+                // (r * H) R_h^T, R_h the last n rows of R.
+                resetH.withUnsafeBufferPointer { rh in
+                    candidate.withUnsafeMutableBufferPointer { cp in
+                        sgemm(transposeA: false, transposeB: true, m: 1, n: n, k: n, alpha: 1, a: rh.baseAddress!, lda: n,
+                              b: r + 2 * n * n, ldb: n, beta: 0, c: cp.baseAddress!, ldc: n)
+                    }
+                }
+                for j in 0..<n { candidate[j] += rb[2 * n + j] }
+            }
+            for j in 0..<n {
+                let hTilde = g.apply(a.clipped(projected[2 * n + j] + candidate[j]))
+                hRow[j] = (1 - z[j]) * hTilde + z[j] * hRow[j]
+            }
+        }
+    }
+}
+
+struct RNNOperator: Operator {
+    let recurrence: Recurrence
+
+    init(_ ctx: OperatorContext, layoutAllowed: Bool) throws {
+        recurrence = Recurrence(op: "RNN", attributes: try RecurrentAttributes(ctx.node, defaults: ["Tanh"],
+                                                                                layoutAllowed: layoutAllowed), gates: 1)
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let a = recurrence.attributes
+        return try recurrence.run(inputs, cellState: false) { d, n, projected, recurrent, rb, hRow, _, _ in
+            let f = a.activations[d]
+            for j in 0..<n { hRow[j] = f.apply(a.clipped(projected[j] + recurrent[j] + rb[j])) }
+        }
     }
 }

@@ -7,7 +7,8 @@
 /// - `broadcastTernary(_:_:_:...)` — generic `(A, B, C) -> R` (used by `Where`).
 /// - `Tensor.adding(_:)` — float32 (and float64) addition with broadcasting (the other operations go through
 ///   `broadcastArithmetic` directly).
-/// - `Tensor.mapElements(_:to:_:)`, `Tensor.mapFloats(_:)` — unary maps.
+/// - `Tensor.mapElements(_:to:_:)`, `Tensor.mapFloats(_:)` — unary maps (`parallelChunks` in Gemm.swift for
+///   threaded ones).
 ///
 /// The generic kernels are `@inlinable @inline(__always)` so that callers in other modules get them
 /// specialised for their element types with the closure inlined. NOTE: without `@inline(__always)` the

@@ -89,6 +89,20 @@ public func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
 /// The number of cores kernels split their own loops over.
 public let kernelThreadCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
+/// Runs `body(range)` over `0..<count` cut into ranges of at least `minimumChunk` (64 Ki) indices, on up to
+/// `kernelThreadCount` threads; one range (a small count) runs inline. For element-wise kernels: write the
+/// loop over `range` inside `body`, so its arithmetic is inlined and vectorised there.
+public func parallelChunks(_ count: Int, minimumChunk: Int = 1 << 16, _ body: (Range<Int>) -> Void) {
+    let chunk = max(1, minimumChunk), chunks = (count + chunk - 1) / chunk
+    if chunks <= 1 {
+        if count > 0 { body(0..<count) }
+        return
+    }
+    parallelTasks(count: chunks, workers: min(chunks, kernelThreadCount)) { c, _ in
+        body(c * chunk..<min(count, (c + 1) * chunk))
+    }
+}
+
 /// Runs `body(task, worker)` for every task in `0..<count` on up to `workers` threads, each worker taking
 /// the next unclaimed task; OpenBLAS is single-threaded meanwhile (see `withSingleThreadedBLAS`).
 /// `worker` is in `0..<workers`, for per-worker scratch memory. One worker runs inline, BLAS threads intact.

@@ -36,3 +36,13 @@ func sgemmMatchesReference(transposeA: Bool, transposeB: Bool) {
           beta: 0, c: &c, ldc: 2)
     #expect(c == [0, 0, 0, 0])
 }
+
+@Test func parallelChunksCoverEveryIndexOnce() {
+    for count in [0, 1, 100, 1 << 16, (1 << 16) + 1, 300_001] {
+        let hits = UnsafeMutablePointer<Int32>.allocate(capacity: max(count, 1))
+        defer { hits.deallocate() }
+        hits.initialize(repeating: 0, count: max(count, 1))
+        parallelChunks(count) { range in for i in range { hits[i] += 1 } }
+        #expect((0..<count).allSatisfy { hits[$0] == 1 }, "count \(count)")
+    }
+}

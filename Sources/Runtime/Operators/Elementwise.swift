@@ -17,7 +17,11 @@ let elementwiseOperators: [Registration] = [
         ClosureOperator { inputs in
             let x = try inputs.required(0, "X")
             // float32: the vectorised rational approximation (GELU's primitive spelling runs on it).
-            return [x.dtype == .float32 ? x.mapFloats { FastFloat.erf($0) } : try mapFloating(x, Erf(), op: "Erf")]
+            guard x.dtype == .float32 else { return [try mapFloating(x, Erf(), op: "Erf")] }
+            let y = Tensor(uninitialized: x.shape, dtype: .float32)
+            let src = UnsafePointer(x.pointer(as: Float.self)), dst = y.pointer(as: Float.self)
+            parallelChunks(x.count) { range in for i in range { dst[i] = FastFloat.erf(src[i]) } }
+            return [y]
         }
     },
     Registration("Sin", since: 7) { _ in floatingMap("Sin", Sin()) },

@@ -24,7 +24,13 @@ let fusedOperators: [Registration] = [
         ClosureOperator { inputs in
             let x = try inputs.required(0, "x")
             guard x.dtype == .float32 else { throw KernelError("x is \(x.dtype); the fused Gelu takes float32") }
-            return [x.mapFloats { $0 * 0.5 * (1 + FastFloat.erf($0 * 0.70710678118654752)) }]
+            try requireAllocatable(x.shape, .float32)
+            let y = Tensor(uninitialized: x.shape, dtype: .float32)
+            let src = UnsafePointer(x.pointer(as: Float.self)), dst = y.pointer(as: Float.self)
+            parallelChunks(x.count) { range in
+                for i in range { dst[i] = src[i] * 0.5 * (1 + FastFloat.erf(src[i] * 0.70710678118654752)) }
+            }
+            return [y]
         }
     },
     Registration("FusedConv", 1...1, domain: GraphRewrites.domain) { ctx in

@@ -6,7 +6,8 @@ public enum OperatorRegistry {
         elementwiseOperators + activationOperators + binaryOperators + logicalOperators
         + convolutionOperators + poolingOperators + normalizationOperators
         + shapeOperators + tensorCreationOperators + paddingOperators + resizeOperators
-        + matrixOperators + recurrentOperators + controlFlowOperators + quantizationOperators + reductionOperators + castOperators + fusedOperators
+        + matrixOperators + recurrentOperators + controlFlowOperators + quantizationOperators
+        + reductionOperators + castOperators + fusedOperators
 
     private static let table: [String: [Registration]] = Dictionary(grouping: all) { key($0.domain, $0.opType) }
 

@@ -54,7 +54,11 @@ def time_onnxruntime(model, shape, runs, warmup, threads):
     if dtype is None:
         sys.exit(f"error: input \"{inputs[0].name}\" is {inputs[0].type}; this script feeds float tensors only")
     x = np.random.default_rng(0).uniform(-1, 1, shape).astype(dtype)
-    feed = {inputs[0].name: x}
+    return session_times(session, {inputs[0].name: x}, runs, warmup)
+
+
+def session_times(session, feed, runs, warmup):
+    """(min, median) milliseconds of `runs` timed session.run calls after `warmup` untimed ones."""
     for _ in range(warmup):
         session.run(None, feed)
     times = []

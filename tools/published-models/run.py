@@ -39,7 +39,6 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 import zipfile
 import zlib
 
@@ -51,16 +50,17 @@ TOLERANCE = 1e-4
 MIN_RATIO_MS = 1.0  # `mangacolor bench` prints 0.1 ms steps: shorter medians get no ratio
 
 
-def _bench_conventions():
-    """BENCH_LINE (the `min X ms, median Y ms` parser) from tools/bench-vs-onnxruntime.py."""
+def _bench_module():
+    """tools/bench-vs-onnxruntime.py: its BENCH_LINE parser and its onnxruntime timing loop."""
     spec = importlib.util.spec_from_file_location("bench_vs_onnxruntime",
                                                   os.path.join(ROOT, "tools", "bench-vs-onnxruntime.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.BENCH_LINE
+    return module
 
 
-BENCH_LINE = _bench_conventions()
+BENCH = _bench_module()
+BENCH_LINE = BENCH.BENCH_LINE
 
 
 class ModelError(Exception):
@@ -179,14 +179,7 @@ def run_ours(binary, path, arrays, tmp, threads, timeout):
     command = [binary, "run", path, "--output-dir", out]
     for p in paths:
         command += ["--input", p]
-    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads))
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise ModelError(f"mangacolor run: no answer in {timeout} s")
-    if result.returncode != 0:
-        lines = [l for l in (result.stderr + result.stdout).strip().splitlines() if l.strip()]
-        raise ModelError(f"mangacolor run exited {result.returncode}: " + (" | ".join(lines[-3:]) or "(no output)"))
+    call_mangacolor(command, threads, timeout, "run")
     return out
 
 
@@ -231,26 +224,28 @@ def compare(ours_dir, ort_outputs, names):
 
 
 def time_ort(session, feed, runs):
-    session.run(None, feed)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        session.run(None, feed)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    """onnxruntime's median over `runs` after one warm-up (bench-vs-onnxruntime.py's loop)."""
+    return BENCH.session_times(session, feed, runs, warmup=1)[1]
 
 
-def time_bench(binary, path, shape, runs, threads, timeout):
+def call_mangacolor(command, threads, timeout, what):
+    """Runs a mangacolor command with OPENBLAS_NUM_THREADS = threads; a ModelError naming `what` on a
+    timeout or a nonzero exit (with the last lines it printed)."""
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads))
-    shape_text = "x".join(str(d) for d in shape) if shape else "1"
-    command = [binary, "bench", path, "--shape", shape_text, "--runs", str(runs)]
     try:
         result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise ModelError(f"mangacolor bench: no answer in {timeout} s")
+        raise ModelError(f"mangacolor {what}: no answer in {timeout} s")
     if result.returncode != 0:
         lines = [l for l in (result.stderr + result.stdout).strip().splitlines() if l.strip()]
-        raise ModelError(f"mangacolor bench exited {result.returncode}: " + " | ".join(lines[-3:]))
+        raise ModelError(f"mangacolor {what} exited {result.returncode}: " + (" | ".join(lines[-3:]) or "(no output)"))
+    return result
+
+
+def time_bench(binary, path, shape, runs, threads, timeout):
+    shape_text = "x".join(str(d) for d in shape) if shape else "1"
+    command = [binary, "bench", path, "--shape", shape_text, "--runs", str(runs)]
+    result = call_mangacolor(command, threads, timeout, "bench")
     for line in (result.stdout + result.stderr).splitlines():
         match = BENCH_LINE.search(line)
         if match:

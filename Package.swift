@@ -1,5 +1,24 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
+
+// Data-parallel training over MPI (`mpirun -n N mangacolor train`) is built in when Open MPI's C library is
+// installed (pkg-config `ompi-c`, Debian's libopenmpi-dev); without it the package builds and runs exactly as
+// before, single-process. MANGACOLOR_MPI=1 requires it, MANGACOLOR_MPI=0 leaves it out.
+func openMPIIsInstalled() -> Bool {
+    let environment = ProcessInfo.processInfo.environment
+    var folders = (environment["PKG_CONFIG_PATH"] ?? "").split(separator: ":").map(String.init)
+    folders += ["/usr/lib/pkgconfig", "/usr/share/pkgconfig", "/usr/local/lib/pkgconfig", "/opt/homebrew/lib/pkgconfig"]
+    if let multiarch = try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib") {
+        folders += multiarch.map { "/usr/lib/\($0)/pkgconfig" }
+    }
+    return folders.contains { FileManager.default.fileExists(atPath: $0 + "/ompi-c.pc") }
+}
+let withMPI = ProcessInfo.processInfo.environment["MANGACOLOR_MPI"].map { $0 != "0" } ?? openMPIIsInstalled()
+let mpiTargets: [Target] = withMPI ? [
+    .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+    .target(name: "MPICollectives", dependencies: ["CMPI", "Training"]),
+] : []
 
 // Dependencies flow one way: Tensor <- ONNX <- Runtime; Tensor <- Training -> ONNX;
 // Colorize -> Runtime; the CLI on top. See ../shared/DESIGN.md.
@@ -43,11 +62,11 @@ let package = Package(
         .executableTarget(name: "mangacolor", dependencies: [
             "Tensor", "ONNX", "Runtime", "Training", "Colorize",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ] + (withMPI ? ["MPICollectives"] : []), swiftSettings: withMPI ? [.define("MANGACOLOR_MPI")] : []),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Tensor"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ONNX", "Tensor"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Runtime", "ONNX", "Tensor"]),
         .testTarget(name: "ColorizeTests", dependencies: ["Colorize", "Runtime", "Training", "Tensor"]),
-    ]
+    ] + mpiTargets
 )

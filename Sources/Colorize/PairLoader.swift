@@ -20,15 +20,25 @@ public enum PageSource: Sendable {
     case synthetic(width: Int, height: Int)
 }
 
+/// Which pairs of each global batch a process takes in data-parallel training: of the `batch * ranks` pairs of
+/// a step, `rank`'s `batch` (local pair k is global pair (k / batch) * batch * ranks + rank * batch + k % batch).
+public struct LoaderShare: Sendable {
+    public var batch: Int, rank: Int, ranks: Int
+    public init(batch: Int, rank: Int, ranks: Int) { self.batch = max(1, batch); self.rank = rank; self.ranks = max(1, ranks) }
+    public static let all = LoaderShare(batch: 1, rank: 0, ranks: 1)
+    func globalIndex(_ local: Int) -> Int { (local / batch) * batch * ranks + rank * batch + local % batch }
+}
+
 public final class PairLoader: Sendable {
     private let state: LoaderState
 
     /// Starts `workers` background workers at once. `startIndex` skips the first pairs (a resumed run
-    /// continues the same stream of pairs it would have seen without the interruption).
+    /// continues the same stream of pairs it would have seen without the interruption); with a `share`, it
+    /// counts this process's pairs.
     public init(pages: [PageSource], options: AugmentOptions, seed: UInt64, capacity: Int = 8, workers: Int = 2,
-                startIndex: Int = 0) {
+                startIndex: Int = 0, share: LoaderShare = .all) {
         precondition(!pages.isEmpty, "the loader needs at least one page")
-        state = LoaderState(pages: pages, options: options, seed: seed, capacity: max(1, capacity))
+        state = LoaderState(pages: pages, options: options, seed: seed, capacity: max(1, capacity), share: share)
         state.nextToClaim = startIndex
         state.nextToDeliver = startIndex
         let queue = DispatchQueue(label: "mangacolor.pair-loader", qos: .userInitiated, attributes: .concurrent)
@@ -56,13 +66,15 @@ private final class LoaderState: @unchecked Sendable {
     let options: AugmentOptions
     let seed: UInt64
     let capacity: Int
+    let share: LoaderShare
     let condition = NSCondition()
     var nextToClaim = 0
     var nextToDeliver = 0
     var ready: [Int: Result<TrainingPair, any Error>] = [:]
     var stopped = false
 
-    init(pages: [PageSource], options: AugmentOptions, seed: UInt64, capacity: Int) {
+    init(pages: [PageSource], options: AugmentOptions, seed: UInt64, capacity: Int, share: LoaderShare) {
+        self.share = share
         self.pages = pages
         self.options = options
         self.seed = seed
@@ -78,7 +90,7 @@ private final class LoaderState: @unchecked Sendable {
             nextToClaim += 1
             condition.unlock()
 
-            let result = Result { try make(index) }
+            let result = Result { try make(share.globalIndex(index)) }
 
             condition.lock()
             if !stopped { ready[index] = result }

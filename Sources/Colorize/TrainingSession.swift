@@ -1,4 +1,5 @@
 import Foundation
+import ONNX
 import Tensor
 import Training
 
@@ -75,14 +76,19 @@ public final class TrainingSession {
     public var folder: URL { run.folder }
     private var validationSet: [(input: Image, target: Image)] = []
 
-    public init(folder: String, configuration: TrainingConfiguration, options: TrainingSessionOptions) throws {
+    /// `initialGenerator` starts a new run's generator (`train --init`). With a `collective` of several processes
+    /// (`mpirun`) each takes `options.batchSize` pairs of every global batch; rank 0 alone validates and writes.
+    public init(folder: String, configuration: TrainingConfiguration, options: TrainingSessionOptions,
+                initialGenerator: Model? = nil, collective: any Collective = SingleProcess()) throws {
         guard !options.pages.isEmpty else { throw ImageError.mismatch("no training pages were given") }
         guard options.batchSize >= 1, options.steps >= 0 else {
             throw ImageError.mismatch("batch size must be at least 1 and steps not negative")
         }
         self.options = options
         // TrainingRun drops metrics lines past a resumed checkpoint; the validation log gets the same.
-        run = try TrainingRun(folder: URL(fileURLWithPath: folder), configuration: configuration)
+        run = try TrainingRun(folder: URL(fileURLWithPath: folder), configuration: configuration,
+                              initialGenerator: initialGenerator, collective: collective)
+        guard run.writes else { return }
         // A fresh run (no checkpoint: a first run stopped before its first checkpoint) starts from step 0.
         try MetricsLog.truncate(run.folder.appendingPathComponent(TrainingReport.validationName),
                                 after: run.resumed ? run.trainer.completedSteps : 0)
@@ -121,8 +127,10 @@ public final class TrainingSession {
         // The page scale is the generator's (stored in the checkpoint when resuming), not the caller's.
         var augment = options.augment
         augment.pageScale = trainer.configuration.generator.pageScale
+        let collective = trainer.collective
         let loader = PairLoader(pages: options.pages, options: augment, seed: trainer.configuration.seed,
-                                startIndex: trainer.completedSteps * options.batchSize)
+                                startIndex: trainer.completedSteps * options.batchSize,
+                                share: LoaderShare(batch: options.batchSize, rank: collective.rank, ranks: collective.size))
         defer { loader.stop() }
         while trainer.completedSteps < options.steps {
             let pairs = try loader.next(batch: options.batchSize)
@@ -136,8 +144,11 @@ public final class TrainingSession {
                 let record = try validate(step: step, samplePairs: pairs)
                 progress(.validated(record))
             }
-            let stopping = !last && shouldStop()
+            var stopping = !last && shouldStop()
+            // Every process stops at the same step, or the others would wait in the next step's all-reduce.
+            if collective.size > 1 { stopping = try collective.allReduceMinMax([stopping ? 1 : 0]).max[0] > 0 }
             if step % options.checkpointEvery == 0 || last || stopping {
+                try trainer.checkProcessesAgree()
                 try run.save()
                 try writeReport()
                 progress(.checkpointed(step: step))
@@ -151,7 +162,7 @@ public final class TrainingSession {
         var l1 = 0.0, psnrSum = 0.0, colour = 0.0, targetColour = 0.0
         var sample: [Image] = []
         for (input, target) in validationSet {
-            let output = try image(fromGeneratorOutput: run.trainer.generator.infer(input.tensor()),
+            let output = try image(fromGeneratorOutput: run.trainer.exportedGenerator.infer(input.tensor()),
                                    colour: run.trainer.configuration.generator.colour.outputIsLab ? .lab : .rgb)
             let diff = zip(output.pixels, target.pixels).reduce(0.0) { $0 + Double(abs($1.0 - $1.1)) }
             l1 += 2 * diff / Double(output.pixels.count)  // in the [-1, 1] units of the training L1
@@ -178,6 +189,7 @@ public final class TrainingSession {
     }
 
     public func writeReport() throws {
+        guard run.writes else { return }
         try TrainingReport(folder: folder.path).write()
     }
 }

@@ -118,6 +118,9 @@ extension GANTrainer {
         e.append(("rng", Tensor(shape: [4], scalars: rng.state)))
         for p in generator.parameters + generator.buffers { e.append(("G.\(p.name)", p.value)) }
         for p in discriminator.parameters + discriminator.buffers { e.append(("D.\(p.name)", p.value)) }
+        if let averagedGenerator {
+            for p in averagedGenerator.parameters + averagedGenerator.buffers { e.append(("EMA.\(p.name)", p.value)) }
+        }
         e += generatorOptimizer.stateTensors(prefix: "adamG")
         e += discriminatorOptimizer.stateTensors(prefix: "adamD")
         return e
@@ -142,7 +145,11 @@ extension GANTrainer {
 
     /// A trainer restored from a checkpoint: same configuration, weights, optimiser state, step and generator.
     public convenience init(resumingFrom url: URL) throws {
-        let t = try CheckpointFile.read(from: url)
+        try self.init(checkpointEntries: CheckpointFile.read(from: url))
+    }
+
+    /// A trainer restored from decoded checkpoint entries (`CheckpointFile.decode`).
+    public convenience init(checkpointEntries t: [String: Tensor]) throws {
         try self.init(configuration: try Self.configuration(from: t))
         try restore(t)
     }
@@ -164,6 +171,11 @@ extension GANTrainer {
         var values: [(Variable, Tensor)] = []
         for p in generator.parameters + generator.buffers { values.append((p, try TrainingError.take(t, "G.\(p.name)", shape: p.shape))) }
         for p in discriminator.parameters + discriminator.buffers { values.append((p, try TrainingError.take(t, "D.\(p.name)", shape: p.shape))) }
+        if let averagedGenerator {
+            for p in averagedGenerator.parameters + averagedGenerator.buffers {
+                values.append((p, try TrainingError.take(t, "EMA.\(p.name)", shape: p.shape)))
+            }
+        }
         try generatorOptimizer.loadState(prefix: "adamG", from: t)
         try discriminatorOptimizer.loadState(prefix: "adamD", from: t)
         for (p, v) in values { p.value = v; p.grad = nil }

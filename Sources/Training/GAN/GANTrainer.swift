@@ -20,12 +20,19 @@ public final class GANTrainer {
     public let configuration: TrainingConfiguration
     public let generator: UNetGenerator
     public let discriminator: Discriminator
+    /// The moving average of the generator's weights (`generatorAverageDecay`), nil when not kept.
+    public let averagedGenerator: UNetGenerator?
+    /// What export, verification and validation use: the average when one is kept, else the generator.
+    public var exportedGenerator: UNetGenerator { averagedGenerator ?? generator }
     let generatorOptimizer: Adam
     let discriminatorOptimizer: Adam
     /// Steps taken so far.
     public internal(set) var completedSteps = 0
     /// The run's random generator (a data loader may draw from it to stay reproducible).
     public var rng: RandomGenerator
+    /// The processes training this model together (`mpirun`); each `step` gets this process's share of the
+    /// global batch, and gradients are averaged over all of them before each Adam update.
+    public var collective: any Collective = SingleProcess()
 
     public init(configuration: TrainingConfiguration) throws {
         try configuration.validate()
@@ -34,9 +41,35 @@ public final class GANTrainer {
         generator = UNetGenerator(configuration.generator, rng: &rng)
         discriminator = Discriminator(configuration.discriminator, rng: &rng)
         self.rng = rng
+        if configuration.generatorAverageDecay != nil {
+            // Its own throwaway initialisation (overwritten below), so the run's random stream is unchanged.
+            var scratch = RandomGenerator(seed: 0)
+            averagedGenerator = UNetGenerator(configuration.generator, rng: &scratch)
+        } else {
+            averagedGenerator = nil
+        }
         let c = configuration
         generatorOptimizer = Adam(parameters: generator.parameters, learningRate: c.generatorLearningRate, beta1: c.beta1, beta2: c.beta2)
         discriminatorOptimizer = Adam(parameters: discriminator.parameters, learningRate: c.discriminatorLearningRate, beta1: c.beta1, beta2: c.beta2)
+        resetAverage()
+    }
+
+    /// Sets the average to the generator's current weights (a fresh run, or after loading `--init` weights).
+    func resetAverage() {
+        guard let averagedGenerator else { return }
+        for (a, p) in zip(averagedGenerator.parameters + averagedGenerator.buffers, generator.parameters + generator.buffers) {
+            a.value = p.value.copy()
+        }
+    }
+
+    /// average = decay * average + (1 - decay) * weights, after each generator update.
+    private func updateAverage() {
+        guard let averagedGenerator, let decay = configuration.generatorAverageDecay else { return }
+        for (a, p) in zip(averagedGenerator.parameters, generator.parameters) {
+            let ap = a.value.floats, pp = p.value.floats
+            for i in 0..<ap.count { ap[i] = decay * ap[i] + (1 - decay) * pp[i] }
+        }
+        for (a, p) in zip(averagedGenerator.buffers, generator.buffers) { a.value = p.value.copy() }
     }
 
     /// One D update then one G update on `batch`.
@@ -46,28 +79,31 @@ public final class GANTrainer {
         try checkBatch(batch)
         let n = batch.input.shape[0]
         let lrFactor = c.learningRateFactor(at: completedSteps)
-        generatorOptimizer.learningRate = c.generatorLearningRate * lrFactor
+        generatorOptimizer.learningRate = c.generatorLearningRate * lrFactor * c.generatorWarmupFactor(at: completedSteps)
         discriminatorOptimizer.learningRate = c.discriminatorLearningRate * lrFactor
         let noise = c.instanceNoise(at: completedSteps)
         discriminator.setNoise(std: noise, layerDecay: c.instanceNoiseLayerDecay)
 
+        let ranks = collective.size
+        let shard = ranks > 1 ? BatchShard(offset: collective.rank * n, total: ranks * n) : .whole
         let x = Variable(batch.input)
         let gTape = Tape()
-        let gContext = ForwardContext(tape: gTape, training: true, rng: rng)
+        let gContext = ForwardContext(tape: gTape, training: true, rng: rng, shard: shard)
         let (fake, logits) = generator.forward(x, gContext)
 
         // D step: real pairs against detached fakes.
-        let dContext = ForwardContext(tape: Tape(), training: true, rng: gContext.rng)
+        let dContext = ForwardContext(tape: Tape(), training: true, rng: gContext.rng, shard: shard)
         let realPair = dContext.tape.concatChannels([x, Variable(batch.target)])
         let fakePair = dContext.tape.concatChannels([x, fake.detached()])
         let realLogits = discriminator(realPair, dContext)
         let fakeLogits = discriminator(fakePair, dContext)
-        let (realLabels, fakeLabels) = labels(count: realLogits.value.count, &dContext.rng)
+        let (realLabels, fakeLabels) = labels(count: realLogits.value.count, shard: shard, samples: n, &dContext.rng)
         let dReal = dContext.tape.bceWithLogits(realLogits, targets: realLabels)
         let dFake = dContext.tape.bceWithLogits(fakeLogits, targets: fakeLabels)
         let dLoss = dContext.tape.weightedSum([(dReal, 0.5), (dFake, 0.5)])
         try checkFinite(dLoss, "discriminator")
         dContext.tape.backward(dLoss)
+        _ = try averageGradients(discriminator.parameters)
         discriminatorOptimizer.update()
 
         // G step through the updated D, frozen: gradients flow through D to G, none are computed for D's weights.
@@ -93,7 +129,7 @@ public final class GANTrainer {
         }
         var featureLoss: Float = 0
         if c.featureMatchingWeight > 0 {
-            let realContext = ForwardContext(tape: Tape(recording: false), training: true, rng: gContext.rng)
+            let realContext = ForwardContext(tape: Tape(recording: false), training: true, rng: gContext.rng, shard: shard)
             var realFeatures: [Variable] = []
             _ = discriminator(Variable(realPair.value), realContext, features: &realFeatures)
             gContext.rng = realContext.rng
@@ -106,17 +142,49 @@ public final class GANTrainer {
         let gLoss = gTape.weightedSum(terms)
         try checkFinite(gLoss, "generator")
         gTape.backward(gLoss)
+        // The step's scalars travel with G's gradients: every process reports the global batch's means.
+        let scalars = try averageGradients(generator.parameters, with: [
+            gLoss.value.floats[0], adversarial.value.floats[0], l1.value.floats[0], featureLoss, crossEntropy,
+            dLoss.value.floats[0], fraction(realLogits.value) { $0 > 0 }, fraction(fakeLogits.value) { $0 < 0 },
+        ])
         generatorOptimizer.update()
+        updateAverage()
         rng = gContext.rng
         completedSteps += 1
 
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         return StepMetrics(
-            step: completedSteps, generatorLoss: gLoss.value.floats[0], generatorAdversarialLoss: adversarial.value.floats[0],
-            l1: l1.value.floats[0], featureMatching: featureLoss, crossEntropy: logits == nil ? nil : crossEntropy, discriminatorLoss: dLoss.value.floats[0],
-            discriminatorRealAccuracy: fraction(realLogits.value) { $0 > 0 }, discriminatorFakeAccuracy: fraction(fakeLogits.value) { $0 < 0 },
+            step: completedSteps, generatorLoss: scalars[0], generatorAdversarialLoss: scalars[1],
+            l1: scalars[2], featureMatching: scalars[3], crossEntropy: logits == nil ? nil : scalars[4], discriminatorLoss: scalars[5],
+            discriminatorRealAccuracy: scalars[6], discriminatorFakeAccuracy: scalars[7],
             learningRate: generatorOptimizer.learningRate, instanceNoise: noise,
-            imagesPerSecond: Double(n) / max(seconds, 1e-9), seconds: seconds)
+            imagesPerSecond: Double(n * ranks) / max(seconds, 1e-9), seconds: seconds)
+    }
+
+    /// Averages the gradients of `parameters` (and the `scalars` appended) over the collective's processes,
+    /// packed into one buffer: one all-reduce per network per step. Identity for a single process. A
+    /// parameter without a gradient counts as zeros and is left without one.
+    func averageGradients(_ parameters: [Variable], with scalars: [Float] = []) throws -> [Float] {
+        guard collective.size > 1 else { return scalars }
+        let total = parameters.reduce(0) { $0 + $1.value.count } + scalars.count
+        var buffer = [Float](repeating: 0, count: total)
+        try buffer.withUnsafeMutableBufferPointer { b in
+            var at = 0
+            for p in parameters {
+                if let g = p.grad { (b.baseAddress! + at).update(from: g.floats.baseAddress!, count: g.count) }
+                at += p.value.count
+            }
+            for (i, v) in scalars.enumerated() { b[at + i] = v }
+            try collective.allReduceSum(b)
+            let scale = 1 / Float(collective.size)
+            for i in 0..<b.count { b[i] *= scale }
+            at = 0
+            for p in parameters {
+                if let g = p.grad { g.floats.baseAddress!.update(from: b.baseAddress! + at, count: g.count) }
+                at += p.value.count
+            }
+        }
+        return Array(buffer.suffix(scalars.count))
     }
 
     /// Refuses to apply a non-finite loss (the weights would all become NaN).
@@ -128,7 +196,21 @@ public final class GANTrainer {
 
     /// Noisy targets: real uniform in `realLabelRange`, fake in `fakeLabelRange`, each pair swapped with
     /// probability `labelFlipProbability`.
-    func labels(count: Int, _ rng: inout RandomGenerator) -> (Tensor, Tensor) {
+    /// With a `shard` (`count` labels for its n local samples), the labels of the whole global batch are drawn
+    /// and this process's slice is returned.
+    func labels(count: Int, shard: BatchShard = .whole, samples n: Int = 1, _ rng: inout RandomGenerator) -> (Tensor, Tensor) {
+        guard shard.total > 0, shard.total != n else { return drawLabels(count: count, &rng) }
+        let perSample = count / n
+        let (real, fake) = drawLabels(count: perSample * shard.total, &rng)
+        func slice(_ t: Tensor) -> Tensor {
+            let out = Tensor(uninitialized: [count])
+            out.floats.baseAddress!.update(from: t.floats.baseAddress! + shard.offset * perSample, count: count)
+            return out
+        }
+        return (slice(real), slice(fake))
+    }
+
+    private func drawLabels(count: Int, _ rng: inout RandomGenerator) -> (Tensor, Tensor) {
         let c = configuration
         let real = Tensor(uninitialized: [count]), fake = Tensor(uninitialized: [count])
         let rp = real.floats, fp = fake.floats
@@ -167,7 +249,7 @@ public final class GANTrainer {
     // MARK: Weights in and out
 
     /// The generator as an ONNX model ("input" [N, 1, H, W] -> "output" [N, 3, H, W]).
-    public func exportGenerator() -> Model { generator.exportModel() }
+    public func exportGenerator() -> Model { exportedGenerator.exportModel() }
     /// The discriminator as an ONNX model ("input" [N, 4, H, W] -> "output" probabilities).
     public func exportDiscriminator() -> Model { discriminator.exportModel() }
 
@@ -182,6 +264,7 @@ public final class GANTrainer {
         let fresh = colour == configuration.generator.colour ? [] : generator.parameters.filter(isHead)
         try Self.load(generator.parameters.filter { p in !fresh.contains { $0 === p } },
                       from: model.graph.initializers, what: "generator")
+        resetAverage()
         return fresh.map(\.name)
     }
 
@@ -220,7 +303,7 @@ extension GANTrainer {
         if d.kind == .seed { side = d.imageSize }
         var rng = RandomGenerator(seed: seed)
         let x = rng.normal([1, g.inputChannels, side, side], std: 0.5)
-        let y = generator.infer(x)
+        let y = exportedGenerator.infer(x)
         let pair = Tape(recording: false).concatChannels([Variable(x), Variable(y)]).value
         return VerificationCase(generatorInput: x, generatorOutput: y, discriminatorInput: pair,
                                 discriminatorOutput: discriminator.infer(pair))

@@ -14,6 +14,13 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Linear learning-rate decay to 0 at `totalSteps`, starting at this step (nil: constant rate).
     public var learningRateDecayStart: Int? = nil
     public var totalSteps: Int = 10_000
+    /// The generator's learning rate ramps linearly from 0 to its value over this many steps (nil or 0: no
+    /// ramp). For runs that start from trained weights (`train --init`) with a fresh discriminator and fresh
+    /// Adam moments: the discriminator learns at its full rate while the generator barely moves.
+    public var generatorWarmupSteps: Int? = nil
+    /// When set, an exponential moving average of the generator's weights with this decay (e.g. 0.999) is kept
+    /// beside them (Yazıcı et al. 2019); export, verification and validation use the average.
+    public var generatorAverageDecay: Float? = nil
 
     // Losses.
     /// Weight of the L1 loss to the target in the generator's objective (pix2pix: 100).
@@ -51,6 +58,12 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         return max(0, 1 - Float(step - start) / Float(totalSteps - start))
     }
 
+    /// The generator's extra learning-rate factor in [0, 1] at `step` (the warm-up ramp).
+    public func generatorWarmupFactor(at step: Int) -> Float {
+        guard let warmup = generatorWarmupSteps, warmup > 0, step < warmup else { return 1 }
+        return Float(step + 1) / Float(warmup + 1)
+    }
+
     /// Instance-noise std on the discriminator's input at `step`.
     public func instanceNoise(at step: Int) -> Float {
         guard instanceNoiseDecaySteps > 0 else { return 0 }
@@ -85,6 +98,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
             throw fail("image size \(discriminator.imageSize) must be a multiple of \(generator.sizeMultiple) for a \(generator.levels.count)-level U-Net")
         }
         if !(generatorLearningRate > 0 && discriminatorLearningRate > 0) { throw fail("learning rates must be positive") }
+        if (generatorWarmupSteps ?? 0) < 0 { throw fail("generator warm-up steps must not be negative") }
+        if let d = generatorAverageDecay, !(d > 0 && d < 1) { throw fail("the weight-average decay \(d) must be in (0, 1)") }
         if !(0..<1).contains(beta1) || !(0..<1).contains(beta2) { throw fail("Adam betas must be in [0, 1)") }
         if !(0...1).contains(labelFlipProbability) { throw fail("label flip probability \(labelFlipProbability) must be in [0, 1]") }
         if realLabelRange.lowerBound < 0 || realLabelRange.upperBound > 1 || fakeLabelRange.lowerBound < 0 || fakeLabelRange.upperBound > 1 {

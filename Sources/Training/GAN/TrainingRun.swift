@@ -20,13 +20,35 @@ public final class TrainingRun {
     public let resumed: Bool
     /// true when resuming and the configuration passed in differs from the stored one (which wins).
     public let storedConfigurationDiffers: Bool
-    private let metrics: MetricsLog
+    /// The generator parameters `initialGenerator` did not provide (an output head of another colour).
+    public let freshFromInitialGenerator: [String]
+    /// Only rank 0 of a collective writes (checkpoint, config, metrics); the others keep nothing on disk.
+    public var writes: Bool { trainer.collective.isRoot }
+    private let metrics: MetricsLog?
 
     public var checkpointURL: URL { folder.appendingPathComponent(Self.checkpointName) }
 
-    /// Opens or creates the run in `folder`. `configuration` is used only for a new run.
-    public init(folder: URL, configuration: TrainingConfiguration) throws {
+    /// Opens or creates the run in `folder`. `configuration` is used only for a new run; so is
+    /// `initialGenerator` (`train --init`: its weights start the generator).
+    ///
+    /// With a collective of several processes, rank 0 opens the folder and then sends the whole training
+    /// state (its checkpoint bytes) to the others, which never read the folder: every process starts from
+    /// rank 0's weights, optimiser moments and random state, on one machine or several.
+    public init(folder: URL, configuration: TrainingConfiguration, initialGenerator: Model? = nil,
+                collective: any Collective = SingleProcess()) throws {
         self.folder = folder
+        guard collective.isRoot else {
+            var bytes: [UInt8] = []
+            try collective.broadcast(&bytes)
+            guard let flag = bytes.first else { throw TrainingError.checkpoint("rank 0 sent no training state") }
+            trainer = try GANTrainer(checkpointEntries: CheckpointFile.decode(Data(bytes.dropFirst()), source: "rank 0's training state"))
+            trainer.collective = collective
+            resumed = flag == 1
+            storedConfigurationDiffers = trainer.configuration != configuration
+            freshFromInitialGenerator = []
+            metrics = nil
+            return
+        }
         do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
             throw TrainingError.configuration("cannot create the run folder \(folder.path): \(error.localizedDescription)")
         }
@@ -36,12 +58,15 @@ public final class TrainingRun {
             trainer = try GANTrainer(resumingFrom: checkpoint)
             resumed = true
             storedConfigurationDiffers = trainer.configuration != configuration
+            freshFromInitialGenerator = []
             // Steps logged after the checkpoint will run again: drop their lines before the log is reopened.
             try MetricsLog.truncate(folder.appendingPathComponent(Self.metricsName), after: trainer.completedSteps)
         } else {
             trainer = try GANTrainer(configuration: configuration)
             resumed = false
             storedConfigurationDiffers = false
+            let trainer = self.trainer
+            freshFromInitialGenerator = try initialGenerator.map { try trainer.loadGeneratorWeights(from: $0) } ?? []
             // No checkpoint: lines of an earlier run stopped before its first checkpoint would be logged twice.
             try MetricsLog.truncate(folder.appendingPathComponent(Self.metricsName), after: 0)
             let encoder = JSONEncoder()
@@ -49,18 +74,23 @@ public final class TrainingRun {
             try encoder.encode(configuration).write(to: folder.appendingPathComponent(Self.configurationName))
         }
         metrics = try MetricsLog(url: folder.appendingPathComponent(Self.metricsName))
+        trainer.collective = collective
+        if collective.size > 1 {
+            var bytes = [UInt8(resumed ? 1 : 0)] + [UInt8](CheckpointFile.encode(trainer.checkpointEntries()))
+            try collective.broadcast(&bytes)
+        }
     }
 
     /// One training step; its metrics are appended to `metrics.jsonl`.
     @discardableResult
     public func step(batch: TrainingBatch) throws -> StepMetrics {
         let m = try trainer.step(batch: batch)
-        try metrics.append(m)
+        try metrics?.append(m)
         return m
     }
 
-    /// Writes the checkpoint (atomically).
-    public func save() throws { try trainer.saveCheckpoint(to: checkpointURL) }
+    /// Writes the checkpoint (atomically; rank 0 only).
+    public func save() throws { if writes { try trainer.saveCheckpoint(to: checkpointURL) } }
 
     /// The trainer stored in a run folder (for `export` and `verify`).
     public static func load(folder: URL) throws -> GANTrainer {

@@ -7,11 +7,16 @@ public final class ForwardContext {
     public let tape: Tape
     public let training: Bool
     public var rng: RandomGenerator
+    /// The samples of a global batch this pass holds (data-parallel training); per-sample random draws are
+    /// made for the global batch and sliced (`BatchShard.draw`).
+    public var shard: BatchShard
 
-    public init(tape: Tape = Tape(recording: false), training: Bool = false, rng: RandomGenerator = RandomGenerator(seed: 0)) {
+    public init(tape: Tape = Tape(recording: false), training: Bool = false, rng: RandomGenerator = RandomGenerator(seed: 0),
+                shard: BatchShard = .whole) {
         self.tape = tape
         self.training = training
         self.rng = rng
+        self.shard = shard
     }
 }
 

@@ -58,10 +58,13 @@ public final class Dropout: Layer {
     public init(probability: Float = 0.5) { self.probability = probability }
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
         guard ctx.training, probability > 0 else { return x }
-        let mask = Tensor(uninitialized: x.shape)
-        let keep = 1 / (1 - probability)
-        let mp = mask.floats
-        for i in 0..<mp.count { mp[i] = ctx.rng.uniform() < probability ? 0 : keep }
+        let keep = 1 / (1 - probability), p = probability
+        let mask = ctx.shard.draw(x.shape) { shape in
+            let mask = Tensor(uninitialized: shape)
+            let mp = mask.floats
+            for i in 0..<mp.count { mp[i] = ctx.rng.uniform() < p ? 0 : keep }
+            return mask
+        }
         return ctx.tape.multiplyConstant(x, mask)
     }
     public func export(_ b: inout GraphBuilder, _ input: String) -> String { input }
@@ -74,7 +77,8 @@ public final class GaussianNoise: Layer {
     public init(standardDeviation: Float = 0) { self.standardDeviation = standardDeviation }
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
         guard ctx.training, standardDeviation > 0 else { return x }
-        return ctx.tape.addConstant(x, ctx.rng.normal(x.shape, std: standardDeviation))
+        let std = standardDeviation
+        return ctx.tape.addConstant(x, ctx.shard.draw(x.shape) { ctx.rng.normal($0, std: std) })
     }
     public func export(_ b: inout GraphBuilder, _ input: String) -> String { input }
 }

@@ -45,6 +45,12 @@ struct Train: ParsableCommand {
     @Option(help: "Start a linear learning-rate decay to 0 at this step (default: constant rate).")
     var lrDecayStart: Int?
 
+    @Option(help: "Ramp the generator's learning rate up from 0 over this many steps (for --init runs: the fresh discriminator catches up before it steers the generator).")
+    var warmup: Int = 0
+
+    @Option(help: "Keep an exponential moving average of the generator's weights with this decay (e.g. 0.999); export, verify, validation and the report use it. Default: off.")
+    var averageDecay: Float?
+
     @Option(help: "Weight of the L1 loss in the generator's objective.")
     var l1Weight: Float = 100
 
@@ -130,6 +136,10 @@ struct Train: ParsableCommand {
         guard abBinSize >= 2, temperature > 0, (0...1).contains(rebalance), classWeight >= 0 else {
             throw ValidationError("need --ab-bin-size >= 2, --temperature > 0, --rebalance in [0, 1] and --class-weight >= 0")
         }
+        guard warmup >= 0 else { throw ValidationError("--warmup must not be negative") }
+        if let averageDecay, !(averageDecay > 0 && averageDecay < 1) {
+            throw ValidationError("--average-decay is in (0, 1), e.g. 0.999; not \(averageDecay)")
+        }
         guard pageScale > 0, pageScale <= 1 else { throw ValidationError("--page-scale is a fraction in (0, 1], not \(pageScale)") }
         guard (1...9).contains(levels) else { throw ValidationError("--levels must be 1 to 9") }
         guard size % (1 << (levels - 1)) == 0 else {
@@ -139,12 +149,19 @@ struct Train: ParsableCommand {
 
     func run() throws {
         memory.apply()
+        let collective = try processCollective()
+        try collective.failingTogether { try train(collective) }
+    }
+
+    /// Under `mpirun -n N` every process runs this: each takes --batch-size pairs of every global batch of
+    /// N x --batch-size, rank 0 alone prints, validates and writes the run folder.
+    private func train(_ collective: any Collective) throws {
         let pages: [PageSource]
         if let data {
             let files = try collectPages([data]).map(\.source)
             guard !files.isEmpty else { throw CLIError("\(data) holds no PNG or JPEG pages") }
             let screening = screenTrainingPages(files)
-            for (page, reason) in screening.skipped { writeStderr("skipped \(page): \(reason)\n") }
+            for (page, reason) in screening.skipped { collective.say("skipped \(page): \(reason)\n") }
             guard !screening.usable.isEmpty else {
                 throw CLIError("none of the \(files.count) pages in \(data) can be a colour target (see above)")
             }
@@ -163,8 +180,11 @@ struct Train: ParsableCommand {
         if colour == .abClasses {
             let bins = inGamutABBins(binSize: abBinSize)
             let sigma = abBinSize / 2
-            writeStderr("a*b* classes: \(bins.count) in-gamut bins of \(abBinSize); rebalancing weights from the training pages\n")
-            let weights = rebalancingWeights(pages: try classPriorPages(pages), bins: bins, sigma: sigma, mix: rebalance)
+            collective.say("a*b* classes: \(bins.count) in-gamut bins of \(abBinSize); rebalancing weights from the training pages\n")
+            // Only rank 0's configuration is used (the others receive its training state): they skip the count.
+            let weights = collective.isRoot
+                ? rebalancingWeights(pages: try classPriorPages(pages), bins: bins, sigma: sigma, mix: rebalance)
+                : [Float](repeating: 1, count: bins.count)
             config.generator.bins = ABBins(centres: bins, temperature: temperature)
             config.classification = ClassificationLoss(binWeights: weights, sigma: sigma, weight: classWeight)
         }
@@ -175,6 +195,8 @@ struct Train: ParsableCommand {
         config.beta2 = beta2
         config.learningRateDecayStart = lrDecayStart
         config.totalSteps = totalSteps
+        config.generatorWarmupSteps = warmup > 0 ? warmup : nil
+        config.generatorAverageDecay = averageDecay
         config.l1Weight = l1Weight
         config.featureMatchingWeight = featureMatching
         config.instanceNoise = noise
@@ -191,11 +213,15 @@ struct Train: ParsableCommand {
         let options = TrainingSessionOptions(pages: pages, validationPages: validation, augment: augment, steps: totalSteps,
                                              batchSize: batchSize, checkpointEvery: checkpointEvery,
                                              validateEvery: validateEvery, validationWidth: size)
-        let session = try TrainingSession(folder: out, configuration: config, options: options)
+        // --init is read by rank 0 only, and only for a new run (a resumed one keeps its checkpoint's weights).
+        let resuming = FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent(TrainingRun.checkpointName))
+        let initial = try initModel.flatMap { path in collective.isRoot && !resuming ? try Model(contentsOf: path) : nil }
+        let session = try TrainingSession(folder: out, configuration: config, options: options,
+                                          initialGenerator: initial, collective: collective)
         let stored = session.run.trainer.configuration
         if session.run.resumed {
             // The checkpoint's settings win: say which of the given ones are not used.
-            for difference in stored.differences(from: config) {
+            for difference in stored.differences(from: config) where collective.isRoot {
                 let why = difference.setting == "totalSteps"
                     ? "; the learning-rate schedule keeps the stored value, training still goes on to step \(totalSteps)" : ""
                 writeStderr("warning: resuming \(out) with its stored \(difference.setting) \(difference.stored); "
@@ -203,19 +229,22 @@ struct Train: ParsableCommand {
             }
         }
         if let initPath = initModel, !session.run.resumed {
-            let fresh = try session.run.trainer.loadGeneratorWeights(from: Model(contentsOf: initPath))
-            writeStderr("generator initialised from \(initPath)"
+            let fresh = session.run.freshFromInitialGenerator
+            collective.say("generator initialised from \(initPath)"
                 + (fresh.isEmpty ? "" : " (its output colour differs: \(fresh.joined(separator: ", ")) start fresh)") + "\n")
         } else if let initPath = initModel {
-            writeStderr("warning: --init \(initPath) is ignored: \(out) resumes from its checkpoint\n")
+            collective.say("warning: --init \(initPath) is ignored: \(out) resumes from its checkpoint\n")
         }
         let g = session.run.trainer.generator.configuration
         // What is used: the stored discriminator and generator when resuming, not the flags.
-        writeStderr("training \(pages.count) page(s), crops \(size)x\(size), generator \(g.parameterCount) parameters "
+        let processes = collective.size > 1
+            ? ", \(collective.size) processes x \(batchSize) = global batch \(collective.size * batchSize)" : ""
+        collective.say("training \(pages.count) page(s), crops \(size)x\(size), generator \(g.parameterCount) parameters "
             + "(\(g.colour.rawValue) output\(g.skips ? "" : ", no skips")), "
-            + "\(stored.discriminator.kind) discriminator, learning rate \(stored.generatorLearningRate), to step \(totalSteps)\n")
+            + "\(stored.discriminator.kind) discriminator, learning rate \(stored.generatorLearningRate), to step \(totalSteps)\(processes)\n")
         let bar = ProgressBar(total: totalSteps, label: "train")
         try session.train { event in
+            guard collective.isRoot else { return }
             switch event {
             case .resumed(let step): writeStderr("resuming \(out) at step \(step)\n")
             case .step(let m, _):
@@ -229,6 +258,7 @@ struct Train: ParsableCommand {
             case .checkpointed: break
             }
         }
+        guard collective.isRoot else { return }
         bar.finish()
         let report = TrainingReport(folder: out)
         if let warning = report.collapseWarning { writeStderr("warning: \(warning)\n") }

@@ -1,0 +1,171 @@
+import Foundation
+import Tensor
+import Testing
+@testable import Training
+
+/// An in-process `Collective` for tests: `size` threads, each holding one member, meeting at a barrier.
+/// Sums are formed in rank order, as a fixed-order all-reduce would.
+final class ThreadCollective: @unchecked Sendable {
+    let size: Int
+    private let condition = NSCondition()
+    private var arrived = 0, generation = 0
+    private var sums: [Double] = []
+    private var contributions: [[Float]]
+    private var bytes: [UInt8] = []
+    private var lows: [Double] = [], highs: [Double] = []
+
+    init(size: Int) { self.size = size; contributions = Array(repeating: [], count: size) }
+
+    /// Waits until all members arrive; `last` runs once, by the last to arrive, before anyone leaves.
+    func meet(_ last: () -> Void = {}) {
+        condition.lock()
+        let mine = generation
+        arrived += 1
+        if arrived == size {
+            last()
+            arrived = 0
+            generation += 1
+            condition.broadcast()
+        } else {
+            while generation == mine { condition.wait() }
+        }
+        condition.unlock()
+    }
+
+    final class Member: Collective {
+        let group: ThreadCollective
+        let rank: Int
+        var size: Int { group.size }
+        init(_ group: ThreadCollective, rank: Int) { self.group = group; self.rank = rank }
+
+        func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+            group.condition.lock(); group.contributions[rank] = Array(buffer); group.condition.unlock()
+            group.meet {
+                var total = group.contributions[0]
+                for r in 1..<group.size { for i in 0..<total.count { total[i] += group.contributions[r][i] } }
+                group.contributions = Array(repeating: total, count: group.size)
+            }
+            group.condition.lock(); let total = group.contributions[rank]; group.condition.unlock()
+            for i in 0..<buffer.count { buffer[i] = total[i] }
+            group.meet()
+        }
+
+        func allReduceMinMax(_ values: [Double]) throws -> (min: [Double], max: [Double]) {
+            group.condition.lock()
+            if group.lows.isEmpty { group.lows = values; group.highs = values }
+            else { group.lows = zip(group.lows, values).map(Swift.min); group.highs = zip(group.highs, values).map(Swift.max) }
+            group.condition.unlock()
+            group.meet()
+            group.condition.lock(); let result = (group.lows, group.highs); group.condition.unlock()
+            group.meet { group.lows = []; group.highs = [] }
+            return result
+        }
+
+        func broadcast(_ bytes: inout [UInt8]) throws {
+            if rank == 0 { group.condition.lock(); group.bytes = bytes; group.condition.unlock() }
+            group.meet()
+            group.condition.lock(); bytes = group.bytes; group.condition.unlock()
+            group.meet()
+        }
+
+        func barrier() throws { group.meet() }
+        func abort(code: Int32) -> Never { fatalError("abort \(code)") }
+    }
+}
+
+/// Runs `body(rank, member)` on `size` threads and waits for all; rethrows the first error.
+func onThreads(_ size: Int, _ body: @escaping @Sendable (Int, any Collective) throws -> Void) throws {
+    let group = ThreadCollective(size: size)
+    let lock = NSLock()
+    nonisolated(unsafe) var errors: [any Error] = []
+    let done = DispatchGroup()
+    for rank in 0..<size {
+        done.enter()
+        Thread.detachNewThread {
+            defer { done.leave() }
+            do { try body(rank, ThreadCollective.Member(group, rank: rank)) } catch {
+                lock.lock(); errors.append(error); lock.unlock()
+            }
+        }
+    }
+    done.wait()
+    if let first = errors.first { throw first }
+}
+
+/// Rows `r` of an [N, ...] tensor.
+func rows(_ t: Tensor, _ r: Range<Int>) -> Tensor {
+    let row = t.count / t.shape[0]
+    var shape = t.shape
+    shape[0] = r.count
+    let out = Tensor(uninitialized: shape)
+    out.floats.baseAddress!.update(from: t.floats.baseAddress! + r.lowerBound * row, count: r.count * row)
+    return out
+}
+
+/// Biases of convolutions followed by an InstanceNorm: the norm removes any per-channel constant, so their
+/// gradient is zero but for rounding, which Adam's normalisation turns into steps of up to the learning rate.
+func cancelledByNorm(_ name: String) -> Bool {
+    name.hasSuffix("conv.bias") && (name.hasPrefix("enc") || name.hasPrefix("dec") || name.hasPrefix("up")
+                                    || (name.hasPrefix("d") && !name.hasPrefix("d0.")))
+}
+
+@Test func aShardDrawsItsRowsOfTheGlobalDraw() {
+    var a = RandomGenerator(seed: 3), b = RandomGenerator(seed: 3)
+    let whole = a.normal([3, 2, 5])
+    let part = BatchShard(offset: 1, total: 3).draw([2, 2, 5]) { b.normal($0) }
+    #expect(part.scalars(as: Float.self) == rows(whole, 1..<3).scalars(as: Float.self) && a == b)
+}
+
+/// Two processes with one pair each train the same model as one process with both pairs: the same random
+/// stream (dropout, instance noise, noisy and flipped labels all drawn for the global batch), gradients
+/// averaged before each Adam step. Equal but for summation order.
+@Test func twoShardsTrainAsOneBatchOfTwo() throws {
+    var c = tinyConfiguration(seed: 8, kind: .patch)
+    c.generator.dropout = 0.2
+    c.labelFlipProbability = 0.3
+    c.featureMatchingWeight = 1
+    c.generatorAverageDecay = 0.9
+    let steps = 6
+    let single = try GANTrainer(configuration: c)
+    var singleMetrics: [StepMetrics] = []
+    for i in 0..<steps { singleMetrics.append(try single.step(batch: syntheticBatch(index: i, size: 16, batch: 2))) }
+
+    let config = c
+    nonisolated(unsafe) var trained: [GANTrainer?] = [nil, nil]
+    nonisolated(unsafe) var lastMetrics: [StepMetrics?] = [nil, nil]
+    try onThreads(2) { rank, member in
+        let trainer = try GANTrainer(configuration: config)
+        trainer.collective = member
+        for i in 0..<steps {
+            let batch = syntheticBatch(index: i, size: 16, batch: 2)
+            lastMetrics[rank] = try trainer.step(batch: TrainingBatch(input: rows(batch.input, rank..<rank + 1),
+                                                                       target: rows(batch.target, rank..<rank + 1)))
+        }
+        try trainer.checkProcessesAgree()
+        trained[rank] = trainer
+    }
+    let (a, b) = (try #require(trained[0]), try #require(trained[1]))
+    #expect(a.rng == single.rng && b.rng == single.rng)
+    #expect(a.weightsChecksum() == b.weightsChecksum())
+    var worst: Float = 0, worstName = ""
+    for (p, q) in zip(single.generator.parameters + single.discriminator.parameters + single.averagedGenerator!.parameters,
+                      a.generator.parameters + a.discriminator.parameters + a.averagedGenerator!.parameters) where !cancelledByNorm(p.name) {
+        let d = zip(p.value.floats, q.value.floats).map { abs($0 - $1) }.max() ?? 0
+        if d > worst { worst = d; worstName = p.name }
+    }
+    #expect(worst <= 1e-5, "after \(steps) steps \(worstName) differs by \(worst)")
+    let m = try #require(lastMetrics[0]), s = singleMetrics[steps - 1]
+    let l1Gap = abs(m.l1 - s.l1), dGap = abs(m.discriminatorLoss - s.discriminatorLoss)
+    #expect(l1Gap < 1e-4 && dGap < 1e-4, "L1 \(m.l1) vs \(s.l1), D loss \(m.discriminatorLoss) vs \(s.discriminatorLoss)")
+}
+
+@Test func processesThatDriftApartAreCaught() throws {
+    let c = tinyConfiguration(seed: 2)
+    try onThreads(2) { rank, member in
+        let trainer = try GANTrainer(configuration: c)
+        trainer.collective = member
+        try trainer.checkProcessesAgree()
+        if rank == 1 { trainer.generator.parameters[0].value.floats[0] += 1e-6 }
+        #expect(throws: TrainingError.self) { try trainer.checkProcessesAgree() }
+    }
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages MangaColor builds against. Safe to rerun.
 set -euo pipefail
-pkgs=(libopenblas-dev libpng-dev libjpeg-dev libprotobuf-c-dev protobuf-c-compiler pkg-config)
+# libopenmpi-dev and openmpi-bin: data-parallel training (mpirun -n N mangacolor train); the package builds without them.
+pkgs=(libopenblas-dev libpng-dev libjpeg-dev libprotobuf-c-dev protobuf-c-compiler pkg-config libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

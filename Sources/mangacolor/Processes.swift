@@ -1,4 +1,5 @@
 import Foundation
+import ArgumentParser
 import Colorize
 import Training
 #if MANGACOLOR_MPI
@@ -15,7 +16,7 @@ func processCollective() throws -> any Collective {
     return try MPICollective()
     #else
     throw CLIError("this mangacolor was built without MPI but runs as one of \(processes) processes under mpirun: "
-        + "install Open MPI (apt install libopenmpi-dev openmpi-bin) and rebuild (README: Training on several machines)")
+        + "install Open MPI (apt install libopenmpi-dev openmpi-bin) and rebuild (README: "Train across processes and machines")")
     #endif
 }
 
@@ -28,6 +29,9 @@ extension Collective {
         do { try body() } catch let interrupted as TrainingInterrupted {
             if isRoot { throw interrupted }
             exit(1)
+        } catch let code as ExitCode {
+            // Reached by every process together (the outcome was agreed), so no one is left waiting.
+            exit(code.rawValue)
         } catch {
             writeStderr("Error (process \(rank) of \(size)): \(error)\n")
             abort(code: 1)

@@ -33,6 +33,8 @@ public final class GANTrainer {
     /// The processes training this model together (`mpirun`); each `step` gets this process's share of the
     /// global batch, and gradients are averaged over all of them before each Adam update.
     public var collective: any Collective = SingleProcess()
+    /// The current step's all-reduce time and bytes (`StepMetrics.allReduceSeconds`).
+    private var communication = (seconds: 0.0, bytes: 0)
 
     public init(configuration: TrainingConfiguration) throws {
         try configuration.validate()
@@ -85,6 +87,7 @@ public final class GANTrainer {
         discriminator.setNoise(std: noise, layerDecay: c.instanceNoiseLayerDecay)
 
         let ranks = collective.size
+        communication = (0, 0)
         let shard = ranks > 1 ? BatchShard(offset: collective.rank * n, total: ranks * n) : .whole
         let x = Variable(batch.input)
         let gTape = Tape()
@@ -158,7 +161,8 @@ public final class GANTrainer {
             l1: scalars[2], featureMatching: scalars[3], crossEntropy: logits == nil ? nil : scalars[4], discriminatorLoss: scalars[5],
             discriminatorRealAccuracy: scalars[6], discriminatorFakeAccuracy: scalars[7],
             learningRate: generatorOptimizer.learningRate, instanceNoise: noise,
-            imagesPerSecond: Double(n * ranks) / max(seconds, 1e-9), seconds: seconds)
+            imagesPerSecond: Double(n * ranks) / max(seconds, 1e-9), seconds: seconds,
+            allReduceSeconds: ranks > 1 ? communication.seconds : nil, allReduceBytes: ranks > 1 ? communication.bytes : nil)
     }
 
     /// Averages the gradients of `parameters` (and the `scalars` appended) over the collective's processes,
@@ -175,7 +179,10 @@ public final class GANTrainer {
                 at += p.value.count
             }
             for (i, v) in scalars.enumerated() { b[at + i] = v }
+            let start = DispatchTime.now()
             try collective.allReduceSum(b)
+            communication.seconds += Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+            communication.bytes += 4 * b.count
             let scale = 1 / Float(collective.size)
             for i in 0..<b.count { b[i] *= scale }
             at = 0

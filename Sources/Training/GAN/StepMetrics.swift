@@ -19,8 +19,13 @@ public struct StepMetrics: Codable, Sendable, Equatable {
     public var discriminatorFakeAccuracy: Float
     public var learningRate: Float
     public var instanceNoise: Float
+    /// Images of the global batch per second (all processes together).
     public var imagesPerSecond: Double
     public var seconds: Double
+    /// Data-parallel runs: seconds this process spent in the step's gradient all-reduces, and the bytes it
+    /// contributed to them (nil for one process).
+    public var allReduceSeconds: Double? = nil
+    public var allReduceBytes: Int? = nil
 
     /// One JSON line (keys sorted, no newline).
     public func jsonLine() -> String {

@@ -3,6 +3,7 @@ import Colorize
 import Foundation
 import Runtime
 import Tensor
+import Training
 
 struct ColorizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,7 +21,8 @@ struct ColorizeCommand: ParsableCommand {
         and takes only colour from the model; a black-and-white manga page (ink, paper, screentone) is \
         descreened, coloured, and composited: ink stays black, toned areas take colour at their printed \
         coverage, white paper takes the model's colour and lightness where the model is confident (see --paper-floor). \
-        The choice is printed per page.
+        The choice is printed per page. Under mpirun -n N (a build with Open MPI) the pages are split across the \
+        processes, each page written by one.
         """)
 
     @Argument(help: "Pages (PNG or JPEG), folders of pages, or quoted glob patterns.")
@@ -85,6 +87,12 @@ struct ColorizeCommand: ParsableCommand {
 
     func run() throws {
         memory.apply()
+        // Under mpirun -n N, process r colorizes pages r, r + N, ...: each page is written by exactly one process.
+        let collective = try processCollective()
+        try collective.failingTogether { try colorize(collective) }
+    }
+
+    private func colorize(_ collective: any Collective) throws {
         let modelPath = try resolveModel(model)
         let plan = try generatorOptions.loadGenerator(modelPath)
         guard plan.inputs.count == 1 else { throw CLIError("\(modelPath) takes \(plan.inputs.count) inputs; a generator takes one grey page") }
@@ -98,12 +106,15 @@ struct ColorizeCommand: ParsableCommand {
         options.composite.paintByRegion = paperPaint == .region
         try adaptOptions(&options, to: plan)
         options.palette = try referencePalette(reference, colorShare: options.colorShare)
-        let jobs = try collectPages(inputs)
-        guard !jobs.isEmpty else { throw CLIError("no pages to colorize in \(inputs.joined(separator: ", "))") }
+        let allJobs = try collectPages(inputs)
+        guard !allJobs.isEmpty else { throw CLIError("no pages to colorize in \(inputs.joined(separator: ", "))") }
+        let jobs = allJobs.enumerated().filter { $0.offset % collective.size == collective.rank }.map(\.element)
         if consistent {
-            options.chapterPalette = try chapterPalette(jobs, options: options, generator: { try plan.run([$0])[0] })
+            // The chapter palette needs every page: each process makes the same one from all of them.
+            options.chapterPalette = try chapterPalette(allJobs, options: options, quiet: !collective.isRoot,
+                                                        generator: { try plan.run([$0])[0] })
         }
-        let bar = ProgressBar(total: jobs.count, label: "colorize")
+        let bar = ProgressBar(total: jobs.count, label: collective.size > 1 ? "colorize (process \(collective.rank) of \(collective.size))" : "colorize")
         let start = Date()
         let outcome = try colorizePages(jobs, output: output, options: options, skipExisting: skipExisting,
                                         generator: { try plan.run([$0])[0] }) { event, done in
@@ -120,36 +131,44 @@ struct ColorizeCommand: ParsableCommand {
                 // Errors from reading a page name it already.
                 writeStderr("error: \(reason.contains(job.source) ? reason : "\(job.source): \(reason)")\n")
             }
-            bar.update(done, status: String(format: "%.2f pages/s", Double(done) / max(Date().timeIntervalSince(start), 1e-9)))
+            if collective.isRoot {
+                bar.update(done, status: String(format: "%.2f pages/s", Double(done) / max(Date().timeIntervalSince(start), 1e-9)))
+            }
         }
         bar.finish()
-        let manga = outcome.kinds.filter { $0 == .manga }.count
-        print("\(outcome.written.count) colorized (\(manga) as manga, \(outcome.written.count - manga) as grey), \(outcome.skipped.count) skipped, \(outcome.kept.count) already there, \(outcome.failed.count) failed -> \(output)")
-        if !outcome.failed.isEmpty { throw ExitCode(1) }
+        var counts: [Float] = [outcome.written.count, outcome.kinds.filter { $0 == .manga }.count, outcome.skipped.count,
+                               outcome.kept.count, outcome.failed.count].map(Float.init)
+        if collective.size > 1 { try counts.withUnsafeMutableBufferPointer { try collective.allReduceSum($0) } }
+        let n = counts.map { Int($0) }
+        if collective.isRoot {
+            let processes = collective.size > 1 ? " by \(collective.size) processes" : ""
+            print("\(n[0]) colorized (\(n[1]) as manga, \(n[0] - n[1]) as grey), \(n[2]) skipped, \(n[3]) already there, \(n[4]) failed\(processes) -> \(output)")
+        }
+        if n[4] > 0 { throw ExitCode(1) }
     }
 }
 
 /// `--consistent`'s first pass: every page's regions and the model's colours for them, then one colour per
 /// group of regions that look alike. Pages that cannot be read are left to the second pass to report; strips
 /// past the pixel budget (colorized in bands) are left out of the palette, with a note.
-private func chapterPalette(_ jobs: [PageJob], options: ColorizeOptions,
+private func chapterPalette(_ jobs: [PageJob], options: ColorizeOptions, quiet: Bool = false,
                             generator: (Tensor) throws -> Tensor) throws -> ChapterPalette {
     var palette = ChapterPalette()
     let bar = ProgressBar(total: jobs.count, label: "palette")
     let start = Date()
     for (index, job) in jobs.enumerated() {
         if (try? bandedStrip(path: job.source, options: options.bands)) != nil {
-            writeStderr("note: \(job.source) is a strip colorized in bands; it takes no part in the chapter palette\n")
+            if !quiet { writeStderr("note: \(job.source) is a strip colorized in bands; it takes no part in the chapter palette\n") }
         } else if let page = try? readImage(path: job.source),
            let (generated, modelInput) = try modelColours(of: page, options: options, generator: generator) {
             try palette.collect(generated: generated, page: modelInput, pageIndex: index)
         }
-        bar.update(index + 1, status: String(format: "%.2f pages/s", Double(index + 1) / max(Date().timeIntervalSince(start), 1e-9)))
+        if !quiet { bar.update(index + 1, status: String(format: "%.2f pages/s", Double(index + 1) / max(Date().timeIntervalSince(start), 1e-9))) }
     }
     bar.finish()
     palette.finish()
     let pages = Set(palette.regions.map(\.page)).count
-    writeStderr("chapter palette: \(palette.regions.count) regions on \(pages) page(s)\n")
+    if !quiet { writeStderr("chapter palette: \(palette.regions.count) regions on \(pages) page(s)\n") }
     return palette
 }
 

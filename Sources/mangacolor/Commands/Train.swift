@@ -12,7 +12,9 @@ struct Train: ParsableCommand {
         the page the target. --data DIR trains on a folder of pages; --reference PAGE trains on crops of one \
         coloured page of a series (Hensman & Aizawa 2017), with defaults that finish in minutes. \
         Rerunning the same command resumes from RUN's checkpoint. Writes RUN/metrics.jsonl (one line per step), \
-        RUN/checkpoint.mcc, RUN/config.json and RUN/report.html.
+        RUN/checkpoint.mcc, RUN/config.json and RUN/report.html. \
+        Under mpirun -n N (a build with Open MPI) the N processes train one model: each takes --batch-size pairs \
+        of every global batch, gradients are averaged before each step, rank 0 alone writes RUN.
         """)
 
     @Option(help: "Folder of colour pages (PNG or JPEG, searched recursively).")
@@ -30,7 +32,7 @@ struct Train: ParsableCommand {
     @Option(help: "Train until this many steps are done. Default: 2000 (--data), 300 (--reference).")
     var steps: Int?
 
-    @Option(help: "Pairs per step.")
+    @Option(help: "Pairs per step (per process under mpirun: the global batch is N times this).")
     var batchSize: Int = 1
 
     @Option(help: "Adam learning rate for both networks (the seed: 1e-4).")
@@ -215,7 +217,10 @@ struct Train: ParsableCommand {
                                              validateEvery: validateEvery, validationWidth: size)
         // --init is read by rank 0 only, and only for a new run (a resumed one keeps its checkpoint's weights).
         let resuming = FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent(TrainingRun.checkpointName))
-        let initial = try initModel.flatMap { path in collective.isRoot && !resuming ? try Model(contentsOf: path) : nil }
+        let initial = try initModel.flatMap { path -> Model? in
+            guard collective.isRoot && !resuming else { return nil }
+            do { return try Model(contentsOf: path) } catch { throw CLIError("--init \(path): \(error)") }
+        }
         let session = try TrainingSession(folder: out, configuration: config, options: options,
                                           initialGenerator: initial, collective: collective)
         let stored = session.run.trainer.configuration

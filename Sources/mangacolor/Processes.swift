@@ -16,7 +16,7 @@ func processCollective() throws -> any Collective {
     return try MPICollective()
     #else
     throw CLIError("this mangacolor was built without MPI but runs as one of \(processes) processes under mpirun: "
-        + "install Open MPI (apt install libopenmpi-dev openmpi-bin) and rebuild (README: "Train across processes and machines")")
+        + "install Open MPI (apt install libopenmpi-dev openmpi-bin) and rebuild (README: Train across processes and machines)")
     #endif
 }
 

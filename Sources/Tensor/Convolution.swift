@@ -76,7 +76,10 @@ func convolutionAdjointCore(dy: UnsafePointer<Float>, w: UnsafePointer<Float>, x
     let pointwise = p.isPointwise
     let chunkRows = p.rowsPerChunk
     let images = p.batch * p.group
-    let blocks = images >= kernelThreadCount ? 1 : min(cg, kernelThreadCount)
+    // Channel blocks (so one image still spreads over the cores) chosen per image, never by the batch: each
+    // image's gradient then has the same bits in a batch of any size, which data-parallel training relies on
+    // (GEMMs of other shapes round differently).
+    let blocks = min(cg, kernelThreadCount)
     let blockChannels = (cg + blocks - 1) / blocks
     let tasks = images * blocks
     let workers = p.workers(tasks: tasks)

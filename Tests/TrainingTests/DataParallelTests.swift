@@ -169,3 +169,30 @@ func cancelledByNorm(_ name: String) -> Bool {
         #expect(throws: TrainingError.self) { try trainer.checkProcessesAgree() }
     }
 }
+
+/// Data-parallel training compares one process's batch with N processes' shares of it: a network's output
+/// for one image must not depend on the batch it is in. (Weight gradients still sum the images inside the
+/// kernel, so they agree only to rounding; see twoShardsTrainAsOneBatchOfTwo.)
+@Test func anImagesOutputDoesNotDependOnItsBatch() throws {
+    let t = try GANTrainer(configuration: tinyConfiguration(seed: 6, kind: .patch))
+    let batch = syntheticBatch(index: 0, size: 32, batch: 2)
+    let both = t.generator.infer(batch.input), alone = t.generator.infer(rows(batch.input, 1..<2))
+    let second = rows(both, 1..<2)
+    #expect(second.scalars(as: Float.self) == alone.scalars(as: Float.self))
+    let pair = Tape(recording: false).concatChannels([Variable(batch.input), Variable(both)]).value
+    let judged = rows(t.discriminator.infer(pair), 1..<2), judgedAlone = t.discriminator.infer(rows(pair, 1..<2))
+    #expect(judged.scalars(as: Float.self) == judgedAlone.scalars(as: Float.self))
+    for (cin, cout, side) in [(4, 8, 16), (16, 4, 32)] {
+        let x = randomTensor([2, cin, side, side], seed: 3), w = randomTensor([cout, cin, 3, 3], seed: 4)
+        let g = ConvGeometry(stride: 1, padding: 1).shared(weightShape: w.shape)
+        let dy = randomTensor([2, cout, side, side], seed: 7)
+        let dx = rows(conv2dBackwardData(dY: dy, weight: w, geometry: g, inputShape: x.shape), 1..<2)
+        let dxAlone = conv2dBackwardData(dY: rows(dy, 1..<2), weight: w, geometry: g, inputShape: [1, cin, side, side])
+        #expect(dx.scalars(as: Float.self) == dxAlone.scalars(as: Float.self), "backward data \(cin)->\(cout) @\(side)")
+        let wt = randomTensor([cin, cout, 3, 3], seed: 6)
+        let tg = ConvTransposeGeometry(stride: 2, padding: 1, outputPadding: 1).shared(weightShape: wt.shape)
+        let up = rows(convTranspose2dForward(x: x, weight: wt, bias: nil, geometry: tg, outputPadding: [1, 1]), 1..<2)
+        let upAlone = convTranspose2dForward(x: rows(x, 1..<2), weight: wt, bias: nil, geometry: tg, outputPadding: [1, 1])
+        #expect(up.scalars(as: Float.self) == upAlone.scalars(as: Float.self), "transposed \(cin)->\(cout) @\(side)")
+    }
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compares two mangacolor training checkpoints (RUN/checkpoint.mcc) tensor by tensor.
 
-    compare-checkpoints.py A.mcc B.mcc [--tolerance 1e-5] [--ignore REGEX]
+    compare-checkpoints.py A.mcc B.mcc [--tolerance 1e-5] [--ignore REGEX] [--moment-tolerance T]
 
 Prints the largest absolute difference of the weights (G.*, D.*, EMA.*), of the Adam moments, and whether
 the step and the random-generator state agree; exits 1 when a weight differs by more than the tolerance, a
@@ -48,6 +48,7 @@ def main():
     parser.add_argument("b")
     parser.add_argument("--tolerance", type=float, default=1e-5)
     parser.add_argument("--ignore", help="regular expression: weights not held to the tolerance")
+    parser.add_argument("--moment-tolerance", type=float, help="also hold the Adam moments to this (default: report only)")
     args = parser.parse_args()
     a, b = read(args.a), read(args.b)
     problems = []
@@ -73,6 +74,8 @@ def main():
     if ignore:
         print(f"ignored weights: max abs difference {worst['ignored'][0]:.3g} ({worst['ignored'][1] or 'all equal'})")
     print(f"Adam moments: max abs difference {worst['adam'][0]:.3g} ({worst['adam'][1] or 'all equal'})")
+    if args.moment_tolerance is not None and worst["adam"][0] > args.moment_tolerance:
+        problems.append(f"Adam moments differ by {worst['adam'][0]:.3g} > {args.moment_tolerance:g}")
     if worst["weights"][0] > args.tolerance:
         problems.append(f"weights differ by {worst['weights'][0]:.3g} > {args.tolerance:g}")
     for p in problems:

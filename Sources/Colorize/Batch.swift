@@ -102,15 +102,24 @@ public func colorizePages(_ jobs: [PageJob], output: String, options: ColorizeOp
     var outcome = BatchOutcome()
     let targets = try outputPaths(for: jobs, output: output, layers: options.keepLayers ? PageLayer.all : [])
     try prepareOutputFolders(for: targets)
+    // The pages to compute, in order; each is decoded on a background thread while the one before computes.
+    let todo = zip(jobs, targets).map { job, target in !(skipExisting && FileManager.default.fileExists(atPath: target)) }
+    let prefetch = PagePrefetch(options: options.bands)
+    func prefetchAfter(_ i: Int) {
+        if let next = (i + 1 ..< jobs.count).first(where: { todo[$0] }) { prefetch.start(jobs[next].source) }
+    }
+    prefetchAfter(-1)
     for (i, (job, target)) in zip(jobs, targets).enumerated() {
-        if skipExisting && FileManager.default.fileExists(atPath: target) {
+        if !todo[i] {
             outcome.kept.append(target)
             progress(.kept(job, path: target), i + 1)
             continue
         }
         do {
+            let page = prefetch.take(job.source)
+            prefetchAfter(i)
             // The folder was created and probed writable before the first page (prepareOutputFolders).
-            switch try colorizeFile(job.source, to: target, options: options, generator: generator) {
+            switch try colorizeFile(page, to: target, options: options, generator: generator) {
             case .colorized(let kind, _, _):
                 outcome.written.append(target)
                 outcome.kinds.append(kind)
@@ -131,14 +140,56 @@ public func colorizePages(_ jobs: [PageJob], output: String, options: ColorizeOp
     return outcome
 }
 
+/// A page file as `colorizeFile` takes it: decoded whole, or a PNG strip past the pixel budget (read in bands).
+enum DecodedPage {
+    case whole(Image)
+    case strip(PNGStrip)
+
+    init(path: String, bands: BandOptions) throws {
+        if let strip = try bandedStrip(path: path, options: bands) { self = .strip(strip) } else { self = .whole(try readImage(path: path)) }
+    }
+}
+
+/// Decodes the next page on a background thread while the current one computes (one page ahead: at most
+/// one decoded page waits). `take` returns the page started for that path, or decodes it then and there.
+final class PagePrefetch: @unchecked Sendable {
+    private let bands: BandOptions
+    private let queue = DispatchQueue(label: "mangacolor.page-prefetch", qos: .userInitiated)
+    private let lock = NSLock()
+    private var pending: (path: String, done: DispatchGroup)?
+    private var result: Result<DecodedPage, any Error>?
+
+    init(options bands: BandOptions) { self.bands = bands }
+
+    func start(_ path: String) {
+        let done = DispatchGroup()
+        lock.lock(); pending = (path, done); result = nil; lock.unlock()
+        done.enter()
+        queue.async { [self] in
+            let decoded = Result { try DecodedPage(path: path, bands: bands) }
+            lock.lock(); result = decoded; lock.unlock()
+            done.leave()
+        }
+    }
+
+    func take(_ path: String) -> Result<DecodedPage, any Error> {
+        lock.lock(); let started = pending; lock.unlock()
+        guard let started, started.path == path else { return Result { try DecodedPage(path: path, bands: bands) } }
+        started.done.wait()
+        lock.lock(); defer { pending = nil; result = nil; lock.unlock() }
+        return result!
+    }
+}
+
 /// One page file colorized into `target` (and its layers): decoded whole, or, for a PNG strip past the
 /// pixel budget, in bands (Bands.swift).
-private func colorizeFile(_ source: String, to target: String, options: ColorizeOptions,
+private func colorizeFile(_ decoded: Result<DecodedPage, any Error>, to target: String, options: ColorizeOptions,
                           generator: (Tensor) throws -> Tensor) throws -> StripOutcome {
-    if let strip = try bandedStrip(path: source, options: options.bands) {
-        return try colorizeStrip(strip, to: target, options: options, generator: generator)
+    let page: Image
+    switch try decoded.get() {
+    case .strip(let strip): return try colorizeStrip(strip, to: target, options: options, generator: generator)
+    case .whole(let image): page = image
     }
-    let page = try readImage(path: source)
     switch try colorizePageDetailed(page, options: options, generator: generator) {
     case .colorized(let result):
         try writePNG(result.image, path: target)

@@ -126,21 +126,25 @@ func convolutionWeightGradientCore(dy: UnsafePointer<Float>, x: UnsafePointer<Fl
     let partials = UnsafeMutablePointer<Float>.allocate(capacity: workers > 1 ? weightCount * workers : 1)
     defer { partials.deallocate() }
     if workers > 1 { partials.initialize(repeating: 0, count: weightCount * workers) }
-    parallelTasks(count: tasks, workers: workers) { t, worker in
-        let chunk = t % chunks, g = (t / chunks) % p.group, n = t / (chunks * p.group)
-        let rows = chunk * chunkRows..<min((chunk + 1) * chunkRows, p.outputRows)
-        let (first, columns) = (rows.lowerBound * ow, rows.count * ow)
-        let xg = x + (n * p.inputChannels + g * cg) * p.inputSize
-        let dyg = dy + (n * p.outputChannels + g * ocg) * p.outputSize
-        let dwg = (workers > 1 ? partials + worker * weightCount : dw) + g * ocg * rowsK
-        if pointwise {
-            sgemm(transposeA: false, transposeB: true, m: ocg, n: cg, k: columns, alpha: 1,
-                  a: dyg + first, lda: p.outputSize, b: xg + first, ldb: p.inputSize, beta: 1, c: dwg, ldc: rowsK)
-        } else {
-            let col = scratch + worker * colSize
-            im2col(xg, channels: cg, plan: p, rows: rows, col: col)
-            sgemm(transposeA: false, transposeB: true, m: ocg, n: rowsK, k: columns, alpha: 1,
-                  a: dyg + first, lda: p.outputSize, b: col, ldb: columns, beta: 1, c: dwg, ldc: rowsK)
+    // Worker w takes tasks w, w + workers, ... (not the next free task): each partial sum, and so the gradient,
+    // has the same bits on every run — training runs repeat exactly, and N processes match one.
+    parallelTasks(count: workers, workers: workers) { worker, _ in
+        for t in stride(from: worker, to: tasks, by: workers) {
+            let chunk = t % chunks, g = (t / chunks) % p.group, n = t / (chunks * p.group)
+            let rows = chunk * chunkRows..<min((chunk + 1) * chunkRows, p.outputRows)
+            let (first, columns) = (rows.lowerBound * ow, rows.count * ow)
+            let xg = x + (n * p.inputChannels + g * cg) * p.inputSize
+            let dyg = dy + (n * p.outputChannels + g * ocg) * p.outputSize
+            let dwg = (workers > 1 ? partials + worker * weightCount : dw) + g * ocg * rowsK
+            if pointwise {
+                sgemm(transposeA: false, transposeB: true, m: ocg, n: cg, k: columns, alpha: 1,
+                      a: dyg + first, lda: p.outputSize, b: xg + first, ldb: p.inputSize, beta: 1, c: dwg, ldc: rowsK)
+            } else {
+                let col = scratch + worker * colSize
+                im2col(xg, channels: cg, plan: p, rows: rows, col: col)
+                sgemm(transposeA: false, transposeB: true, m: ocg, n: rowsK, k: columns, alpha: 1,
+                      a: dyg + first, lda: p.outputSize, b: col, ldb: columns, beta: 1, c: dwg, ldc: rowsK)
+            }
         }
     }
     if workers > 1 {

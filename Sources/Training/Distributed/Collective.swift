@@ -49,18 +49,52 @@ public struct BatchShard: Sendable, Equatable {
     public static let whole = BatchShard(offset: 0, total: 0)
     public init(offset: Int, total: Int) { self.offset = offset; self.total = total }
 
-    /// Draws a tensor of `shape` ([n, ...], this process's rows) as rows `offset ..< offset + n` of one drawn for
-    /// the global batch.
-    func draw(_ shape: [Int], _ generate: ([Int]) -> Tensor) -> Tensor {
-        guard total > 0, let n = shape.first, n > 0, total != n || offset != 0 else { return generate(shape) }
-        precondition(offset + n <= total, "batch shard \(offset) + \(n) beyond the global batch \(total)")
+    /// `shape` ([n, ...], the rows held here) with its first axis the global batch.
+    public func globalShape(_ shape: [Int]) -> [Int] {
         var global = shape
-        global[0] = total
-        let all = generate(global)
-        let row = shape.dropFirst().reduce(1, *)
+        if total > 0, !global.isEmpty { global[0] = total }
+        return global
+    }
+
+    /// Rows `offset ..< offset + count` of a tensor drawn for the global batch.
+    public func rows(of global: Tensor, count: Int) -> Tensor {
+        guard total > 0 else { return global }
+        precondition(global.shape.first == total && offset + count <= total, "batch shard \(offset) + \(count) of \(global.shape)")
+        var shape = global.shape
+        shape[0] = count
+        let row = global.count / total
         let out = Tensor(uninitialized: shape)
-        out.floats.baseAddress!.update(from: all.floats.baseAddress! + offset * row, count: n * row)
+        out.floats.baseAddress!.update(from: global.floats.baseAddress! + offset * row, count: count * row)
         return out
+    }
+}
+
+/// The random tensors the pass over the first image of a batch draws (each for the whole global batch),
+/// replayed in the same order by the passes over the batch's other images: every image takes its rows of one
+/// global draw, as a process holding only that image would.
+public final class DrawLog {
+    var tensors: [Tensor] = []
+    public init() {}
+}
+
+/// One pass's position in a `DrawLog`: the first image's pass records, the others replay.
+public final class DrawCursor {
+    let log: DrawLog
+    let recording: Bool
+    private var index = 0
+    public init(_ log: DrawLog, recording: Bool) { self.log = log; self.recording = recording }
+
+    /// The global tensor of `shape`: generated and logged when recording, the logged one otherwise.
+    func global(_ shape: [Int], _ generate: ([Int]) -> Tensor) -> Tensor {
+        defer { index += 1 }
+        if recording {
+            let t = generate(shape)
+            log.tensors.append(t)
+            return t
+        }
+        precondition(index < log.tensors.count && log.tensors[index].shape == shape,
+                     "a replayed pass draws \(shape) where the first image's pass drew \(index < log.tensors.count ? "\(log.tensors[index].shape)" : "nothing")")
+        return log.tensors[index]
     }
 }
 

@@ -75,6 +75,13 @@ public final class GANTrainer {
     }
 
     /// One D update then one G update on `batch`.
+    ///
+    /// A batch of several images is computed one image at a time, each image's gradients summed in order
+    /// ((g0 + g1) + g2 ...) and divided by the batch — exactly what the same images spread over as many
+    /// processes compute (each its own image, then the all-reduce's sum), so one process with a batch of 2
+    /// and two processes with one image each hold the same weights, bit for bit. Random draws (dropout,
+    /// instance noise, labels) are made for the whole global batch by the first image's pass and replayed,
+    /// sliced, by the others (`DrawLog`).
     public func step(batch: TrainingBatch) throws -> StepMetrics {
         let start = DispatchTime.now()
         let c = configuration
@@ -85,81 +92,102 @@ public final class GANTrainer {
         discriminatorOptimizer.learningRate = c.discriminatorLearningRate * lrFactor
         let noise = c.instanceNoise(at: completedSteps)
         discriminator.setNoise(std: noise, layerDecay: c.instanceNoiseLayerDecay)
-
         let ranks = collective.size
         communication = (0, 0)
-        let shard = ranks > 1 ? BatchShard(offset: collective.rank * n, total: ranks * n) : .whole
-        let x = Variable(batch.input)
-        let gTape = Tape()
-        let gContext = ForwardContext(tape: gTape, training: true, rng: rng, shard: shard)
-        let (fake, logits) = generator.forward(x, gContext)
+        let samples: [SamplePass] = (0..<n).map { i in
+            SamplePass(input: n == 1 ? batch.input : sampleRows(batch.input, i),
+                       target: n == 1 ? batch.target : sampleRows(batch.target, i),
+                       shard: n * ranks > 1 ? BatchShard(offset: collective.rank * n + i, total: ranks * n) : .whole)
+        }
+        let discriminatorDraws = n > 1 ? DrawLog() : nil, generatorDraws = n > 1 ? DrawLog() : nil
 
         // D step: real pairs against detached fakes.
-        let dContext = ForwardContext(tape: Tape(), training: true, rng: gContext.rng, shard: shard)
-        let realPair = dContext.tape.concatChannels([x, Variable(batch.target)])
-        let fakePair = dContext.tape.concatChannels([x, fake.detached()])
-        let realLogits = discriminator(realPair, dContext)
-        let fakeLogits = discriminator(fakePair, dContext)
-        let (realLabels, fakeLabels) = labels(count: realLogits.value.count, shard: shard, samples: n, &dContext.rng)
-        let dReal = dContext.tape.bceWithLogits(realLogits, targets: realLabels)
-        let dFake = dContext.tape.bceWithLogits(fakeLogits, targets: fakeLabels)
-        let dLoss = dContext.tape.weightedSum([(dReal, 0.5), (dFake, 0.5)])
-        try checkFinite(dLoss, "discriminator")
-        dContext.tape.backward(dLoss)
+        var dSum = GradientSum(discriminator.parameters)
+        var state = rng
+        for (i, s) in samples.enumerated() {
+            let draws = discriminatorDraws.map { DrawCursor($0, recording: i == 0) }
+            let gContext = ForwardContext(tape: s.tape, training: true, rng: state, shard: s.shard, draws: draws)
+            (s.fake, s.logits) = generator.forward(s.x, gContext)
+            let dContext = ForwardContext(tape: Tape(), training: true, rng: gContext.rng, shard: s.shard, draws: draws)
+            s.realPair = dContext.tape.concatChannels([s.x, Variable(s.target)])
+            let fakePair = dContext.tape.concatChannels([s.x, s.fake.detached()])
+            let realLogits = discriminator(s.realPair, dContext)
+            let fakeLogits = discriminator(fakePair, dContext)
+            let (realLabels, fakeLabels) = labels(count: realLogits.value.count, shard: s.shard, draws: draws, &dContext.rng)
+            let dReal = dContext.tape.bceWithLogits(realLogits, targets: realLabels)
+            let dFake = dContext.tape.bceWithLogits(fakeLogits, targets: fakeLabels)
+            let dLoss = dContext.tape.weightedSum([(dReal, 0.5), (dFake, 0.5)])
+            try checkFinite(dLoss, "discriminator")
+            dContext.tape.backward(dLoss)
+            if n > 1 { dSum.take(discriminator.parameters) }
+            s.scalars[5] = dLoss.value.floats[0]
+            s.scalars[6] = fraction(realLogits.value) { $0 > 0 }
+            s.scalars[7] = fraction(fakeLogits.value) { $0 < 0 }
+            if i == 0 { state = dContext.rng }
+        }
+        if n > 1 { dSum.give(discriminator.parameters, dividedBy: n) }
         _ = try averageGradients(discriminator.parameters)
         discriminatorOptimizer.update()
 
         // G step through the updated D, frozen: gradients flow through D to G, none are computed for D's weights.
-        gContext.rng = dContext.rng
         let dParameters = discriminator.parameters
         for p in dParameters { p.requiresGrad = false }
         defer { for p in dParameters { p.requiresGrad = true } }
-        let pair = gTape.concatChannels([x, fake])
-        var fakeFeatures: [Variable] = []
-        let judged = discriminator(pair, gContext, features: &fakeFeatures)
-        let ones = Tensor(shape: judged.shape, floats: Array(repeating: 1, count: judged.value.count))
-        let adversarial = gTape.bceWithLogits(judged, targets: ones)
-        // a*b* classes: L1 on L* only (a*b* regression is what averages colours towards grey).
-        let l1 = gTape.l1(fake, target: batch.target, channelWeights: logits == nil ? nil : [3, 0, 0])
-        var terms = [(adversarial, Float(1)), (l1, c.l1Weight)]
-        var crossEntropy: Float = 0
-        if let logits, let loss = c.classification, let bins = c.generator.bins {
-            let (targets, nearest) = bins.softTargets(lab: batch.target, sigma: loss.sigma)
-            let weights = Tensor(shape: [nearest.count], floats: nearest.map { loss.binWeights[$0] })
-            let ce = gTape.softCrossEntropy(logits, targets: targets, pixelWeights: weights)
-            crossEntropy = ce.value.floats[0]
-            terms.append((ce, loss.weight))
+        var gSum = GradientSum(generator.parameters)
+        for (i, s) in samples.enumerated() {
+            let draws = generatorDraws.map { DrawCursor($0, recording: i == 0) }
+            let gContext = ForwardContext(tape: s.tape, training: true, rng: state, shard: s.shard, draws: draws)
+            let gTape = s.tape
+            let pair = gTape.concatChannels([s.x, s.fake])
+            var fakeFeatures: [Variable] = []
+            let judged = discriminator(pair, gContext, features: &fakeFeatures)
+            let ones = Tensor(shape: judged.shape, floats: Array(repeating: 1, count: judged.value.count))
+            let adversarial = gTape.bceWithLogits(judged, targets: ones)
+            // a*b* classes: L1 on L* only (a*b* regression is what averages colours towards grey).
+            let l1 = gTape.l1(s.fake, target: s.target, channelWeights: s.logits == nil ? nil : [3, 0, 0])
+            var terms = [(adversarial, Float(1)), (l1, c.l1Weight)]
+            if let logits = s.logits, let loss = c.classification, let bins = c.generator.bins {
+                let (targets, nearest) = bins.softTargets(lab: s.target, sigma: loss.sigma)
+                let weights = Tensor(shape: [nearest.count], floats: nearest.map { loss.binWeights[$0] })
+                let ce = gTape.softCrossEntropy(logits, targets: targets, pixelWeights: weights)
+                s.scalars[4] = ce.value.floats[0]
+                terms.append((ce, loss.weight))
+            }
+            if c.featureMatchingWeight > 0 {
+                let realContext = ForwardContext(tape: Tape(recording: false), training: true, rng: gContext.rng, shard: s.shard, draws: draws)
+                var realFeatures: [Variable] = []
+                _ = discriminator(Variable(s.realPair.value), realContext, features: &realFeatures)
+                gContext.rng = realContext.rng
+                var fm: [(Variable, Float)] = []
+                for (f, r) in zip(fakeFeatures, realFeatures) { fm.append((gTape.l1(f, target: r.value), 1 / Float(fakeFeatures.count))) }
+                let matching = gTape.weightedSum(fm)
+                s.scalars[3] = matching.value.floats[0]
+                terms.append((matching, c.featureMatchingWeight))
+            }
+            let gLoss = gTape.weightedSum(terms)
+            try checkFinite(gLoss, "generator")
+            gTape.backward(gLoss)
+            if n > 1 { gSum.take(generator.parameters) }
+            s.scalars[0] = gLoss.value.floats[0]
+            s.scalars[1] = adversarial.value.floats[0]
+            s.scalars[2] = l1.value.floats[0]
+            if i == 0 { state = gContext.rng }
         }
-        var featureLoss: Float = 0
-        if c.featureMatchingWeight > 0 {
-            let realContext = ForwardContext(tape: Tape(recording: false), training: true, rng: gContext.rng, shard: shard)
-            var realFeatures: [Variable] = []
-            _ = discriminator(Variable(realPair.value), realContext, features: &realFeatures)
-            gContext.rng = realContext.rng
-            var fm: [(Variable, Float)] = []
-            for (f, r) in zip(fakeFeatures, realFeatures) { fm.append((gTape.l1(f, target: r.value), 1 / Float(fakeFeatures.count))) }
-            let matching = gTape.weightedSum(fm)
-            featureLoss = matching.value.floats[0]
-            terms.append((matching, c.featureMatchingWeight))
-        }
-        let gLoss = gTape.weightedSum(terms)
-        try checkFinite(gLoss, "generator")
-        gTape.backward(gLoss)
+        if n > 1 { gSum.give(generator.parameters, dividedBy: n) }
         // The step's scalars travel with G's gradients: every process reports the global batch's means.
-        let scalars = try averageGradients(generator.parameters, with: [
-            gLoss.value.floats[0], adversarial.value.floats[0], l1.value.floats[0], featureLoss, crossEntropy,
-            dLoss.value.floats[0], fraction(realLogits.value) { $0 > 0 }, fraction(fakeLogits.value) { $0 < 0 },
-        ])
+        var means = samples[0].scalars
+        if n > 1 { means = (0..<means.count).map { k in samples.reduce(0) { $0 + $1.scalars[k] } / Float(n) } }
+        let scalars = try averageGradients(generator.parameters, with: means)
         generatorOptimizer.update()
         updateAverage()
-        rng = gContext.rng
+        rng = state
         completedSteps += 1
 
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         return StepMetrics(
             step: completedSteps, generatorLoss: scalars[0], generatorAdversarialLoss: scalars[1],
-            l1: scalars[2], featureMatching: scalars[3], crossEntropy: logits == nil ? nil : scalars[4], discriminatorLoss: scalars[5],
-            discriminatorRealAccuracy: scalars[6], discriminatorFakeAccuracy: scalars[7],
+            l1: scalars[2], featureMatching: scalars[3], crossEntropy: samples[0].logits == nil ? nil : scalars[4],
+            discriminatorLoss: scalars[5], discriminatorRealAccuracy: scalars[6], discriminatorFakeAccuracy: scalars[7],
             learningRate: generatorOptimizer.learningRate, instanceNoise: noise,
             imagesPerSecond: Double(n * ranks) / max(seconds, 1e-9), seconds: seconds,
             allReduceSeconds: ranks > 1 ? communication.seconds : nil, allReduceBytes: ranks > 1 ? communication.bytes : nil)
@@ -203,18 +231,26 @@ public final class GANTrainer {
 
     /// Noisy targets: real uniform in `realLabelRange`, fake in `fakeLabelRange`, each pair swapped with
     /// probability `labelFlipProbability`.
-    /// With a `shard` (`count` labels for its n local samples), the labels of the whole global batch are drawn
-    /// and this process's slice is returned.
-    func labels(count: Int, shard: BatchShard = .whole, samples n: Int = 1, _ rng: inout RandomGenerator) -> (Tensor, Tensor) {
-        guard shard.total > 0, shard.total != n else { return drawLabels(count: count, &rng) }
-        let perSample = count / n
-        let (real, fake) = drawLabels(count: perSample * shard.total, &rng)
-        func slice(_ t: Tensor) -> Tensor {
-            let out = Tensor(uninitialized: [count])
-            out.floats.baseAddress!.update(from: t.floats.baseAddress! + shard.offset * perSample, count: count)
-            return out
+    /// With a `shard` (`count` labels for one of its samples' passes), the labels of the whole global batch
+    /// are drawn (or replayed from `draws`) and this sample's slice is returned.
+    func labels(count: Int, shard: BatchShard = .whole, draws: DrawCursor? = nil, _ rng: inout RandomGenerator) -> (Tensor, Tensor) {
+        guard shard.total > 1 else { return drawLabels(count: count, &rng) }
+        // [samples, real | fake, count]: one tensor, so a replayed pass finds both in one entry of the log.
+        func generate(_ shape: [Int]) -> Tensor {
+            let (real, fake) = drawLabels(count: shape[0] * count, &rng)
+            let both = Tensor(uninitialized: shape)
+            for s in 0..<shape[0] {
+                (both.floats.baseAddress! + s * 2 * count).update(from: real.floats.baseAddress! + s * count, count: count)
+                (both.floats.baseAddress! + (s * 2 + 1) * count).update(from: fake.floats.baseAddress! + s * count, count: count)
+            }
+            return both
         }
-        return (slice(real), slice(fake))
+        let global = [shard.total, 2, count]
+        let rows = shard.rows(of: draws?.global(global, generate) ?? generate(global), count: 1)
+        let real = Tensor(uninitialized: [count]), fake = Tensor(uninitialized: [count])
+        real.floats.baseAddress!.update(from: rows.floats.baseAddress!, count: count)
+        fake.floats.baseAddress!.update(from: rows.floats.baseAddress! + count, count: count)
+        return (real, fake)
     }
 
     private func drawLabels(count: Int, _ rng: inout RandomGenerator) -> (Tensor, Tensor) {

@@ -10,13 +10,24 @@ public final class ForwardContext {
     /// The samples of a global batch this pass holds (data-parallel training); per-sample random draws are
     /// made for the global batch and sliced (`BatchShard.draw`).
     public var shard: BatchShard
+    /// Set when this pass is one image of a batch computed image by image (`GANTrainer.step`).
+    public var draws: DrawCursor?
 
     public init(tape: Tape = Tape(recording: false), training: Bool = false, rng: RandomGenerator = RandomGenerator(seed: 0),
-                shard: BatchShard = .whole) {
+                shard: BatchShard = .whole, draws: DrawCursor? = nil) {
         self.tape = tape
         self.training = training
         self.rng = rng
         self.shard = shard
+        self.draws = draws
+    }
+
+    /// A random tensor of `shape` for this pass's rows: drawn by `generate` for the whole global batch (or
+    /// replayed from `draws`) and sliced; just `generate(shape)` when the pass holds the whole batch.
+    public func draw(_ shape: [Int], _ generate: ([Int]) -> Tensor) -> Tensor {
+        guard shard.total > 0, let n = shape.first else { return generate(shape) }
+        let global = shard.globalShape(shape)
+        return shard.rows(of: draws?.global(global, generate) ?? generate(global), count: n)
     }
 }
 

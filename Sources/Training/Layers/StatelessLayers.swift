@@ -59,7 +59,7 @@ public final class Dropout: Layer {
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
         guard ctx.training, probability > 0 else { return x }
         let keep = 1 / (1 - probability), p = probability
-        let mask = ctx.shard.draw(x.shape) { shape in
+        let mask = ctx.draw(x.shape) { shape in
             let mask = Tensor(uninitialized: shape)
             let mp = mask.floats
             for i in 0..<mp.count { mp[i] = ctx.rng.uniform() < p ? 0 : keep }
@@ -78,7 +78,7 @@ public final class GaussianNoise: Layer {
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
         guard ctx.training, standardDeviation > 0 else { return x }
         let std = standardDeviation
-        return ctx.tape.addConstant(x, ctx.shard.draw(x.shape) { ctx.rng.normal($0, std: std) })
+        return ctx.tape.addConstant(x, ctx.draw(x.shape) { ctx.rng.normal($0, std: std) })
     }
     public func export(_ b: inout GraphBuilder, _ input: String) -> String { input }
 }

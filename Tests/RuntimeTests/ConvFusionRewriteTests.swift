@@ -7,7 +7,8 @@ import Testing
 // bn-fold and conv-activation (ConvFusionRewrites.swift), each against the same graph run unrewritten.
 
 private func batchNorm(_ input: String, _ output: String, channels: Int, seed: UInt64, epsilon: Float = 1e-3) -> (Node, [String: Tensor]) {
-    let variance = Tensor(shape: [channels], floats: randomTensor([channels], seed: seed + 3).floats.map { 0.2 + abs($0) })
+    // `scalars` copies: `.floats` of a temporary would point into a tensor already freed.
+    let variance = Tensor(shape: [channels], floats: randomTensor([channels], seed: seed + 3).scalars(as: Float.self).map { 0.2 + abs($0) })
     return (Node(name: "bn", opType: "BatchNormalization", inputs: [input, "bn.s", "bn.b", "bn.m", "bn.v"], outputs: [output],
                  attributes: ["epsilon": .float(epsilon)]),
             ["bn.s": randomTensor([channels], seed: seed), "bn.b": randomTensor([channels], seed: seed + 1),
@@ -105,7 +106,7 @@ private func batchNorm(_ input: String, _ output: String, channels: Int, seed: U
 }
 
 @Test func geluRewriteFusesBothPrimitiveSpellings() throws {
-    let x = Tensor(shape: [2, 3, 5, 7], floats: randomTensor([2, 3, 5, 7], seed: 41).floats.map { $0 * 4 })
+    let x = Tensor(shape: [2, 3, 5, 7], floats: randomTensor([2, 3, 5, 7], seed: 41).scalars(as: Float.self).map { $0 * 4 })
     let inits: [String: Tensor] = ["r2": Tensor(shape: [], floats: [1.4142135]), "ir2": Tensor(shape: [1], floats: [0.70710677]),
                                    "one": Tensor(shape: [], floats: [1]), "half": Tensor(shape: [], floats: [0.5])]
     // torch.onnx: Div(x, √2) -> Erf -> Add 1 -> Mul x -> Mul 0.5.

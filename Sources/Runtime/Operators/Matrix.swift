@@ -1,10 +1,9 @@
-import CBLAS
 import Foundation
 import ONNX
 import Tensor
 
 // Gemm, MatMul (numpy batching and 1-D operands), Softmax, LogSoftmax, Hardmax.
-// float32 products go to cblas_sgemm; other element types use a plain loop in Double.
+// float32 products go to Tensor's sgemm (BLAS); other element types use a plain loop in Double.
 // The table also registers Det and Einsum (LinearAlgebra.swift), Attention (Attention.swift),
 // MatMulInteger and QLinearMatMul (QuantizedMatMul.swift), RotaryEmbedding (RotaryEmbedding.swift) and
 // LinearAttention (LinearAttention.swift).
@@ -70,9 +69,8 @@ struct GemmOperator: Operator {
                 gemmBeta = 1
             }
             if m > 0 && n > 0 && k > 0 {
-                cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                            Int32(m), Int32(n), Int32(k), alpha, a.pointer(as: Float.self), Int32(a.shape[1]),
-                            b.pointer(as: Float.self), Int32(b.shape[1]), gemmBeta, yp, Int32(n))
+                sgemm(transposeA: transA, transposeB: transB, m: m, n: n, k: k, alpha: alpha, a: a.pointer(as: Float.self),
+                      lda: a.shape[1], b: b.pointer(as: Float.self), ldb: b.shape[1], beta: gemmBeta, c: yp, ldc: n)
             }
             return [y]
         }
@@ -171,14 +169,14 @@ struct MatMulOperator: Operator {
             let ap = a.pointer(as: Float.self), bp = b.pointer(as: Float.self), yp = y.pointer(as: Float.self)
             if bb.allSatisfy({ $0 == 1 }) {
                 // B is one matrix shared by every batch and A is contiguous: one (batches * M, K) x (K, N) product.
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batches * m), Int32(n), Int32(k), 1,
-                            ap, Int32(k), bp, Int32(n), 0, yp, Int32(n))
+                sgemm(transposeA: false, transposeB: false, m: batches * m, n: n, k: k, alpha: 1,
+                      a: ap, lda: k, b: bp, ldb: n, beta: 0, c: yp, ldc: n)
                 return [y]
             }
             for i in 0..<batches {
                 let (ao, bo) = offsets(i)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
-                            ap + ao * m * k, Int32(k), bp + bo * k * n, Int32(n), 0, yp + i * m * n, Int32(n))
+                sgemm(transposeA: false, transposeB: false, m: m, n: n, k: k, alpha: 1,
+                      a: ap + ao * m * k, lda: k, b: bp + bo * k * n, ldb: n, beta: 0, c: yp + i * m * n, ldc: n)
             }
             return [y]
         }

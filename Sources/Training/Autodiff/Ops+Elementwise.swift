@@ -30,15 +30,7 @@ extension Tape {
         let n = xs[0].shape[0], plane = xs[0].value.count / max(n * xs[0].shape[1], 1)
         let channels = xs.map { $0.shape[1] }, total = channels.reduce(0, +)
         for x in xs { precondition(x.shape[0] == n && x.value.count == n * x.shape[1] * plane, "concat of \(xs.map(\.shape))") }
-        var shape = xs[0].shape; shape[1] = total
-        let y = Tensor(uninitialized: shape)
-        let yp = y.floats.baseAddress!
-        var offset = 0
-        for (x, c) in zip(xs, channels) {
-            let xp = x.value.floats.baseAddress!
-            for i in 0..<n { (yp + (i * total + offset) * plane).update(from: xp + i * c * plane, count: c * plane) }
-            offset += c
-        }
+        let y = concatenated(xs.map(\.value), axis: 1)
         return record(y, inputs: xs) { dY in
             let gp = dY.floats.baseAddress!
             var offset = 0

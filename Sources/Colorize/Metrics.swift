@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 // Image quality metrics for evaluating a colorizer against held-out colour pages.
 //
@@ -104,7 +105,7 @@ public func ssim(_ a: Image, _ b: Image) throws -> Double {
     // The five local moments, filtered concurrently.
     let inputs = [x, y, zip(x, x).map(*), zip(y, y).map(*), zip(x, y).map(*)]
     let moments = MomentSlots(count: 5)
-    DispatchQueue.concurrentPerform(iterations: 5) { k in
+    concurrentFor(5) { k in
         moments.set(k, filterValid(inputs[k], width: w, height: h, kernel: kernel))
     }
     let mx = moments.values[0], my = moments.values[1], mxx = moments.values[2], myy = moments.values[3]

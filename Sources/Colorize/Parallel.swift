@@ -1,7 +1,8 @@
 import Dispatch
+import Tensor
 
-// One level of parallelism for the per-pixel loops of this module (the generator's GEMMs use OpenBLAS
-// threads; nothing here runs inside a BLAS call). Work is split into contiguous chunks; results land in
+// One level of parallelism for the per-pixel loops of this module, on Tensor's `concurrentFor` (the
+// generator's GEMMs use OpenBLAS threads; nothing here runs inside a BLAS call). Work is split into contiguous chunks; results land in
 // per-chunk slots combined by the caller in a fixed order, so outputs do not depend on scheduling.
 
 /// A pointer that may cross into `concurrentPerform`; each task must touch only its own indices.
@@ -18,7 +19,7 @@ struct SendablePointer<T>: @unchecked Sendable {
 func parallelChunks(count: Int, chunks requested: Int = 16, _ body: @Sendable (Int, Range<Int>) -> Void) {
     let chunks = max(1, min(requested, count))
     if chunks == 1 { body(0, 0 ..< count); return }
-    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+    concurrentFor(chunks) { chunk in
         body(chunk, chunk * count / chunks ..< (chunk + 1) * count / chunks)
     }
 }

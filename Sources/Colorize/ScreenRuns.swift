@@ -19,6 +19,7 @@
 //      in how many directions its run is regular; periods: [Int], of regular runs along rows and columns)
 
 import Dispatch
+import Tensor
 
 /// Votes and periods of one scan direction (written by one task only).
 private final class DirectionResult: @unchecked Sendable {
@@ -33,7 +34,7 @@ func regularScreenRuns(dark: [Bool], small: [Bool], width w: Int, height h: Int,
     let directions: [(dx: Int, dy: Int)] = [(1, 0), (0, 1), (1, 1), (1, -1)]
     // One task per direction, each with its own votes and periods, summed in a fixed order.
     let perDirection = directions.map { _ in DirectionResult(count: w * h) }
-    DispatchQueue.concurrentPerform(iterations: directions.count) { k in
+    concurrentFor(directions.count) { k in
         let d = directions[k], out = perDirection[k]
         var runStarts: [Int] = [], runLengths: [Int] = []
         var pixels: [Int] = []

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 // Training pages are colour targets: a page that cannot be read, or that has no colour, must not stop
 // `train --data` nor teach the model grey. They are screened once before training, as `colorize` reports a
@@ -21,7 +22,7 @@ public func screenTrainingPages(_ paths: [String], minimumVividShare: Double = 0
     verdicts.initialize(repeating: nil)
     defer { verdicts.deallocate() }
     let slots = SendablePointer(verdicts.baseAddress ?? UnsafeMutablePointer<String?>.allocate(capacity: 1))
-    DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+    concurrentFor(paths.count) { i in
         do {
             let page = try readImage(path: paths[i])
             if page.channels != 3 {

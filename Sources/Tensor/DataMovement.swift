@@ -369,17 +369,9 @@ func forEachMappedRow(maps: [[Int]], strides: [Int], _ body: (Int?) -> Void) {
 /// write only its own part of the output.
 func parallelRows(_ rows: Int, work: Int, _ body: (Int) -> Void) {
     if rows > 1 && rows * work >= 1 << 18 {
-        withoutActuallyEscaping(body) { body in
-            let box = RowBody(body)
-            DispatchQueue.concurrentPerform(iterations: rows) { box.body($0) }
-        }
+        concurrentFor(rows, body)
     } else {
         for r in 0..<rows { body(r) }
     }
 }
 
-/// Carries a non-Sendable closure into `concurrentPerform`; the rows it writes are disjoint.
-private struct RowBody: @unchecked Sendable {
-    let body: (Int) -> Void
-    init(_ body: @escaping (Int) -> Void) { self.body = body }
-}

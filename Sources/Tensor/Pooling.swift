@@ -161,19 +161,10 @@ private struct PoolWindow {
 /// (Shared with Normalization.swift.)
 func poolingForEachPlane(_ planes: Int, work: Int, _ body: (Int) -> Void) {
     if planes > 1 && planes * work >= 1 << 15 {
-        withoutActuallyEscaping(body) { body in
-            let box = PoolingClosureBox(body)
-            DispatchQueue.concurrentPerform(iterations: planes) { box.body($0) }
-        }
+        concurrentFor(planes, body)
     } else {
         for p in 0..<planes { body(p) }
     }
-}
-
-/// Carries a non-Sendable closure into `concurrentPerform`; the planes it touches are disjoint.
-private struct PoolingClosureBox: @unchecked Sendable {
-    let body: (Int) -> Void
-    init(_ body: @escaping (Int) -> Void) { self.body = body }
 }
 
 func pooledShape(_ x: Tensor, _ g: PoolingGeometry) -> [Int] {

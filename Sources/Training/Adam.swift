@@ -37,7 +37,7 @@ public final class Adam {
             let n = p.value.count, piece = 1 << 16
             for start in stride(from: 0, to: n, by: piece) { tasks.append((i, start..<min(n, start + piece))) }
         }
-        parallelFor(tasks.count) { t in
+        concurrentFor(tasks.count) { t in
             let (i, range) = tasks[t]
             let gp = parameters[i].grad!.floats, mp = m[i].floats, vp = v[i].floats, pp = parameters[i].value.floats
             for k in range {

@@ -56,7 +56,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
         }
         let pieces = (count + piece - 1) / piece
         let seeds = (0..<pieces).map { _ in next() }
-        parallelFor(pieces) { i in
+        concurrentFor(pieces) { i in
             var g = RandomGenerator(seed: seeds[i])
             Self.fillNormal(&g, base + i * piece, min(piece, count - i * piece), mean, std)
         }

@@ -54,7 +54,7 @@ let package = Package(
         ], swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "ONNX", dependencies: ["Tensor", "ONNXProto", "CProtobufC"]),
         .target(name: "Runtime", dependencies: ["Tensor", "ONNX",
-            .product(name: "Numerics", package: "swift-numerics")]),
+            .product(name: "Numerics", package: "swift-numerics")], exclude: ["Operators/Extended/README.md"]),
         .target(name: "Training", dependencies: ["Tensor", "ONNX",
             .product(name: "Numerics", package: "swift-numerics")]),
         .target(name: "Colorize", dependencies: ["Tensor", "Runtime", "Training", "CPNG", "CJPEG", "CImageCodecs",

@@ -79,7 +79,7 @@ public final class TrainingSession {
     /// `initialGenerator` starts a new run's generator (`train --init`). With a `collective` of several processes
     /// (`mpirun`) each takes `options.batchSize` pairs of every global batch; rank 0 alone validates and writes.
     public init(folder: String, configuration: TrainingConfiguration, options: TrainingSessionOptions,
-                initialGenerator: Model? = nil, collective: any Collective = SingleProcess()) throws {
+                initialGenerator: (() throws -> Model)? = nil, collective: any Collective = SingleProcess()) throws {
         guard !options.pages.isEmpty else { throw ImageError.mismatch("no training pages were given") }
         guard options.batchSize >= 1, options.steps >= 0 else {
             throw ImageError.mismatch("batch size must be at least 1 and steps not negative")

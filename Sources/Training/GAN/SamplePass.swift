@@ -4,7 +4,7 @@ import Tensor
 /// from the D step's forward pass to the G step's backward), and the step's scalars for this image
 /// (G loss, adversarial, L1, feature matching, cross-entropy, D loss, D accuracy on real and on fake).
 final class SamplePass {
-    let input: Tensor, target: Tensor
+    let target: Tensor
     let shard: BatchShard
     let x: Variable
     let tape = Tape()
@@ -14,7 +14,6 @@ final class SamplePass {
     var scalars = [Float](repeating: 0, count: 8)
 
     init(input: Tensor, target: Tensor, shard: BatchShard) {
-        self.input = input
         self.target = target
         self.shard = shard
         x = Variable(input)

@@ -29,12 +29,13 @@ public final class TrainingRun {
     public var checkpointURL: URL { folder.appendingPathComponent(Self.checkpointName) }
 
     /// Opens or creates the run in `folder`. `configuration` is used only for a new run; so is
-    /// `initialGenerator` (`train --init`: its weights start the generator).
+    /// `initialGenerator` (`train --init`: its weights start the generator), which is called only then, and
+    /// only on rank 0.
     ///
     /// With a collective of several processes, rank 0 opens the folder and then sends the whole training
     /// state (its checkpoint bytes) to the others, which never read the folder: every process starts from
     /// rank 0's weights, optimiser moments and random state, on one machine or several.
-    public init(folder: URL, configuration: TrainingConfiguration, initialGenerator: Model? = nil,
+    public init(folder: URL, configuration: TrainingConfiguration, initialGenerator: (() throws -> Model)? = nil,
                 collective: any Collective = SingleProcess()) throws {
         self.folder = folder
         guard collective.isRoot else {
@@ -66,7 +67,7 @@ public final class TrainingRun {
             resumed = false
             storedConfigurationDiffers = false
             let trainer = self.trainer
-            freshFromInitialGenerator = try initialGenerator.map { try trainer.loadGeneratorWeights(from: $0) } ?? []
+            freshFromInitialGenerator = try initialGenerator.map { try trainer.loadGeneratorWeights(from: $0()) } ?? []
             // No checkpoint: lines of an earlier run stopped before its first checkpoint would be logged twice.
             try MetricsLog.truncate(folder.appendingPathComponent(Self.metricsName), after: 0)
             let encoder = JSONEncoder()

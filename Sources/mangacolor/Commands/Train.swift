@@ -216,10 +216,10 @@ struct Train: ParsableCommand {
                                              batchSize: batchSize, checkpointEvery: checkpointEvery,
                                              validateEvery: validateEvery, validationWidth: size)
         // --init is read by rank 0 only, and only for a new run (a resumed one keeps its checkpoint's weights).
-        let resuming = FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent(TrainingRun.checkpointName))
-        let initial = try initModel.flatMap { path -> Model? in
-            guard collective.isRoot && !resuming else { return nil }
-            do { return try Model(contentsOf: path) } catch { throw CLIError("--init \(path): \(error)") }
+        let initial = initModel.map { path in
+            { () throws -> Model in
+                do { return try Model(contentsOf: path) } catch { throw CLIError("--init \(path): \(error)") }
+            }
         }
         let session = try TrainingSession(folder: out, configuration: config, options: options,
                                           initialGenerator: initial, collective: collective)

@@ -11,10 +11,38 @@ public protocol Operator: Sendable {
     /// What the builder accepted but the user should hear about (a deprecated attribute value run in its
     /// legacy meaning, say). `Plan.warnings` collects them with the node's label; none by default.
     var warnings: [String] { get }
+    /// The output shapes `run` gives inputs of these shapes (`shapes[i]` nil: unknown or omitted), with the
+    /// inputs known at load time in `constants` — the rule `run` applies, from the attributes `init` parsed.
+    /// `ShapeInference` calls it (with sample sizes for symbolic dimensions) for `inspect --shapes`. Entries
+    /// left off or nil are unknown; throw `KernelError` where `run` would refuse the shapes. Default: unknown.
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?]
+    /// Floating-point operations of one run (2 per multiply-add of a convolution or matrix product;
+    /// element-wise work is not counted, as in the usual GFLOP figures), for `bench`. Default 0.
+    func flops(inputs: [Tensor?], outputs: [Tensor]) -> Double
 }
 
 extension Operator {
     public var warnings: [String] { [] }
+    public func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] { [] }
+    public func flops(inputs: [Tensor?], outputs: [Tensor]) -> Double { 0 }
+}
+
+/// Operators whose one output has their first input's shape (unary element-wise maps, activations,
+/// normalizations, casts).
+protocol ShapePreserving: Operator {}
+
+extension ShapePreserving {
+    public func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] { [shapes.first ?? nil] }
+}
+
+/// Operators whose output is their inputs' multidirectional broadcast (arithmetic, comparison, Where).
+protocol Broadcasting: Operator {}
+
+extension Broadcasting {
+    public func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        guard !shapes.isEmpty, shapes.allSatisfy({ $0 != nil }) else { return [] }
+        return [try withKernelErrors { try broadcastShape(shapes.map { $0! }) }]
+    }
 }
 
 /// What an operator's builder sees of its node.
@@ -69,11 +97,24 @@ public struct Registration: Sendable {
     }
 }
 
-/// An operator given as a closure, for simple kernels.
+/// An operator given as a closure, for simple kernels; `shape` says how its output's shape follows.
 public struct ClosureOperator: Operator {
+    public enum ShapeRule: Sendable {
+        /// The first input's shape (a unary element-wise map).
+        case sameAsInput
+        /// Not known without running it.
+        case unknown
+    }
     let body: @Sendable ([Tensor?]) throws -> [Tensor]
-    public init(_ body: @escaping @Sendable ([Tensor?]) throws -> [Tensor]) { self.body = body }
+    let shape: ShapeRule
+    public init(shape: ShapeRule = .unknown, _ body: @escaping @Sendable ([Tensor?]) throws -> [Tensor]) {
+        self.body = body
+        self.shape = shape
+    }
     public func run(_ inputs: [Tensor?]) throws -> [Tensor] { try body(inputs) }
+    public func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        shape == .sameAsInput ? [shapes.first ?? nil] : []
+    }
 }
 
 /// Input access for kernels.

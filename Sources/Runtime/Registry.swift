@@ -1,13 +1,19 @@
-/// The operator registry: one table, one line per (op, opset range), assembled from the operator-family
-/// files (`Operators/*.swift`). Lookup picks the registration whose range holds the model's opset, so
-/// behaviour that changed between opsets (Resize, Pad, Split, Squeeze, Clip, Upsample...) follows the model.
+/// The operator registry: one table, one line per (op, opset range), assembled here from the table at the top
+/// of each operator-family file (`Operators/*.swift`, `Operators/Extended/*.swift`). An op has several ranges
+/// only where it is built differently (Clip's attributes became inputs, Cast's legacy types, ReduceSum's axes
+/// input); where only details change between opsets (Resize, Pad, Split, Squeeze...) one `since:` line builds
+/// it and its initialiser reads `ctx.opset`.
 public enum OperatorRegistry {
     public static let all: [Registration] =
         elementwiseOperators + activationOperators + binaryOperators + logicalOperators
         + convolutionOperators + poolingOperators + normalizationOperators
-        + shapeOperators + tensorCreationOperators + paddingOperators + resizeOperators
+        + shapeOperators + indexingOperators + concatOperators + scatterOperators + selectionOperators
+        + uniqueOperators + gridSampleOperators + tensorCreationOperators + paddingOperators + resizeOperators
         + matrixOperators + recurrentOperators + controlFlowOperators + quantizationOperators
-        + reductionOperators + castOperators + fusedOperators
+        + reductionOperators + lossOperators + castOperators + fusedOperators
+        // Operators/Extended: ops no image model uses (see its README).
+        + attentionOperators + linearAttentionOperators + rotaryEmbeddingOperators + linearAlgebraOperators
+        + quantizedMatMulOperators + stringOperators
 
     private static let table: [String: [Registration]] = Dictionary(grouping: all) { key($0.domain, $0.opType) }
 

@@ -7,17 +7,17 @@ import Tensor
 // `ActivationMath` for every floating dtype. Relu (14+), PRelu (9+) and Clip (12+) also take integers.
 
 let activationOperators: [Registration] = [
-    Registration("Relu", since: 1) { _ in ClosureOperator { [try relu(try $0.required(0, "X"))] } },
+    Registration("Relu", since: 1) { _ in ClosureOperator(shape: .sameAsInput) { [try relu(try $0.required(0, "X"))] } },
     Registration("LeakyRelu", since: 1) { ctx in try LeakyReluOperator(ctx) },
-    Registration("PRelu", since: 1) { _ in ClosureOperator { [try prelu(try $0.required(0, "X"), try $0.required(1, "slope"))] } },
+    Registration("PRelu", since: 1) { _ in ClosureOperator(shape: .sameAsInput) { [try prelu(try $0.required(0, "X"), try $0.required(1, "slope"))] } },
     Registration("Sigmoid", since: 1) { _ in
-        ClosureOperator { inputs in
+        ClosureOperator(shape: .sameAsInput) { inputs in
             let x = try inputs.required(0, "X")
             return [x.dtype == .float32 ? sigmoidForward(x) : try mapFloating(x, SigmoidMap(), op: "Sigmoid")]
         }
     },
     Registration("Tanh", since: 1) { _ in
-        ClosureOperator { inputs in
+        ClosureOperator(shape: .sameAsInput) { inputs in
             let x = try inputs.required(0, "X")
             return [x.dtype == .float32 ? tanhForward(x) : try mapFloating(x, TanhMap(), op: "Tanh")]
         }
@@ -82,7 +82,7 @@ private func relu(_ x: Tensor) throws -> Tensor {
     }
 }
 
-private struct LeakyReluOperator: Operator {
+private struct LeakyReluOperator: ShapePreserving {
     let alpha: Float
     init(_ ctx: OperatorContext) throws { alpha = try ctx.node.float("alpha", default: 0.01) }
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
@@ -116,7 +116,7 @@ private struct PReluOp: NumericBinary {
 }
 
 /// Shrink: x + bias below -lambd, x - bias above lambd, 0 between. Integers compute in double and convert back.
-private struct ShrinkOperator: Operator {
+private struct ShrinkOperator: ShapePreserving {
     let map: ShrinkMap
     init(_ ctx: OperatorContext) throws {
         map = ShrinkMap(bias: Double(try ctx.node.float("bias", default: 0)),
@@ -141,7 +141,7 @@ private struct ShrinkMap: RealMap {
 // MARK: Clip
 
 /// Clip before opset 11: bounds are the `min` / `max` attributes (float types only).
-private struct ClipAttributesOperator: Operator {
+private struct ClipAttributesOperator: ShapePreserving {
     let low: Double
     let high: Double
     init(_ ctx: OperatorContext) throws {
@@ -155,7 +155,7 @@ private struct ClipAttributesOperator: Operator {
 
 /// Clip from opset 11: optional scalar inputs `min` (1) and `max` (2) of the input's type; integers from 12.
 /// NOTE: with min > max every element becomes max, as numpy.clip does.
-private struct ClipOperator: Operator {
+private struct ClipOperator: ShapePreserving {
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.required(0, "input")
         let low = inputs.optional(1), high = inputs.optional(2)

@@ -29,15 +29,6 @@ let binaryOperators: [Registration] = [
         case let other?: throw ctx.node.invalid("direction", "must be \"LEFT\" or \"RIGHT\"; got \"\(other)\"")
         }
     },
-    Registration("StringConcat", since: 20) { _ in
-        ClosureOperator { inputs in
-            let x = try inputs.required(0, "X"), y = try inputs.required(1, "Y")
-            guard x.dtype == .string, y.dtype == .string else {
-                throw KernelError("StringConcat takes string inputs; got \(x.dtype) and \(y.dtype)")
-            }
-            return [try withKernelErrors { try concatenateStrings(x, y) }]
-        }
-    },
     Registration("BitwiseAnd", since: 18) { ctx in try ArithmeticOperator(ctx, BitwiseAndOp()) },
     Registration("BitwiseOr", since: 18) { ctx in try ArithmeticOperator(ctx, BitwiseOrOp()) },
     Registration("BitwiseXor", since: 18) { ctx in try ArithmeticOperator(ctx, BitwiseXorOp()) },
@@ -46,7 +37,7 @@ let binaryOperators: [Registration] = [
 /// A two-input operator `C = A op B`.
 /// NOTE: not generic over the operation: the generic initializer captures a closure specialised for it, so the
 /// loop is compiled per operation (a generic struct behind `any Operator` would run unspecialised code).
-struct ArithmeticOperator: Operator {
+struct ArithmeticOperator: Broadcasting {
     let apply: @Sendable (Tensor, Tensor) throws -> Tensor
     let legacy: LegacyBroadcast
 
@@ -63,7 +54,7 @@ struct ArithmeticOperator: Operator {
 }
 
 /// Min, Max, Sum, Mean: any number of inputs (at least one), folded left to right with broadcasting.
-struct VariadicOperator: Operator {
+struct VariadicOperator: Broadcasting {
     let name: String
     let apply: @Sendable (Tensor, Tensor) throws -> Tensor
     let mean: Bool
@@ -195,7 +186,7 @@ struct BitwiseXorOp: NumericBinary {
 /// Pow: the base's type is the output's; the exponent may be any numeric type (opset 12+). Integer base and
 /// exponent use exact wrapping integer powers; otherwise the power is computed in double and converted
 /// (float32 ** float32 in float, as numpy does).
-private struct PowOperator: Operator {
+private struct PowOperator: Broadcasting {
     let legacy: LegacyBroadcast
     init(_ ctx: OperatorContext) throws { legacy = try LegacyBroadcast(ctx) }
 
@@ -247,16 +238,4 @@ private func realPower<T: Real & BinaryFloatingPoint>(_ x: T, _ y: T) -> T {
     guard y.rounded(.towardZero) == y else { return .nan }
     let m = T.pow(-x, y)
     return y.truncatingRemainder(dividingBy: 2) == 0 ? m : -m
-}
-
-/// Element-wise `x + y` on string tensors with numpy broadcasting.
-private func concatenateStrings(_ x: Tensor, _ y: Tensor) throws -> Tensor {
-    let plan = try BroadcastPlan(x.shape, y.shape)
-    let sx = x.strings, sy = y.strings
-    let dx = plan.innerStep(0), dy = plan.innerStep(1)
-    var out = [String](repeating: "", count: plan.count)
-    plan.forEachRun { o, ix, iy, _, n in
-        for i in 0..<n { out[o + i] = sx[ix + i * dx] + sy[iy + i * dy] }
-    }
-    return Tensor(shape: plan.shape, strings: out)
 }

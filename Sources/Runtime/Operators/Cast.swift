@@ -11,14 +11,14 @@ let castOperators: [Registration] = [
     Registration("Cast", since: 6) { ctx in try CastOperator(ctx) },
     Registration("BitCast", since: 26) { ctx in try BitCastOperator(ctx) },
     Registration("CastLike", since: 15) { _ in
-        ClosureOperator { inputs in
+        ClosureOperator(shape: .sameAsInput) { inputs in
             let x = try inputs.required(0, "input"), like = try inputs.required(1, "target_type")
             return [try withKernelErrors { try x.converted(to: like.dtype) }]
         }
     },
 ]
 
-private struct CastOperator: Operator {
+private struct CastOperator: ShapePreserving {
     let to: DType
 
     init(_ ctx: OperatorContext) throws {

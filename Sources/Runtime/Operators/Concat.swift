@@ -5,15 +5,33 @@ import Tensor
 
 let concatOperators: [Registration] = [
     Registration("Concat", since: 1) { ctx in try ConcatOperator(ctx) },
-    Registration("Split", 1...1) { ctx in try SplitOperator(ctx) },
-    Registration("Split", 2...12) { ctx in try SplitOperator(ctx) },
-    Registration("Split", 13...17) { ctx in try SplitOperator(ctx) },
-    Registration("Split", since: 18) { ctx in try SplitOperator(ctx) },
+    // split as an input at 1 and from 13, as an attribute between; num_outputs from 18: SplitOperator reads ctx.opset.
+    Registration("Split", since: 1) { ctx in try SplitOperator(ctx) },
 ]
 
 /// Concat: joins the inputs along `axis` (default 1 before opset 4, required after).
 struct ConcatOperator: Operator {
     let axis: Int
+
+    /// The axis (made non-negative) and the output shape for inputs of these shapes.
+    func joined(_ shapes: [[Int]]) throws -> (axis: Int, shape: [Int]) {
+        guard let first = shapes.first else { throw KernelError("Concat has no inputs") }
+        let a = try normalizeAxis(axis, rank: first.count)
+        var out = first
+        for p in shapes.dropFirst() {
+            guard p.count == first.count, (0..<p.count).allSatisfy({ $0 == a || p[$0] == first[$0] }),
+                  let total = checkedSum(out[a], p[a]) else {
+                throw KernelError("cannot concatenate \(shapeString(first)) and \(shapeString(p)) along axis \(axis)")
+            }
+            out[a] = total
+        }
+        return (a, out)
+    }
+
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        guard shapes.allSatisfy({ $0 != nil }) else { return [] }
+        return [try joined(shapes.map { $0! }).shape]
+    }
     init(_ ctx: OperatorContext) throws {
         if let a = try ctx.node.int("axis") {
             axis = a
@@ -27,16 +45,10 @@ struct ConcatOperator: Operator {
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let parts = inputs.compactMap { $0 }
         guard let first = parts.first else { throw KernelError("Concat has no inputs") }
-        let a = try normalizeAxis(axis, rank: first.rank)
-        for p in parts.dropFirst() {
-            guard p.dtype == first.dtype else {
-                throw KernelError("inputs have different types, \(first.dtype) and \(p.dtype)")
-            }
-            guard p.rank == first.rank,
-                  (0..<p.rank).allSatisfy({ $0 == a || p.shape[$0] == first.shape[$0] }) else {
-                throw KernelError("cannot concatenate \(shapeString(first.shape)) and \(shapeString(p.shape)) along axis \(axis)")
-            }
+        for p in parts.dropFirst() where p.dtype != first.dtype {
+            throw KernelError("inputs have different types, \(first.dtype) and \(p.dtype)")
         }
+        let a = try joined(parts.map(\.shape)).axis
         if parts.count == 1 { return [first] }
         return [concatenated(parts, axis: a)]
     }

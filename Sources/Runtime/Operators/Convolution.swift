@@ -165,21 +165,14 @@ struct ConvOperator: Operator {
         let bias = inputs.optional(2)
         try requireFloat32(x, "input")
         try requireFloat32(w, "weight")
-        let g = try geometry(inputShape: x.shape, weightShape: w.shape)
-        if let problem = g.convolutionShapeProblem(inputShape: x.shape, weightShape: w.shape) {
-            throw KernelError(problem)
-        }
+        let (g, outputShape) = try output(inputShape: x.shape, weightShape: w.shape)
         if let bias {
             try requireFloat32(bias, "bias")
             guard bias.count == w.shape[0] else {
                 throw KernelError("bias has \(bias.count) values, expected \(w.shape[0]) (one per output channel)")
             }
         }
-        let spatial = g.outputSpatialShape(inputSpatialShape: Array(x.shape[2...]))
-        if spatial.contains(0) && !x.shape[2...].contains(0) {
-            throw KernelError("input \(shapeString(x.shape)) is smaller than the kernel (\(g))")
-        }
-        try requireAllocatable([x.shape[0], w.shape[0]] + spatial, .float32)
+        try requireAllocatable(outputShape, .float32)
         if let winograd, winograd.outputChannels == w.shape[0], winograd.inputChannels == w.shape[1],
            winogradPreferred(inputShape: x.shape, weightShape: w.shape, geometry: g) {
             let y = conv2dForwardWinograd(x: x, weights: winograd, bias: bias, geometry: g)
@@ -187,6 +180,28 @@ struct ConvOperator: Operator {
             return [y]
         }
         return [conv2dForward(x: x, weight: w, bias: bias, geometry: g, activation: activation)]
+    }
+
+    /// The geometry and output shape of a run on these shapes, checked as `run` checks them.
+    func output(inputShape x: [Int], weightShape w: [Int]) throws -> (ConvolutionGeometry, [Int]) {
+        let g = try geometry(inputShape: x, weightShape: w)
+        if let problem = g.convolutionShapeProblem(inputShape: x, weightShape: w) { throw KernelError(problem) }
+        let spatial = g.outputSpatialShape(inputSpatialShape: Array(x[2...]))
+        if spatial.contains(0) && !x[2...].contains(0) {
+            throw KernelError("input \(shapeString(x)) is smaller than the kernel (\(g))")
+        }
+        return (g, [x[0], w[0]] + spatial)
+    }
+
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        guard shapes.count >= 2, let x = shapes[0], let w = shapes[1] else { return [] }
+        return [try output(inputShape: x, weightShape: w).1]
+    }
+
+    /// out [N, M, spatial]; weight [M, C/group, kernel]: C/group * kernel multiply-adds per output.
+    func flops(inputs: [Tensor?], outputs: [Tensor]) -> Double {
+        guard let w = inputs.optional(1), let y = outputs.first else { return 0 }
+        return 2 * Double(y.count) * Double(w.shape.dropFirst().reduce(1, *))
     }
 }
 
@@ -284,12 +299,8 @@ struct ConvTransposeOperator: Operator {
         let bias = inputs.optional(2)
         try requireFloat32(x, "input")
         try requireFloat32(w, "weight")
-        let (g, padding) = try geometry(inputShape: x.shape, weightShape: w.shape)
-        if let problem = g.transposedShapeProblem(inputShape: x.shape, weightShape: w.shape) {
-            throw KernelError(problem)
-        }
-        guard let channels = checkedProduct(w.shape[1], g.group) else { throw KernelError("weight \(shapeString(w.shape)) with group \(g.group) overflows") }
-        try requireAllocatable([x.shape[0], channels] + g.transposedOutputSpatialShape(inputSpatialShape: Array(x.shape[2...]), outputPadding: padding), .float32)
+        let (g, padding, outputShape) = try output(inputShape: x.shape, weightShape: w.shape)
+        try requireAllocatable(outputShape, .float32)
         if let bias {
             try requireFloat32(bias, "bias")
             guard bias.count == w.shape[1] * g.group else {
@@ -297,6 +308,27 @@ struct ConvTransposeOperator: Operator {
             }
         }
         return [convTranspose2dForward(x: x, weight: w, bias: bias, geometry: g, outputPadding: padding)]
+    }
+
+    /// The geometry, output padding and output shape of a run on these shapes, checked as `run` checks them.
+    func output(inputShape x: [Int], weightShape w: [Int]) throws -> (ConvolutionGeometry, [Int], [Int]) {
+        let (g, padding) = try geometry(inputShape: x, weightShape: w)
+        if let problem = g.transposedShapeProblem(inputShape: x, weightShape: w) { throw KernelError(problem) }
+        guard let channels = checkedProduct(w[1], g.group) else {
+            throw KernelError("weight \(shapeString(w)) with group \(g.group) overflows")
+        }
+        return (g, padding, [x[0], channels] + g.transposedOutputSpatialShape(inputSpatialShape: Array(x[2...]), outputPadding: padding))
+    }
+
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        guard shapes.count >= 2, let x = shapes[0], let w = shapes[1] else { return [] }
+        return [try output(inputShape: x, weightShape: w).2]
+    }
+
+    /// x [N, C, spatial]; weight [C, M/group, kernel]: each input element scatters into M/group * kernel outputs.
+    func flops(inputs: [Tensor?], outputs: [Tensor]) -> Double {
+        guard let x = inputs.optional(0), let w = inputs.optional(1) else { return 0 }
+        return 2 * Double(x.count) * Double(w.shape.dropFirst().reduce(1, *))
     }
 }
 

@@ -22,6 +22,11 @@ struct DropoutOperator: Operator {
         seed = try ctx.node.int("seed").map { UInt32(truncatingIfNeeded: $0) }
     }
 
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        let x = shapes.first ?? nil
+        return wantsMask ? [x, x] : [x]
+    }
+
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.required(0, "data")
         var ratio = self.ratio

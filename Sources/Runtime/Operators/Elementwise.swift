@@ -14,7 +14,7 @@ let elementwiseOperators: [Registration] = [
     Registration("Ceil", since: 1) { _ in floatingMap("Ceil", Ceil()) },
     Registration("Round", since: 11) { _ in floatingMap("Round", RoundHalfEven()) },
     Registration("Erf", since: 9) { _ in
-        ClosureOperator { inputs in
+        ClosureOperator(shape: .sameAsInput) { inputs in
             let x = try inputs.required(0, "X")
             // float32: the vectorised rational approximation (GELU's primitive spelling runs on it).
             guard x.dtype == .float32 else { return [try mapFloating(x, Erf(), op: "Erf")] }
@@ -35,18 +35,17 @@ let elementwiseOperators: [Registration] = [
     Registration("Asinh", since: 9) { _ in floatingMap("Asinh", Asinh()) },
     Registration("Acosh", since: 9) { _ in floatingMap("Acosh", Acosh()) },
     Registration("Atanh", since: 9) { _ in floatingMap("Atanh", Atanh()) },
-    Registration("Abs", since: 1) { _ in ClosureOperator { [try absolute(try $0.required(0, "X"))] } },
-    Registration("Neg", since: 1) { _ in ClosureOperator { [try negate(try $0.required(0, "X"))] } },
-    Registration("Sign", since: 9) { _ in ClosureOperator { [try sign(try $0.required(0, "X"))] } },
-    Registration("IsNaN", since: 9) { _ in ClosureOperator { [try isNaN(try $0.required(0, "X"))] } },
+    Registration("Abs", since: 1) { _ in ClosureOperator(shape: .sameAsInput) { [try absolute(try $0.required(0, "X"))] } },
+    Registration("Neg", since: 1) { _ in ClosureOperator(shape: .sameAsInput) { [try negate(try $0.required(0, "X"))] } },
+    Registration("Sign", since: 9) { _ in ClosureOperator(shape: .sameAsInput) { [try sign(try $0.required(0, "X"))] } },
+    Registration("IsNaN", since: 9) { _ in ClosureOperator(shape: .sameAsInput) { [try isNaN(try $0.required(0, "X"))] } },
     Registration("IsInf", since: 10) { ctx in try IsInfOperator(ctx) },
-    Registration("StringNormalizer", since: 10) { ctx in try StringNormalizerOperator(ctx) },
-    Registration("BitwiseNot", since: 18) { _ in ClosureOperator { [try bitwiseNot(try $0.required(0, "X"))] } },
+    Registration("BitwiseNot", since: 18) { _ in ClosureOperator(shape: .sameAsInput) { [try bitwiseNot(try $0.required(0, "X"))] } },
 ]
 
 /// An operator applying a float function to its one input.
 func floatingMap<F: RealMap>(_ name: String, _ f: F) -> any Operator {
-    ClosureOperator { inputs in [try mapFloating(try inputs.required(0, "X"), f, op: name)] }
+    ClosureOperator(shape: .sameAsInput) { inputs in [try mapFloating(try inputs.required(0, "X"), f, op: name)] }
 }
 
 // MARK: Float functions
@@ -135,7 +134,7 @@ private func isNaN(_ x: Tensor) throws -> Tensor {
 }
 
 /// IsInf with `detect_negative` / `detect_positive` (both default 1).
-private struct IsInfOperator: Operator {
+private struct IsInfOperator: ShapePreserving {
     let negative: Bool
     let positive: Bool
 

@@ -2,8 +2,7 @@ import ONNX
 import Tensor
 
 let gridSampleOperators: [Registration] = [
-    Registration("GridSample", 16...19) { ctx in try GridSampleOperator(ctx) },
-    Registration("GridSample", since: 20) { ctx in try GridSampleOperator(ctx) },
+    Registration("GridSample", since: 16) { ctx in try GridSampleOperator(ctx) },
     Registration("AffineGrid", since: 20) { ctx in try AffineGridOperator(ctx) },
 ]
 

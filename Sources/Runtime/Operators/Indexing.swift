@@ -4,8 +4,7 @@ import Tensor
 // Indexing operators: Slice, Gather, GatherElements.
 
 let indexingOperators: [Registration] = [
-    Registration("Slice", 1...9) { ctx in try SliceOperator(ctx) },
-    Registration("Slice", since: 10) { ctx in try SliceOperator(ctx) },
+    Registration("Slice", since: 1) { ctx in try SliceOperator(ctx) },
     Registration("Gather", since: 1) { ctx in try GatherOperator(ctx) },
     Registration("GatherElements", since: 11) { ctx in try GatherElementsOperator(ctx) },
 ]

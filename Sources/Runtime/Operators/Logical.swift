@@ -13,7 +13,7 @@ let logicalOperators: [Registration] = [
         try ComparisonOperator(ctx, GreaterOrEqualTo(), "GreaterOrEqual")
     },
     Registration("Not", since: 1) { _ in
-        ClosureOperator { inputs in
+        ClosureOperator(shape: .sameAsInput) { inputs in
             let x = try inputs.required(0, "X")
             guard x.dtype == .bool else { throw elementTypeError("Not", x.dtype) }
             return [x.mapElements(Bool.self, to: Bool.self) { !$0 }]
@@ -23,7 +23,6 @@ let logicalOperators: [Registration] = [
     Registration("Or", since: 1) { ctx in try LogicOperator(ctx, "Or") { $0 || $1 } },
     Registration("Xor", since: 1) { ctx in try LogicOperator(ctx, "Xor") { $0 != $1 } },
     Registration("Where", since: 9) { _ in WhereOperator() },
-    Registration("RegexFullMatch", since: 20) { ctx in try RegexFullMatchOperator(ctx) },
 ]
 
 private struct EqualTo: ElementComparison { func callAsFunction<T: Comparable>(_ a: T, _ b: T) -> Bool { a == b } }
@@ -37,7 +36,7 @@ private struct GreaterOrEqualTo: ElementComparison {
 }
 
 /// NOTE: the generic initializer captures a closure specialised for the comparison (see ArithmeticOperator).
-private struct ComparisonOperator: Operator {
+private struct ComparisonOperator: Broadcasting {
     let apply: @Sendable (Tensor, Tensor) throws -> Tensor
     let legacy: LegacyBroadcast
 
@@ -53,7 +52,7 @@ private struct ComparisonOperator: Operator {
     }
 }
 
-private struct LogicOperator: Operator {
+private struct LogicOperator: Broadcasting {
     let name: String
     let legacy: LegacyBroadcast
     let op: @Sendable (Bool, Bool) -> Bool
@@ -75,7 +74,7 @@ private struct LogicOperator: Operator {
 }
 
 /// Where(condition, X, Y): X where condition, else Y; all three broadcast together.
-private struct WhereOperator: Operator {
+private struct WhereOperator: Broadcasting {
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let c = try inputs.required(0, "condition"), x = try inputs.required(1, "X"), y = try inputs.required(2, "Y")
         guard c.dtype == .bool else { throw KernelError("condition must be bool, got \(c.dtype)") }
@@ -112,26 +111,3 @@ private struct WhereOperator: Operator {
     }
 }
 
-/// RegexFullMatch: whether each string matches `pattern` entirely. ONNX specifies RE2 syntax; Swift's regex
-/// engine accepts the RE2 constructs models use (classes, \\w \\W \\b, anchors, groups, alternation, counts).
-/// NOTE: the pattern is compiled again on each run (`Regex` is not Sendable); it is checked once at load.
-private struct RegexFullMatchOperator: Operator {
-    let pattern: String
-
-    init(_ ctx: OperatorContext) throws {
-        guard let p = try ctx.node.string("pattern") else { throw ctx.node.missing("pattern") }
-        do { _ = try Regex(p) } catch {
-            throw ctx.node.invalid("pattern", "is not a regular expression this runtime can compile: \(error)")
-        }
-        pattern = p
-    }
-
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
-        let x = try inputs.required(0, "X")
-        guard x.dtype == .string else { throw elementTypeError("RegexFullMatch", x.dtype) }
-        // RE2 semantics: ASCII \\w \\d \\s, and \\b between \\w and \\W (Swift's default is Unicode word breaks,
-        // which see no boundary inside "google.com").
-        let regex = try Regex(pattern).wordBoundaryKind(.simple).asciiOnlyCharacterClasses()
-        return [Tensor(shape: x.shape, scalars: x.strings.map { (try? regex.wholeMatch(in: $0)) != nil })]
-    }
-}

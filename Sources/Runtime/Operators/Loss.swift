@@ -2,7 +2,12 @@ import Foundation
 import ONNX
 import Tensor
 
-// NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss (registered with the reductions), following the
+let lossOperators: [Registration] = [
+    Registration("NegativeLogLikelihoodLoss", since: 12) { ctx in try ClassLossOperator(ctx, softmax: false) },
+    Registration("SoftmaxCrossEntropyLoss", since: 12) { ctx in try ClassLossOperator(ctx, softmax: true) },
+]
+
+// NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss, following the
 // ONNX reference implementation exactly, including its weighting of ignored targets.
 
 /// loss[n, d...] = -weight[t] * logProb[n, t, d...] with t = target[n, d...] (0 where t = ignore_index),

@@ -11,19 +11,9 @@ import Tensor
 let matrixOperators: [Registration] = [
     Registration("Gemm", since: 1) { ctx in try GemmOperator(ctx) },
     Registration("MatMul", since: 1) { _ in MatMulOperator() },
-    Registration("Softmax", 1...12) { ctx in try SoftmaxOperator(ctx, kind: .softmax) },
-    Registration("Softmax", since: 13) { ctx in try SoftmaxOperator(ctx, kind: .softmax) },
-    Registration("LogSoftmax", 1...12) { ctx in try SoftmaxOperator(ctx, kind: .logSoftmax) },
-    Registration("LogSoftmax", since: 13) { ctx in try SoftmaxOperator(ctx, kind: .logSoftmax) },
-    Registration("Hardmax", 1...12) { ctx in try SoftmaxOperator(ctx, kind: .hardmax) },
-    Registration("Hardmax", since: 13) { ctx in try SoftmaxOperator(ctx, kind: .hardmax) },
-    Registration("Det", since: 11) { _ in DetOperator() },
-    Registration("Einsum", since: 12) { ctx in try EinsumOperator(ctx) },
-    Registration("Attention", since: 23) { ctx in try AttentionOperator(ctx) },
-    Registration("MatMulInteger", since: 10) { _ in MatMulIntegerOperator() },
-    Registration("QLinearMatMul", since: 10) { _ in QLinearMatMulOperator() },
-    Registration("RotaryEmbedding", since: 23) { ctx in try RotaryEmbeddingOperator(ctx) },
-    Registration("LinearAttention", since: 27) { ctx in try LinearAttentionOperator(ctx) },
+    Registration("Softmax", since: 1) { ctx in try SoftmaxOperator(ctx, kind: .softmax) },
+    Registration("LogSoftmax", since: 1) { ctx in try SoftmaxOperator(ctx, kind: .logSoftmax) },
+    Registration("Hardmax", since: 1) { ctx in try SoftmaxOperator(ctx, kind: .hardmax) },
 ]
 
 // MARK: Gemm
@@ -36,6 +26,34 @@ struct GemmOperator: Operator {
     let transA: Bool
     let transB: Bool
 
+    /// Output rows, columns and the inner dimension for A, B (and C) of these shapes.
+    func dimensions(_ a: [Int], _ b: [Int], _ c: [Int]?) throws -> (m: Int, n: Int, k: Int) {
+        guard a.count == 2, b.count == 2 else {
+            throw KernelError("A \(shapeString(a)) and B \(shapeString(b)) must both be matrices")
+        }
+        let m = transA ? a[1] : a[0], k = transA ? a[0] : a[1]
+        let kb = transB ? b[1] : b[0], n = transB ? b[0] : b[1]
+        guard k == kb else {
+            throw KernelError("A \(shapeString(a)) (transA \(transA ? 1 : 0)) and B \(shapeString(b)) "
+                + "(transB \(transB ? 1 : 0)) disagree on the inner dimension: \(k) vs \(kb)")
+        }
+        if let c, !broadcastsTo(c, [m, n]) {
+            throw KernelError("C \(shapeString(c)) does not broadcast to the output [\(m),\(n)]")
+        }
+        return (m, n, k)
+    }
+
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        guard shapes.count >= 2, let a = shapes[0], let b = shapes[1] else { return [] }
+        let (m, n, _) = try dimensions(a, b, shapes.count > 2 ? shapes[2] : nil)
+        return [[m, n]]
+    }
+
+    func flops(inputs: [Tensor?], outputs: [Tensor]) -> Double {
+        guard let a = inputs.optional(0), let y = outputs.first, a.rank == 2 else { return 0 }
+        return 2 * Double(y.count) * Double(transA ? a.shape[0] : a.shape[1])
+    }
+
     init(_ ctx: OperatorContext) throws {
         alpha = try ctx.node.float("alpha", default: 1)
         beta = try ctx.node.float("beta", default: 1)
@@ -47,19 +65,8 @@ struct GemmOperator: Operator {
         let a = try inputs.required(0, "A"), b = try inputs.required(1, "B")
         let c = inputs.optional(2)
         try requireNumeric(a, "A")
-        guard a.rank == 2, b.rank == 2 else {
-            throw KernelError("A \(shapeString(a.shape)) and B \(shapeString(b.shape)) must both be matrices")
-        }
         guard a.dtype == b.dtype else { throw KernelError("A is \(a.dtype) but B is \(b.dtype)") }
-        let m = transA ? a.shape[1] : a.shape[0], k = transA ? a.shape[0] : a.shape[1]
-        let kb = transB ? b.shape[1] : b.shape[0], n = transB ? b.shape[0] : b.shape[1]
-        guard k == kb else {
-            throw KernelError("A \(shapeString(a.shape)) (transA \(transA ? 1 : 0)) and B \(shapeString(b.shape)) "
-                + "(transB \(transB ? 1 : 0)) disagree on the inner dimension: \(k) vs \(kb)")
-        }
-        if let c, !broadcastsTo(c.shape, [m, n]) {
-            throw KernelError("C \(shapeString(c.shape)) does not broadcast to the output [\(m),\(n)]")
-        }
+        let (m, n, k) = try dimensions(a.shape, b.shape, c?.shape)
         if a.dtype == .float32 {
             let y = Tensor(zeros: [m, n], dtype: .float32)
             let yp = y.pointer(as: Float.self)
@@ -119,20 +126,19 @@ private func fillBroadcast(_ c: Tensor, rows: Int, cols: Int, scale: Float, into
 /// numpy matmul: 1-D A is a row vector, 1-D B a column vector (their unit dimension is dropped from the
 /// result); the leading (batch) dimensions broadcast.
 struct MatMulOperator: Operator {
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
-        let a = try inputs.required(0, "A"), b = try inputs.required(1, "B")
-        try requireNumeric(a, "A")
-        guard a.dtype == b.dtype else { throw KernelError("A is \(a.dtype) but B is \(b.dtype)") }
-        guard a.rank >= 1, b.rank >= 1 else {
-            throw KernelError("MatMul needs operands of rank >= 1; got \(shapeString(a.shape)) and \(shapeString(b.shape))")
+    /// Rows, columns, inner dimension, A's and B's batch dimensions padded to the output's, the output's
+    /// batch dimensions and the output shape, for operands of these shapes.
+    static func dimensions(_ a: [Int], _ b: [Int]) throws
+        -> (m: Int, n: Int, k: Int, aBatch: [Int], bBatch: [Int], batch: [Int], output: [Int]) {
+        guard a.count >= 1, b.count >= 1 else {
+            throw KernelError("MatMul needs operands of rank >= 1; got \(shapeString(a)) and \(shapeString(b))")
         }
-        let aShape = a.rank == 1 ? [1, a.shape[0]] : a.shape
-        let bShape = b.rank == 1 ? [b.shape[0], 1] : b.shape
+        let aShape = a.count == 1 ? [1, a[0]] : a
+        let bShape = b.count == 1 ? [b[0], 1] : b
         let m = aShape[aShape.count - 2], k = aShape[aShape.count - 1]
         let kb = bShape[bShape.count - 2], n = bShape[bShape.count - 1]
         guard k == kb else {
-            throw KernelError("A \(shapeString(a.shape)) and B \(shapeString(b.shape)) disagree on the inner "
-                + "dimension: \(k) vs \(kb)")
+            throw KernelError("A \(shapeString(a)) and B \(shapeString(b)) disagree on the inner dimension: \(k) vs \(kb)")
         }
         let aBatch = Array(aShape.dropLast(2)), bBatch = Array(bShape.dropLast(2))
         let rank = max(aBatch.count, bBatch.count)
@@ -141,14 +147,32 @@ struct MatMulOperator: Operator {
         var batch = [Int]()
         for (x, y) in zip(ab, bb) {
             guard x == y || x == 1 || y == 1 else {
-                throw KernelError("batch dimensions of A \(shapeString(a.shape)) and B \(shapeString(b.shape)) "
-                    + "do not broadcast")
+                throw KernelError("batch dimensions of A \(shapeString(a)) and B \(shapeString(b)) do not broadcast")
             }
             batch.append(x == 1 ? y : x)
         }
-        var outShape = batch + [m, n]
-        if b.rank == 1 { outShape.remove(at: outShape.count - 1) }
-        if a.rank == 1 { outShape.remove(at: outShape.count - (b.rank == 1 ? 1 : 2)) }
+        var output = batch + [m, n]
+        if b.count == 1 { output.remove(at: output.count - 1) }
+        if a.count == 1 { output.remove(at: output.count - (b.count == 1 ? 1 : 2)) }
+        return (m, n, k, ab, bb, batch, output)
+    }
+
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        guard shapes.count >= 2, let a = shapes[0], let b = shapes[1] else { return [] }
+        return [try Self.dimensions(a, b).output]
+    }
+
+    func flops(inputs: [Tensor?], outputs: [Tensor]) -> Double {
+        guard let a = inputs.optional(0), let y = outputs.first, a.rank >= 1 else { return 0 }
+        return 2 * Double(y.count) * Double(a.shape[a.rank - 1])
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let a = try inputs.required(0, "A"), b = try inputs.required(1, "B")
+        try requireNumeric(a, "A")
+        guard a.dtype == b.dtype else { throw KernelError("A is \(a.dtype) but B is \(b.dtype)") }
+        let (m, n, k, ab, bb, batch, outShape) = try Self.dimensions(a.shape, b.shape)
+        let rank = batch.count
         try requireAllocatable(outShape, a.dtype)
         let batches = batch.reduce(1, *)
         // Offsets (in matrices) of A's and B's matrix for each output batch index.
@@ -200,7 +224,7 @@ struct MatMulOperator: Operator {
 
 /// Softmax, LogSoftmax, Hardmax. Opset < 13 flattens the input to 2-D at `axis` (default 1) and works on
 /// whole rows; opset 13+ works along the one dimension `axis` (default -1).
-struct SoftmaxOperator: Operator {
+struct SoftmaxOperator: ShapePreserving {
     enum Kind: Sendable { case softmax, logSoftmax, hardmax }
     let kind: Kind
     let axis: Int

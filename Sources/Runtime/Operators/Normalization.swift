@@ -8,8 +8,7 @@ import Tensor
 
 let normalizationOperators: [Registration] = [
     Registration("InstanceNormalization", since: 1) { ctx in try InstanceNormOperator(ctx) },
-    Registration("BatchNormalization", 1...13) { ctx in try BatchNormOperator(ctx) },
-    Registration("BatchNormalization", since: 14) { ctx in try BatchNormOperator(ctx) },
+    Registration("BatchNormalization", since: 1) { ctx in try BatchNormOperator(ctx) },
     Registration("LayerNormalization", since: 17) { ctx in try LayerNormOperator(ctx) },
     Registration("GroupNormalization", 18...20) { ctx in try GroupNormOperator(ctx, scalePerGroup: true) },
     Registration("GroupNormalization", since: 21) { ctx in try GroupNormOperator(ctx, scalePerGroup: false) },
@@ -27,7 +26,7 @@ private func checkChannels(_ t: Tensor, _ what: String, _ c: Int, _ x: Tensor) t
     }
 }
 
-struct InstanceNormOperator: Operator {
+struct InstanceNormOperator: ShapePreserving {
     let epsilon: Float
     /// The LeakyRelu slope of the fused `ai.mangacolor.InstanceNormalizationLeakyRelu` (Fused.swift); nil: none.
     let negativeSlope: Float?
@@ -52,7 +51,7 @@ struct InstanceNormOperator: Operator {
 /// BatchNormalization. Inference uses the given mean and variance. Training mode (opset 14+:
 /// training_mode = 1; before 14: the node asks for the extra outputs and, before 7, is_test = 0) uses the
 /// batch statistics and outputs the updated running statistics (before 14 also the batch mean and variance).
-struct BatchNormOperator: Operator {
+struct BatchNormOperator: ShapePreserving {
     let epsilon: Float
     let momentum: Float
     let training: Bool
@@ -134,7 +133,7 @@ private func broadcastFloats(_ t: Tensor, to shape: [Int]) throws -> Tensor {
     return out
 }
 
-struct LayerNormOperator: Operator {
+struct LayerNormOperator: ShapePreserving {
     let axis: Int
     let epsilon: Float
 
@@ -155,7 +154,7 @@ struct LayerNormOperator: Operator {
     }
 }
 
-struct GroupNormOperator: Operator {
+struct GroupNormOperator: ShapePreserving {
     let groups: Int
     let epsilon: Float
     let scalePerGroup: Bool
@@ -198,7 +197,7 @@ struct GroupNormOperator: Operator {
 }
 
 /// RMSNormalization (23): y = x / sqrt(mean(x^2 over axis...) + epsilon) * scale.
-struct RMSNormOperator: Operator {
+struct RMSNormOperator: ShapePreserving {
     let axis: Int
     let epsilon: Float
 
@@ -228,7 +227,7 @@ struct RMSNormOperator: Operator {
 }
 
 /// LpNormalization: x / ||x||_p along `axis` (p = 1 or 2); a zero norm leaves zeros.
-struct LpNormOperator: Operator {
+struct LpNormOperator: ShapePreserving {
     let axis: Int
     let p: Int
 
@@ -265,7 +264,7 @@ struct LpNormOperator: Operator {
 
 /// MeanVarianceNormalization: (X - E[X]) / (sqrt(E[(X - E[X])^2]) + 1e-9), the expectations over `axes`
 /// (default [0, 2, 3]), as the ONNX function body defines it.
-struct MeanVarianceNormOperator: Operator {
+struct MeanVarianceNormOperator: ShapePreserving {
     let axes: [Int]
 
     init(_ ctx: OperatorContext) throws { axes = try ctx.node.ints("axes") ?? [0, 2, 3] }
@@ -309,7 +308,7 @@ struct MeanVarianceNormOperator: Operator {
 
 /// LRN over channels of (N, C, H, W): y = x / (bias + alpha / size * sum of x^2 over the channels
 /// [c - floor((size - 1) / 2), c + ceil((size - 1) / 2)])^beta.
-struct LRNOperator: Operator {
+struct LRNOperator: ShapePreserving {
     let alpha: Float
     let beta: Float
     let bias: Float

@@ -2,11 +2,8 @@ import ONNX
 import Tensor
 
 let paddingOperators: [Registration] = [
-    Registration("Pad", 1...1) { ctx in try PadOperator(ctx) },
-    Registration("Pad", 2...10) { ctx in try PadOperator(ctx) },
-    Registration("Pad", 11...17) { ctx in try PadOperator(ctx) },
-    Registration("Pad", 18...18) { ctx in try PadOperator(ctx) },
-    Registration("Pad", since: 19) { ctx in try PadOperator(ctx) },
+    // Pads as an attribute (1, 2), as inputs (11), axes (18), wrap mode (19): PadOperator reads ctx.opset.
+    Registration("Pad", since: 1) { ctx in try PadOperator(ctx) },
     Registration("CenterCropPad", since: 18) { ctx in try CenterCropPadOperator(ctx) },
 ]
 
@@ -48,45 +45,60 @@ struct PadOperator: Operator {
             pads = attributePads
             constant = x.dtype == .string ? nil : scalarTensor(attributeValue, dtype: x.dtype)
         } else {
-            let given = try inputs.required(1, "pads").ints()
+            pads = try Self.pads(try inputs.required(1, "pads").ints(), axes: inputs.optional(3), rank: r)
             if let c = inputs.optional(2), c.count > 0 {
                 guard c.dtype == x.dtype else {
                     throw KernelError("constant_value is \(c.dtype), data is \(x.dtype)")
                 }
                 constant = c
             }
-            if let axesTensor = inputs.optional(3) {
-                let axes = try axesTensor.ints().map { try normalizeAxis($0, rank: r) }
-                guard given.count == 2 * axes.count else {
-                    throw KernelError("pads has \(given.count) values for \(axes.count) axes; expected \(2 * axes.count)")
-                }
-                pads = Array(repeating: 0, count: 2 * r)
-                for (i, a) in axes.enumerated() {
-                    pads[a] = given[i]
-                    pads[r + a] = given[axes.count + i]
-                }
-            } else {
-                pads = given
-            }
         }
+        try requireAllocatable(try outputShape(x.shape, pads: pads), x.dtype)
+        return [padded(x, pads: pads, mode: mode, constant: constant)]
+    }
+
+    /// The begin and end pads of every axis from the `pads` input and the optional `axes` (opset 18).
+    static func pads(_ given: [Int], axes axesTensor: Tensor?, rank r: Int) throws -> [Int] {
+        guard let axesTensor else { return given }
+        let axes = try axesTensor.ints().map { try normalizeAxis($0, rank: r) }
+        guard given.count == 2 * axes.count else {
+            throw KernelError("pads has \(given.count) values for \(axes.count) axes; expected \(2 * axes.count)")
+        }
+        var pads = Array(repeating: 0, count: 2 * r)
+        for (i, a) in axes.enumerated() {
+            pads[a] = given[i]
+            pads[r + a] = given[axes.count + i]
+        }
+        return pads
+    }
+
+    func outputShape(_ x: [Int], pads: [Int]) throws -> [Int] {
+        let r = x.count
         guard pads.count == 2 * r else {
-            throw KernelError("pads has \(pads.count) values for input \(shapeString(x.shape)); expected \(2 * r)")
+            throw KernelError("pads has \(pads.count) values for input \(shapeString(x)); expected \(2 * r)")
         }
-        var shape = x.shape
+        var shape = x
         for a in 0..<r {
-            guard let size = checkedSum(x.shape[a], pads[a], pads[r + a]) else {
+            guard let size = checkedSum(x[a], pads[a], pads[r + a]) else {
                 throw KernelError("pads \(shapeString(pads)) of axis \(a) overflow 64 bits")
             }
             shape[a] = size
             guard size >= 0 else {
-                throw KernelError("pads \(shapeString(pads)) crop more than axis \(a) of \(shapeString(x.shape)) holds")
+                throw KernelError("pads \(shapeString(pads)) crop more than axis \(a) of \(shapeString(x)) holds")
             }
-            if mode != .constant && x.shape[a] == 0 && (pads[a] > 0 || pads[r + a] > 0) {
-                throw KernelError("\(mode.rawValue) padding of axis \(a) needs a non-empty input, got \(shapeString(x.shape))")
+            if mode != .constant && x[a] == 0 && (pads[a] > 0 || pads[r + a] > 0) {
+                throw KernelError("\(mode.rawValue) padding of axis \(a) needs a non-empty input, got \(shapeString(x))")
             }
         }
-        try requireAllocatable(shape, x.dtype)
-        return [padded(x, pads: pads, mode: mode, constant: constant)]
+        return shape
+    }
+
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        guard let x = shapes.first ?? nil else { return [] }
+        if let attributePads { return [try outputShape(x, pads: attributePads)] }
+        guard let given = constants.optional(1)?.ints() else { return [] }
+        if shapes.count > 3, shapes[3] != nil, constants.optional(3) == nil { return [] }   // axes computed at run time
+        return [try outputShape(x, pads: try Self.pads(given, axes: constants.optional(3), rank: x.count))]
     }
 }
 

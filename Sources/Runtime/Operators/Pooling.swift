@@ -84,10 +84,21 @@ struct PoolingAttributes: Sendable {
 
     func check(_ x: Tensor) throws {
         try requireNumeric(x, "X")
-        guard x.rank == kernel.count + 2 else {
-            throw KernelError("input \(shapeString(x.shape)) has rank \(x.rank); a \(kernel.count)-D kernel "
+        try check(shape: x.shape)
+    }
+
+    func check(shape x: [Int]) throws {
+        guard x.count == kernel.count + 2 else {
+            throw KernelError("input \(shapeString(x)) has rank \(x.count); a \(kernel.count)-D kernel "
                 + "\(shapeString(kernel)) needs rank \(kernel.count + 2) (N, C, spatial...)")
         }
+    }
+
+    /// The output shape for an input of shape `x` (checked as `check` does).
+    func outputShape(for x: [Int]) throws -> [Int] {
+        try check(shape: x)
+        let spatial = Array(x.dropFirst(2))
+        return Array(x.prefix(2)) + geometry(for: spatial).outputSpatialShape(for: spatial)
     }
 }
 
@@ -117,7 +128,7 @@ struct PoolOperator: Operator {
         try attributes.check(input)
         let x = input.float32ForKernel()
         let g = attributes.geometry(for: Array(x.shape.dropFirst(2)))
-        try requireAllocatable(Array(x.shape.prefix(2)) + g.outputSpatialShape(for: Array(x.shape.dropFirst(2))), .float32)
+        try requireAllocatable(try attributes.outputShape(for: x.shape), .float32)
         switch kind {
         case .average:
             return [avgPoolForward(x, g, countIncludePad: countIncludePad).kernelResult(as: input.dtype)]
@@ -129,6 +140,12 @@ struct PoolOperator: Operator {
             let output = y.kernelResult(as: input.dtype)
             return wantsIndices ? [output, globalIndices(local, inputShape: x.shape)] : [output]
         }
+    }
+
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        guard let x = shapes.first ?? nil else { return [] }
+        let y = try attributes.outputShape(for: x)
+        return wantsIndices ? [y, y] : [y]
     }
 
     /// ONNX Indices: offsets into the whole flattened input (N and C included), row-major or, with
@@ -159,6 +176,12 @@ struct PoolOperator: Operator {
 
 struct GlobalPoolOperator: Operator {
     let max: Bool
+
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        guard let x = shapes.first ?? nil else { return [] }
+        guard x.count >= 2 else { throw KernelError("input \(shapeString(x)) needs at least 2 dimensions (N, C, ...)") }
+        return [Array(x.prefix(2)) + Array(repeating: 1, count: x.count - 2)]
+    }
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let input = try inputs.required(0, "X")

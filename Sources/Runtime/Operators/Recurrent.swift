@@ -119,6 +119,24 @@ struct Recurrence {
                       _ rb: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>,
                       _ r: UnsafePointer<Float>) -> Void
 
+    /// The shapes of Y and of Y_h (and Y_c) for X and R of these shapes.
+    func outputShapes(x: [Int], r: [Int]) throws -> (y: [Int], state: [Int]) {
+        guard x.count == 3, r.count == 3 else {
+            throw KernelError("X \(shapeString(x)) and R \(shapeString(r)) must have rank 3")
+        }
+        let a = attributes, directions = a.reversed.count
+        let (steps, batch) = a.batchFirst ? (x[1], x[0]) : (x[0], x[1])
+        let h = a.hiddenSize ?? r[2]
+        return (a.batchFirst ? [batch, steps, directions, h] : [steps, directions, batch, h],
+                a.batchFirst ? [batch, directions, h] : [directions, batch, h])
+    }
+
+    func outputShapes(_ shapes: [[Int]?], cellState: Bool) throws -> [[Int]?] {
+        guard shapes.count >= 3, let x = shapes[0], let r = shapes[2] else { return [] }
+        let (y, state) = try outputShapes(x: x, r: r)
+        return [y, state] + (cellState ? [state] : [])
+    }
+
     /// Runs the operator: [Y, Y_h] and, with `cellState`, Y_c.
     func run(_ inputs: [Tensor?], cellState: Bool, _ cell: Cell) throws -> [Tensor] {
         let x = try inputs.required(0, "X"), w = try inputs.required(1, "W"), r = try inputs.required(2, "R")
@@ -132,7 +150,7 @@ struct Recurrence {
         guard w.shape == [directions, g * h, inputSize], r.shape == [directions, g * h, h] else {
             throw KernelError("W \(shapeString(w.shape)) and R \(shapeString(r.shape)) must be [\(directions), \(g * h), \(inputSize)] and [\(directions), \(g * h), \(h)]")
         }
-        let stateShape = a.batchFirst ? [batch, directions, h] : [directions, batch, h]
+        let stateShape = try outputShapes(x: x.shape, r: r.shape).state
         let bias = try optionalFloats(inputs.optional(3), [directions, 2 * g * h], "B") ?? [Float](repeating: 0, count: directions * 2 * g * h)
         let lengths = try sequenceLengths(inputs.optional(4), batch: batch, steps: steps)
         let initialH = try optionalFloats(inputs.optional(5), stateShape, "initial_h")
@@ -232,6 +250,10 @@ struct LSTMOperator: Operator {
         inputForget = try ctx.node.int("input_forget", default: 0) != 0
     }
 
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        try recurrence.outputShapes(shapes, cellState: true)
+    }
+
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let a = recurrence.attributes
         let directions = a.reversed.count
@@ -273,6 +295,10 @@ struct GRUOperator: Operator {
         linearBeforeReset = try ctx.node.int("linear_before_reset", default: 0) != 0
     }
 
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        try recurrence.outputShapes(shapes, cellState: false)
+    }
+
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let a = recurrence.attributes, linearBeforeReset = self.linearBeforeReset
         return try recurrence.run(inputs, cellState: false) { d, n, projected, recurrent, rb, hRow, _, r in
@@ -310,6 +336,10 @@ struct RNNOperator: Operator {
     init(_ ctx: OperatorContext, layoutAllowed: Bool) throws {
         recurrence = Recurrence(op: "RNN", attributes: try RecurrentAttributes(ctx.node, defaults: ["Tanh"],
                                                                                 layoutAllowed: layoutAllowed), gates: 1)
+    }
+
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        try recurrence.outputShapes(shapes, cellState: false)
     }
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {

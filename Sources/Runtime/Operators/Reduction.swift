@@ -22,8 +22,6 @@ let reductionOperators: [Registration] = [
     Registration("TopK", 1...9) { ctx in try TopKOperator(ctx, kFromAttribute: true) },
     Registration("TopK", since: 10) { ctx in try TopKOperator(ctx, kFromAttribute: false) },
     Registration("CumProd", since: 26) { ctx in try CumSumOperator(ctx, product: true) },
-    Registration("NegativeLogLikelihoodLoss", since: 12) { ctx in try ClassLossOperator(ctx, softmax: false) },
-    Registration("SoftmaxCrossEntropyLoss", since: 12) { ctx in try ClassLossOperator(ctx, softmax: true) },
 ]
 
 struct ReduceOperator: Operator {

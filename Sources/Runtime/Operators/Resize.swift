@@ -2,14 +2,11 @@ import ONNX
 import Tensor
 
 let resizeOperators: [Registration] = [
-    Registration("Upsample", 7...8) { ctx in try ResizeOperator(upsample: ctx) },
-    // Deprecated from opset 10 (Resize replaces it), still accepted there as onnxruntime does.
-    Registration("Upsample", since: 9) { ctx in try ResizeOperator(upsample: ctx) },
-    Registration("Resize", 10...10) { ctx in try ResizeOperator(ctx) },
-    Registration("Resize", 11...12) { ctx in try ResizeOperator(ctx) },
-    Registration("Resize", 13...17) { ctx in try ResizeOperator(ctx) },
-    Registration("Resize", 18...18) { ctx in try ResizeOperator(ctx) },
-    Registration("Resize", since: 19) { ctx in try ResizeOperator(ctx) },
+    // Upsample is deprecated from opset 10 (Resize replaces it) and still accepted there, as onnxruntime does;
+    // scales move from an attribute to an input at 9. What differs between opsets (Resize's inputs and modes
+    // at 11, 13, 18, 19) is read from `ctx.opset` in the initialisers.
+    Registration("Upsample", since: 7) { ctx in try ResizeOperator(upsample: ctx) },
+    Registration("Resize", since: 10) { ctx in try ResizeOperator(ctx) },
 ]
 
 /// Resize (opset 10+) and Upsample (7, 9): nearest, (multi-)linear or cubic interpolation of any axes.
@@ -114,56 +111,74 @@ struct ResizeOperator: Operator {
         self.attributeScales = attributeScales
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
-        let x = try inputs.required(0, "X")
-        let r = x.rank
+    /// The resized axes, per-axis scales and output shape for an input of shape `x` with these `sizes` and
+    /// `scales` inputs (nil or empty when not given).
+    func target(inputShape x: [Int], sizes: Tensor?, scales scalesTensor: Tensor?) throws -> (axes: [Int], scales: [Double], shape: [Int]) {
+        let r = x.count
         let axes = try (self.axes ?? Array(0..<r)).map { try normalizeAxis($0, rank: r) }
         guard Set(axes).count == axes.count else { throw KernelError("axes \(shapeString(axes)) repeat an axis") }
 
         var scales = Array(repeating: 1.0, count: r)
-        var outShape = x.shape
-        if let sizesInput, let sizes = inputs.optional(sizesInput), sizes.count > 0 {
+        var outShape = x
+        if sizesInput != nil, let sizes, sizes.count > 0 {
             let given = sizes.ints()
             guard given.allSatisfy({ $0 >= 0 }) else { throw KernelError("sizes \(shapeString(given)) has a negative size") }
             guard given.count == axes.count else {
-                throw KernelError("sizes has \(given.count) values for \(axes.count) resized axes of \(shapeString(x.shape))")
+                throw KernelError("sizes has \(given.count) values for \(axes.count) resized axes of \(shapeString(x))")
             }
             for (i, a) in axes.enumerated() {
                 outShape[a] = given[i]
-                scales[a] = Double(given[i]) / Double(x.shape[a])
+                scales[a] = Double(given[i]) / Double(x[a])
             }
             if policy != .stretch {
                 let chosen = axes.map { scales[$0] }
                 let scale = (policy == .notLarger ? chosen.min() : chosen.max()) ?? 1
                 for a in axes {
                     scales[a] = scale
-                    outShape[a] = try sizeFromDouble(scale * Double(x.shape[a]) + 0.5, axis: a)
+                    outShape[a] = try sizeFromDouble(scale * Double(x[a]) + 0.5, axis: a)
                 }
             }
         } else {
             let given: [Double]
             if let attributeScales {
                 given = attributeScales.map(Double.init)
-            } else if let s = inputs.optional(scalesInput), s.count > 0 {
+            } else if let s = scalesTensor, s.count > 0 {
                 given = s.doubles()
             } else {
                 throw KernelError("neither scales nor sizes is given")
             }
             guard given.count == axes.count else {
-                throw KernelError("scales has \(given.count) values for \(axes.count) resized axes of \(shapeString(x.shape))")
+                throw KernelError("scales has \(given.count) values for \(axes.count) resized axes of \(shapeString(x))")
             }
             for (i, a) in axes.enumerated() {
                 guard given[i] > 0, given[i].isFinite else {
                     throw KernelError("scale \(given[i]) on axis \(a) must be positive and finite")
                 }
                 scales[a] = given[i]
-                outShape[a] = try sizeFromDouble(given[i] * Double(x.shape[a]), axis: a)
+                outShape[a] = try sizeFromDouble(given[i] * Double(x[a]), axis: a)
                 // As onnxruntime: a scale that shrinks a non-empty axis to nothing is an error, not an empty result.
-                guard outShape[a] > 0 || x.shape[a] == 0 else {
-                    throw KernelError("scale \(given[i]) on axis \(a) makes its \(x.shape[a]) element(s) 0; the output would be empty")
+                guard outShape[a] > 0 || x[a] == 0 else {
+                    throw KernelError("scale \(given[i]) on axis \(a) makes its \(x[a]) element(s) 0; the output would be empty")
                 }
             }
         }
+        return (axes, scales, outShape)
+    }
+
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        guard let x = shapes.first ?? nil else { return [] }
+        // A sizes or scales input computed at run time: unknown here.
+        for i in [sizesInput, attributeScales == nil ? scalesInput : nil].compactMap({ $0 })
+        where shapes.count > i && shapes[i] != nil && constants.optional(i) == nil { return [] }
+        return [try target(inputShape: x, sizes: sizesInput.flatMap { constants.optional($0) },
+                           scales: constants.optional(scalesInput)).shape]
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "X")
+        let r = x.rank
+        let (axes, scales, outShape) = try target(inputShape: x.shape, sizes: sizesInput.flatMap { inputs.optional($0) },
+                                                  scales: inputs.optional(scalesInput))
 
         var roi: [(Double, Double)]?
         if options.coordinates == .tfCropAndResize {

@@ -6,27 +6,20 @@ import Tensor
 // input's storage; the others copy through the data-movement kernels of the Tensor module.
 
 let shapeOperators: [Registration] = [
-    Registration("Reshape", 1...4) { ctx in try ReshapeOperator(ctx) },
-    Registration("Reshape", since: 5) { ctx in try ReshapeOperator(ctx) },
+    Registration("Reshape", since: 1) { ctx in try ReshapeOperator(ctx) },
     Registration("Flatten", since: 1) { ctx in try FlattenOperator(ctx) },
-    Registration("Squeeze", 1...12) { ctx in try SqueezeOperator(ctx) },
-    Registration("Squeeze", since: 13) { ctx in try SqueezeOperator(ctx) },
-    Registration("Unsqueeze", 1...12) { ctx in try UnsqueezeOperator(ctx) },
-    Registration("Unsqueeze", since: 13) { ctx in try UnsqueezeOperator(ctx) },
-    Registration("Shape", 1...14) { ctx in try ShapeOperator(ctx) },
-    Registration("Shape", since: 15) { ctx in try ShapeOperator(ctx) },
+    Registration("Squeeze", since: 1) { ctx in try SqueezeOperator(ctx) },
+    Registration("Unsqueeze", since: 1) { ctx in try UnsqueezeOperator(ctx) },
+    Registration("Shape", since: 1) { ctx in try ShapeOperator(ctx) },
     Registration("Size", since: 1) { _ in SizeOperator() },
     Registration("Identity", since: 1) { _ in IdentityOperator() },
-    Registration("Dropout", 1...11) { ctx in try DropoutOperator(ctx) },
-    Registration("Dropout", since: 12) { ctx in try DropoutOperator(ctx) },
+    Registration("Dropout", since: 1) { ctx in try DropoutOperator(ctx) },
     Registration("Expand", since: 8) { _ in ExpandOperator() },
     Registration("Tile", since: 6) { _ in TileOperator() },
     Registration("Transpose", since: 1) { ctx in try TransposeOperator(ctx) },
-    Registration("DepthToSpace", 1...10) { ctx in try DepthToSpaceOperator(ctx) },
-    Registration("DepthToSpace", since: 11) { ctx in try DepthToSpaceOperator(ctx) },
+    Registration("DepthToSpace", since: 1) { ctx in try DepthToSpaceOperator(ctx) },
     Registration("SpaceToDepth", since: 1) { ctx in try SpaceToDepthOperator(ctx) },
-] + indexingOperators + concatOperators + scatterOperators + selectionOperators + uniqueOperators
-    + gridSampleOperators
+]
 
 /// Reshape: `shape` may hold one -1 (inferred) and 0s (copy the input's dimension, unless `allowzero`).
 /// Opsets 1-4 take the shape from an attribute.
@@ -44,11 +37,16 @@ struct ReshapeOperator: Operator {
         let requested = try attributeShape ?? inputs.required(1, "shape").ints()
         return [x.reshaped(try reshapeTarget(requested, input: x.shape, allowZero: allowZero))]
     }
+
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        guard let x = shapes.first ?? nil, let requested = attributeShape ?? constants.optional(1)?.ints() else { return [] }
+        return [try reshapeTarget(requested, input: x, allowZero: allowZero)]
+    }
 }
 
 /// Resolves Reshape's 0 and -1 entries against the input shape.
 func reshapeTarget(_ requested: [Int], input: [Int], allowZero: Bool) throws -> [Int] {
-    let count = input.reduce(1, *)
+    guard let count = checkedElementCount(input) else { throw KernelError("input \(shapeString(input)) overflows") }
     var shape = requested
     var inferred: Int?
     for (i, d) in requested.enumerated() {
@@ -84,11 +82,23 @@ struct FlattenOperator: Operator {
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.required(0, "input")
-        let a = axis < 0 ? axis + x.rank : axis
-        guard a >= 0 && a <= x.rank else {
-            throw KernelError("axis \(axis) is out of range for a tensor of rank \(x.rank)")
+        return [x.reshaped(try outputShape(x.shape))]
+    }
+
+    func outputShape(_ x: [Int]) throws -> [Int] {
+        let a = axis < 0 ? axis + x.count : axis
+        guard a >= 0 && a <= x.count else {
+            throw KernelError("axis \(axis) is out of range for a tensor of rank \(x.count)")
         }
-        return [x.reshaped([x.shape[0..<a].reduce(1, *), x.shape[a...].reduce(1, *)])]
+        guard let outer = checkedElementCount(Array(x[0..<a])), let inner = checkedElementCount(Array(x[a...])) else {
+            throw KernelError("input \(shapeString(x)) overflows")
+        }
+        return [outer, inner]
+    }
+
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        guard let x = shapes.first ?? nil else { return [] }
+        return [try outputShape(x)]
     }
 }
 
@@ -103,13 +113,22 @@ struct SqueezeOperator: Operator {
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.required(0, "data")
-        let axes = axesFromInput ? inputs.optional(1)?.ints() : attributeAxes
-        guard let axes else { return [x.reshaped(x.shape.filter { $0 != 1 })] }
-        let drop = Set(try axes.map { try normalizeAxis($0, rank: x.rank) })
-        for a in drop where x.shape[a] != 1 {
-            throw KernelError("cannot squeeze axis \(a) of \(shapeString(x.shape)): its size is \(x.shape[a]), not 1")
+        return [x.reshaped(try outputShape(x.shape, axes: axesFromInput ? inputs.optional(1)?.ints() : attributeAxes))]
+    }
+
+    func outputShape(_ x: [Int], axes: [Int]?) throws -> [Int] {
+        guard let axes else { return x.filter { $0 != 1 } }
+        let drop = Set(try axes.map { try normalizeAxis($0, rank: x.count) })
+        for a in drop where x[a] != 1 {
+            throw KernelError("cannot squeeze axis \(a) of \(shapeString(x)): its size is \(x[a]), not 1")
         }
-        return [x.reshaped(x.shape.enumerated().filter { !drop.contains($0.offset) }.map(\.element))]
+        return x.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
+    }
+
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        guard let x = shapes.first ?? nil else { return [] }
+        if axesFromInput, shapes.count > 1, constants.optional(1) == nil { return [] }   // axes computed at run time
+        return [try outputShape(x, axes: axesFromInput ? constants.optional(1)?.ints() : attributeAxes)]
     }
 }
 
@@ -128,16 +147,24 @@ struct UnsqueezeOperator: Operator {
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.required(0, "data")
-        let axes = try attributeAxes ?? inputs.required(1, "axes").ints()
-        let rank = x.rank + axes.count
+        return [x.reshaped(try outputShape(x.shape, axes: try attributeAxes ?? inputs.required(1, "axes").ints()))]
+    }
+
+    func outputShape(_ x: [Int], axes: [Int]) throws -> [Int] {
+        let rank = x.count + axes.count
         let inserted = Set(try axes.map { try normalizeAxis($0, rank: rank) })
         guard inserted.count == axes.count else {
             throw KernelError("axes \(shapeString(axes)) name the same output axis twice")
         }
         var shape: [Int] = []
-        var next = x.shape.makeIterator()
+        var next = x.makeIterator()
         for i in 0..<rank { shape.append(inserted.contains(i) ? 1 : next.next()!) }
-        return [x.reshaped(shape)]
+        return shape
+    }
+
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        guard let x = shapes.first ?? nil, let axes = attributeAxes ?? constants.optional(1)?.ints() else { return [] }
+        return [try outputShape(x, axes: axes)]
     }
 }
 
@@ -152,11 +179,20 @@ struct ShapeOperator: Operator {
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.required(0, "data")
-        let r = x.rank
+        let dims = x.shape[dimensions(rank: x.rank)].map { Int64($0) }
+        return [Tensor(shape: [dims.count], scalars: dims)]
+    }
+
+    /// The dimensions it returns of a tensor of rank `r`.
+    func dimensions(rank r: Int) -> Range<Int> {
         func clamp(_ i: Int) -> Int { min(max(i < 0 ? i + r : i, 0), r) }
         let s = clamp(start), e = clamp(end ?? r)
-        let dims = s < e ? x.shape[s..<e].map { Int64($0) } : []
-        return [Tensor(shape: [dims.count], scalars: dims)]
+        return s < e ? s..<e : 0..<0
+    }
+
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        guard let x = shapes.first ?? nil else { return [] }
+        return [[dimensions(rank: x.count).count]]
     }
 }
 
@@ -165,9 +201,11 @@ struct SizeOperator: Operator {
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         [Tensor(scalar: Int64(try inputs.required(0, "data").count))]
     }
+
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] { [[]] }
 }
 
-struct IdentityOperator: Operator {
+struct IdentityOperator: ShapePreserving {
     func run(_ inputs: [Tensor?]) throws -> [Tensor] { [try inputs.required(0, "input")] }
 }
 
@@ -225,11 +263,21 @@ struct TransposeOperator: Operator {
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.required(0, "data")
-        let p = perm ?? Array((0..<x.rank).reversed())
-        guard p.count == x.rank else {
-            throw KernelError("perm \(shapeString(p)) does not match input rank \(x.rank) \(shapeString(x.shape))")
-        }
+        let p = try permutation(for: x.shape)
         return [p == Array(0..<x.rank) ? x : transposed(x, perm: p)]
+    }
+
+    func permutation(for x: [Int]) throws -> [Int] {
+        let p = perm ?? Array((0..<x.count).reversed())
+        guard p.count == x.count else {
+            throw KernelError("perm \(shapeString(p)) does not match input rank \(x.count) \(shapeString(x))")
+        }
+        return p
+    }
+
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        guard let x = shapes.first ?? nil else { return [] }
+        return [try permutation(for: x).map { x[$0] }]
     }
 }
 
@@ -245,12 +293,22 @@ struct DepthToSpaceOperator: Operator {
         crd = try spaceDepthMode(ctx)
     }
 
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        guard let x = shapes.first ?? nil else { return [] }
+        try check(x)
+        return [[x[0], x[1] / (blocksize * blocksize), x[2] * blocksize, x[3] * blocksize]]
+    }
+
+    func check(_ x: [Int]) throws {
+        guard x.count == 4, x[1] % (blocksize * blocksize) == 0 else {
+            throw KernelError("input \(shapeString(x)) must be [N, C, H, W] with C divisible by \(blocksize * blocksize)")
+        }
+    }
+
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.required(0, "input")
         let b = blocksize
-        guard x.rank == 4, x.shape[1] % (b * b) == 0 else {
-            throw KernelError("input \(shapeString(x.shape)) must be [N, C, H, W] with C divisible by \(b * b)")
-        }
+        try check(x.shape)
         let (n, c, h, w) = (x.shape[0], x.shape[1] / (b * b), x.shape[2], x.shape[3])
         let y = crd ? transposed(x.reshaped([n, c, b, b, h, w]), perm: [0, 1, 4, 2, 5, 3])
             : transposed(x.reshaped([n, b, b, c, h, w]), perm: [0, 3, 4, 1, 5, 2])
@@ -269,12 +327,22 @@ struct SpaceToDepthOperator: Operator {
         crd = try spaceDepthMode(ctx)
     }
 
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        guard let x = shapes.first ?? nil else { return [] }
+        try check(x)
+        return [[x[0], x[1] * blocksize * blocksize, x[2] / blocksize, x[3] / blocksize]]
+    }
+
+    func check(_ x: [Int]) throws {
+        guard x.count == 4, x[2] % blocksize == 0, x[3] % blocksize == 0 else {
+            throw KernelError("input \(shapeString(x)) must be [N, C, H, W] with H and W divisible by \(blocksize)")
+        }
+    }
+
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.required(0, "input")
         let b = blocksize
-        guard x.rank == 4, x.shape[2] % b == 0, x.shape[3] % b == 0 else {
-            throw KernelError("input \(shapeString(x.shape)) must be [N, C, H, W] with H and W divisible by \(b)")
-        }
+        try check(x.shape)
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2] / b, x.shape[3] / b)
         let v = x.reshaped([n, c, h, b, w, b])
         let y = crd ? transposed(v, perm: [0, 1, 3, 5, 2, 4]) : transposed(v, perm: [0, 3, 5, 1, 2, 4])

@@ -14,6 +14,8 @@ let tensorCreationOperators: [Registration] = [
 struct ConstantOperator: Operator {
     let value: Tensor
 
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] { [value.shape] }
+
     init(_ ctx: OperatorContext) throws {
         let node = ctx.node
         if let t = try node.tensor("value") {

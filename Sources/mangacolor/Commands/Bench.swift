@@ -46,7 +46,7 @@ struct Bench: ParsableCommand {
         let feed = [x] + extra
         // Warm-up run (also pages in weights); it counts the FLOPs as it goes.
         var flops = 0.0
-        _ = try plan.run(feed) { step, ins, outs, _ in flops += FlopCounter.flops(of: step.node, inputs: ins, outputs: outs) }
+        _ = try plan.run(feed) { step, ins, outs, _ in flops += step.op.flops(inputs: ins, outputs: outs) }
         var times: [Double] = []
         // Per operator type: nanoseconds of each timed run.
         var byOp: [String: [UInt64]] = [:]

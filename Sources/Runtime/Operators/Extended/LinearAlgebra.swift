@@ -2,8 +2,12 @@ import Foundation
 import ONNX
 import Tensor
 
-// Det and Einsum (registered with the matrix operators in Matrix.swift): small dense linear algebra in
-// Double, for the shape-sized problems ONNX graphs use them for.
+let linearAlgebraOperators: [Registration] = [
+    Registration("Det", since: 11) { _ in DetOperator() },
+    Registration("Einsum", since: 12) { ctx in try EinsumOperator(ctx) },
+]
+
+// Det and Einsum: small dense linear algebra in Double, for the shape-sized problems ONNX graphs use them for.
 
 // MARK: Det
 

@@ -2,7 +2,12 @@ import Foundation
 import ONNX
 import Tensor
 
-// MatMulInteger and QLinearMatMul (registered with the matrix operators): integer products of
+let quantizedMatMulOperators: [Registration] = [
+    Registration("MatMulInteger", since: 10) { _ in MatMulIntegerOperator() },
+    Registration("QLinearMatMul", since: 10) { _ in QLinearMatMulOperator() },
+]
+
+// MatMulInteger and QLinearMatMul: integer products of
 // zero-point-shifted 8-bit operands, as the ONNX reference computes them (numpy broadcasting of the
 // zero points and scales, int32 accumulation, round half to even, saturation).
 

@@ -2,7 +2,20 @@ import Foundation
 import ONNX
 import Tensor
 
-// String operators that are not element-wise arithmetic (registered in `elementwiseOperators`).
+// String operators: no image model uses them; they pass the node suite's cases.
+let stringOperators: [Registration] = [
+    Registration("StringNormalizer", since: 10) { ctx in try StringNormalizerOperator(ctx) },
+    Registration("RegexFullMatch", since: 20) { ctx in try RegexFullMatchOperator(ctx) },
+    Registration("StringConcat", since: 20) { _ in
+        ClosureOperator { inputs in
+            let x = try inputs.required(0, "X"), y = try inputs.required(1, "Y")
+            guard x.dtype == .string, y.dtype == .string else {
+                throw KernelError("StringConcat takes string inputs; got \(x.dtype) and \(y.dtype)")
+            }
+            return [try withKernelErrors { try concatenateStrings(x, y) }]
+        }
+    },
+]
 
 /// StringNormalizer (opset 10): strips accents (NFKD, combining marks dropped), removes stop words, changes
 /// case, then drops empty strings. Follows the ONNX reference: stop words are removed word by word within
@@ -66,4 +79,40 @@ struct StringNormalizerOperator: Operator {
         s.split(separator: " ", omittingEmptySubsequences: false).filter { !words.contains(String($0)) }
             .joined(separator: " ")
     }
+}
+
+/// RegexFullMatch: whether each string matches `pattern` entirely. ONNX specifies RE2 syntax; Swift's regex
+/// engine accepts the RE2 constructs models use (classes, \\w \\W \\b, anchors, groups, alternation, counts).
+/// NOTE: the pattern is compiled again on each run (`Regex` is not Sendable); it is checked once at load.
+struct RegexFullMatchOperator: Operator {
+    let pattern: String
+
+    init(_ ctx: OperatorContext) throws {
+        guard let p = try ctx.node.string("pattern") else { throw ctx.node.missing("pattern") }
+        do { _ = try Regex(p) } catch {
+            throw ctx.node.invalid("pattern", "is not a regular expression this runtime can compile: \(error)")
+        }
+        pattern = p
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "X")
+        guard x.dtype == .string else { throw elementTypeError("RegexFullMatch", x.dtype) }
+        // RE2 semantics: ASCII \\w \\d \\s, and \\b between \\w and \\W (Swift's default is Unicode word breaks,
+        // which see no boundary inside "google.com").
+        let regex = try Regex(pattern).wordBoundaryKind(.simple).asciiOnlyCharacterClasses()
+        return [Tensor(shape: x.shape, scalars: x.strings.map { (try? regex.wholeMatch(in: $0)) != nil })]
+    }
+}
+
+/// Element-wise `x + y` on string tensors with numpy broadcasting.
+func concatenateStrings(_ x: Tensor, _ y: Tensor) throws -> Tensor {
+    let plan = try BroadcastPlan(x.shape, y.shape)
+    let sx = x.strings, sy = y.strings
+    let dx = plan.innerStep(0), dy = plan.innerStep(1)
+    var out = [String](repeating: "", count: plan.count)
+    plan.forEachRun { o, ix, iy, _, n in
+        for i in 0..<n { out[o + i] = sx[ix + i * dx] + sy[iy + i * dy] }
+    }
+    return Tensor(shape: plan.shape, strings: out)
 }

@@ -5,7 +5,7 @@
 //   ImageFile.swift        readImage(path:) by signature, atomic writePNG/writeJPEG, listImages(in:)
 //   ColorSpace.swift       sRGB <-> linear <-> XYZ <-> CIELAB (D65), Rec. 601 luma
 //   Metrics.swift          PSNR, SSIM, CIEDE2000, colourfulness
-//   Random.swift           SplitMix64, the seeded generator behind every random choice here
+//   (SplitMix64, the seeded generator behind every random choice here, is in Tensor/Random.swift)
 //   Synth.swift            procedural manga pages with exact colour ground truth
 //   MangaStyle.swift       ink + halftone screentone rendering of a page
 //   Augment.swift          training pairs: crops, scale jitter, flips, grey or manga-style inputs

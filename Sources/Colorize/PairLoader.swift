@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 // A background loader: worker tasks on a DispatchQueue decode pages and make augmented training pairs
 // ahead of the trainer, into a bounded buffer, so a training step never waits on PNG decoding.

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 // Procedural manga pages with exact colour ground truth, deterministic per seed (SplitMix64).
 //

@@ -8,7 +8,6 @@ import RealModule
 ///   at 0 the gradient is `negativeSlope` (PyTorch uses x > 0 for the positive branch).
 /// - `tanhForward(_:)`, `tanhBackward(_:y:)`                      — dX = dY * (1 - Y²), from the output Y.
 /// - `sigmoidForward(_:)`, `sigmoidBackward(_:y:)`                — dX = dY * Y * (1 - Y), from the output Y.
-/// - `Activation` — an enum of the four above with `forward(_:)` and `backward(_:x:y:)`, for layer code.
 /// - `ActivationMath` — the scalar formulas, generic over `Real` (Float, Double), forward only for the rest:
 ///   elu, selu, celu, hardSigmoid, hardSwish, softplus, softsign, gelu (exact / tanh), mish,
 ///   thresholdedRelu, sigmoid. The runtime's Activation operators call these.
@@ -88,35 +87,6 @@ public func sigmoidBackward(_ dY: Tensor, y: Tensor) -> Tensor {
     let g = dY.pointer(as: Float.self), v = y.pointer(as: Float.self), d = out.pointer(as: Float.self)
     for i in 0..<y.count { d[i] = g[i] * v[i] * (1 - v[i]) }
     return out
-}
-
-// MARK: The four as a value
-
-/// The activations the trainer's layers use, as a value a layer can store.
-public enum Activation: Sendable, Equatable {
-    case relu
-    case leakyRelu(negativeSlope: Float)
-    case tanh
-    case sigmoid
-
-    public func forward(_ x: Tensor) -> Tensor {
-        switch self {
-        case .relu: reluForward(x)
-        case .leakyRelu(let slope): leakyReluForward(x, negativeSlope: slope)
-        case .tanh: tanhForward(x)
-        case .sigmoid: sigmoidForward(x)
-        }
-    }
-
-    /// dX from dY; ReLU and LeakyReLU read the input `x`, Tanh and Sigmoid the output `y`.
-    public func backward(_ dY: Tensor, x: Tensor, y: Tensor) -> Tensor {
-        switch self {
-        case .relu: reluBackward(dY, x: x)
-        case .leakyRelu(let slope): leakyReluBackward(dY, x: x, negativeSlope: slope)
-        case .tanh: tanhBackward(dY, y: y)
-        case .sigmoid: sigmoidBackward(dY, y: y)
-        }
-    }
 }
 
 // MARK: Scalar formulas

@@ -51,8 +51,6 @@ public final class Adam {
         for p in parameters { p.grad = nil }
     }
 
-    public func zeroGrad() { for p in parameters { p.grad = nil } }
-
     /// Named state for checkpoints: `prefix.m.<param>`, `prefix.v.<param>`.
     func stateTensors(prefix: String) -> [(String, Tensor)] {
         var out: [(String, Tensor)] = []

@@ -1,4 +1,5 @@
 import Testing
+import Tensor
 @testable import Colorize
 
 /// The inked line art of a synthetic page: black ink, white everywhere else.

@@ -1,4 +1,5 @@
 import Testing
+import Tensor
 @testable import Colorize
 
 /// Random colours, including saturated ones that fall out of gamut at other lightnesses.

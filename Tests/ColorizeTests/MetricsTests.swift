@@ -1,4 +1,5 @@
 import Testing
+import Tensor
 @testable import Colorize
 
 /// Sharma, Wu & Dalal (2005), Table 1: L1 a1 b1, L2 a2 b2, published ΔE00 (4 decimals).

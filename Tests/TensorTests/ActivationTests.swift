@@ -81,3 +81,30 @@ func activationBackwardMatchesFiniteDifferences(_ act: Activation) {
     #expect(reluForward(e).shape == [0, 3])
     #expect(sigmoidBackward(e, y: e).count == 0)
 }
+
+/// The four activations with a backward, as a value the gradient check can be parameterised over.
+enum Activation: Sendable, Equatable {
+    case relu
+    case leakyRelu(negativeSlope: Float)
+    case tanh
+    case sigmoid
+
+    func forward(_ x: Tensor) -> Tensor {
+        switch self {
+        case .relu: reluForward(x)
+        case .leakyRelu(let slope): leakyReluForward(x, negativeSlope: slope)
+        case .tanh: tanhForward(x)
+        case .sigmoid: sigmoidForward(x)
+        }
+    }
+
+    /// dX from dY; ReLU and LeakyReLU read the input `x`, Tanh and Sigmoid the output `y`.
+    func backward(_ dY: Tensor, x: Tensor, y: Tensor) -> Tensor {
+        switch self {
+        case .relu: reluBackward(dY, x: x)
+        case .leakyRelu(let slope): leakyReluBackward(dY, x: x, negativeSlope: slope)
+        case .tanh: tanhBackward(dY, y: y)
+        case .sigmoid: sigmoidBackward(dY, y: y)
+        }
+    }
+}

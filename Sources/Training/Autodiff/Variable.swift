@@ -6,7 +6,7 @@ import Tensor
 public final class Variable: @unchecked Sendable {
     /// The forward value. Parameters change it in place through the optimiser (`Adam.step`).
     public var value: Tensor
-    /// dLoss/dValue, accumulated by `Tape.backward`; nil until something flows back (or after `zeroGrad`).
+    /// dLoss/dValue, accumulated by `Tape.backward`; nil until something flows back (Adam clears it after each step).
     public var grad: Tensor?
     /// Whether gradients are computed for this variable. Parameters can be frozen (set false) for a pass, as
     /// D during the generator step; it must not change between a forward and its `backward`.
@@ -25,8 +25,6 @@ public final class Variable: @unchecked Sendable {
 
     /// The same value cut off from the graph (gradients do not flow through it).
     public func detached() -> Variable { Variable(value) }
-
-    public func zeroGrad() { grad = nil }
 
     /// Adds `g` into `grad`. `owned` says `g` is a fresh tensor nobody else holds, so it can become `grad`
     /// without a copy; otherwise the first gradient is copied (later ones are added in place).

@@ -7,6 +7,11 @@ import Tensor
 //   bn-fold          BatchNormalization in inference form (training_mode 0, spatial 1) whose input is a Conv
 //                    output nothing else reads, all its parameters constant: the Conv's weights and bias absorb
 //                    scale / sqrt(var + epsilon) and the shift (onnxruntime's Conv-BatchNormalization fusion).
+//   conv-softmax-projection
+//                    a 2-D Conv (stride 1, dilation 1, group 1, explicit pads, constant weights) whose output only
+//                    an `ai.mangacolor.SoftmaxProjection` reads: one `ai.mangacolor.ConvSoftmaxProjection`, which
+//                    computes the logits a band of rows at a time, so they never exist whole (the a*b*-class head
+//                    of this package's generators: 70 logits a pixel, 127 MB for a half-scale page).
 //   conv-activation  Conv whose output only an activation reads — Relu, LeakyRelu, Clip with constant bounds,
 //                    Sigmoid, Tanh, HardSigmoid, HardSwish: one `ai.mangacolor.FusedConv` that applies the
 //                    activation to each block of the output as it is computed (Operators/Fused.swift).
@@ -68,6 +73,38 @@ extension GraphRewrites {
             values.append(Array(UnsafeBufferPointer(start: t.pointer(as: Float.self), count: t.count)))
         }
         return (values[0], values[1], values[2], values[3])
+    }
+
+    // MARK: conv-softmax-projection
+
+    static func fuseConvSoftmaxProjections(_ model: inout Model) -> Int {
+        var graph = model.graph
+        let fused = untilUnchanged(&graph) { graph, uses in
+            let (readers, producer) = (uses.readers, uses.producer)
+            for (k, projection) in graph.nodes.enumerated()
+            where projection.opType == "SoftmaxProjection" && projection.domain == domain && !projection.inputs.isEmpty {
+                guard let c = producer[projection.inputs[0]], readers[projection.inputs[0]] == 1 else { continue }
+                let conv = graph.nodes[c]
+                guard conv.opType == "Conv", conv.domain.isEmpty, conv.outputs.count == 1, conv.inputs.count >= 2,
+                      let w = constant(conv.inputs[1], graph), w.dtype == .float32, w.rank == 4,
+                      (try? conv.int("group", default: 1)) == 1,
+                      ((try? conv.ints("strides")) ?? nil).map({ $0.allSatisfy { $0 == 1 } }) ?? true,
+                      ((try? conv.ints("dilations")) ?? nil).map({ $0.allSatisfy { $0 == 1 } }) ?? true,
+                      ((try? conv.string("auto_pad")) ?? nil).map({ $0 == "NOTSET" }) ?? true else { continue }
+                let convBias = conv.inputs.count > 2 ? conv.inputs[2] : ""
+                guard convBias.isEmpty || constant(convBias, graph) != nil else { continue }
+                let projectionBias = projection.inputs.count > 2 ? projection.inputs[2] : ""
+                let node = Node(name: "\(conv.name)+\(projection.name)", opType: "ConvSoftmaxProjection", domain: domain,
+                                inputs: [conv.inputs[0], conv.inputs[1], convBias, projection.inputs[1], projectionBias],
+                                outputs: projection.outputs, attributes: conv.attributes)
+                graph.nodes[k] = node
+                graph.nodes.remove(at: c)
+                return true
+            }
+            return false
+        }
+        model.graph = graph
+        return fused
     }
 
     // MARK: conv-activation

@@ -15,6 +15,9 @@ import Tensor
 ///   softmax-projection   Softmax over axis 1 (opset 13+) read only by a 1x1 Conv with constant weights (no
 ///                        padding, stride, dilation or groups): one `ai.mangacolor.SoftmaxProjection`, which never
 ///                        writes the probabilities out (Operators/Fused.swift).
+///   conv-softmax-projection
+///                        the Conv before a SoftmaxProjection, in the same node: logits computed in bands of rows
+///                        (ConvFusionRewrites.swift)
 ///   norm-activation      InstanceNormalization read only by a LeakyRelu or Relu: one
 ///                        `ai.mangacolor.InstanceNormalizationLeakyRelu`, the activation applied as each plane is
 ///                        normalized (one pass over the tensor instead of two).
@@ -31,7 +34,8 @@ public enum GraphRewrites {
     /// The domain of the operators rewrites create.
     public static let domain = "ai.mangacolor"
 
-    public static let names = ["conv-scale", "bn-fold", "softmax-projection", "norm-activation", "gelu", "conv-activation"]
+    public static let names = ["conv-scale", "bn-fold", "softmax-projection", "conv-softmax-projection", "norm-activation",
+                               "gelu", "conv-activation"]
 
     /// Names switched off by `MANGACOLOR_DISABLE_REWRITES` (comma-separated; `all` for every one).
     public static var disabledByEnvironment: Set<String> {
@@ -52,6 +56,9 @@ public enum GraphRewrites {
         if !disabled.contains("conv-scale") { applied["conv-scale"] = foldConvScales(&model) }
         if !disabled.contains("bn-fold") { applied["bn-fold"] = foldBatchNormalizations(&model) }
         if !disabled.contains("softmax-projection") { applied["softmax-projection"] = fuseSoftmaxProjections(&model) }
+        if !disabled.contains("conv-softmax-projection") {
+            applied["conv-softmax-projection"] = fuseConvSoftmaxProjections(&model)
+        }
         if !disabled.contains("norm-activation") { applied["norm-activation"] = fuseNormActivations(&model) }
         if !disabled.contains("gelu") { applied["gelu"] = fuseGelus(&model) }
         if !disabled.contains("conv-activation") { applied["conv-activation"] = fuseConvActivations(&model) }

@@ -80,6 +80,26 @@ func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
     #expect(try bothWays(lastAxis, x).2.isEmpty)
 }
 
+/// The a*b*-class head: 3x3 Conv to logits, Softmax over channels, 1x1 Conv onto the bin centres. Fused, the
+/// logits are made a band of rows at a time: 4 bands here (70 logits x 62 columns, 2^18 floats a band),
+/// the first and last in the vertical padding; asymmetric pads and a batch of two.
+@Test func convSoftmaxProjectionComputesTheLogitsInBands() throws {
+    let x = randomTensor([2, 4, 203, 62], seed: 21)
+    let logits = Node(name: "l", opType: "Conv", inputs: ["x", "wc", "bc"], outputs: ["z"],
+                      attributes: ["pads": .ints([2, 1, 0, 1])])
+    let softmax = Node(name: "s", opType: "Softmax", inputs: ["z"], outputs: ["p"], attributes: ["axis": .int(1)])
+    let project = Node(name: "c", opType: "Conv", inputs: ["p", "w"], outputs: ["y"], attributes: ["kernel_shape": .ints([1, 1])])
+    let inits = ["wc": randomTensor([70, 4, 3, 3], seed: 22), "bc": randomTensor([70], seed: 23), "w": randomTensor([2, 70, 1, 1], seed: 24)]
+    let (r, p, applied) = try bothWays(rewriteModel([logits, softmax, project], initializers: inits), x)
+    #expect(applied == ["softmax-projection": 1, "conv-softmax-projection": 1])
+    #expect(r.shape == [2, 2, 203, 62] && maxDifference(r, p) < 1e-5)
+    // A strided Conv keeps its own node (the bands assume stride 1).
+    var strided = logits
+    strided.attributes["strides"] = .ints([2, 2])
+    let (r2, p2, applied2) = try bothWays(rewriteModel([strided, softmax, project], initializers: inits), x)
+    #expect(applied2 == ["softmax-projection": 1] && maxDifference(r2, p2) < 1e-5)
+}
+
 @Test func normActivationFusesInstanceNormWithLeakyReluAndRelu() throws {
     let x = randomTensor([2, 3, 5, 7], seed: 10)
     let inits = ["g": randomTensor([3], seed: 11), "b": randomTensor([3], seed: 12)]
@@ -100,5 +120,6 @@ func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
     #expect(GraphRewrites.disabled(byValue: nil).isEmpty)
     #expect(GraphRewrites.disabled(byValue: "all") == Set(GraphRewrites.names))
     #expect(GraphRewrites.disabled(byValue: "conv-scale, softmax-projection") == ["conv-scale", "softmax-projection"])
-    #expect(GraphRewrites.names == ["conv-scale", "bn-fold", "softmax-projection", "norm-activation", "gelu", "conv-activation"])
+    #expect(GraphRewrites.names == ["conv-scale", "bn-fold", "softmax-projection", "conv-softmax-projection", "norm-activation",
+                                    "gelu", "conv-activation"])
 }

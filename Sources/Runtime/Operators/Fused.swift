@@ -7,6 +7,9 @@ import Tensor
 //                                         [m, n, 1, ...] (+ B [m]): y [N, m, ...]. The a*b*-class decoding of
 //                                         this package's generators (probabilities onto bin centres) in one
 //                                         pass, the n probabilities never written out.
+//   ConvSoftmaxProjection                 a 2-D Conv (stride 1, dilation 1, group 1; its pads and kernel) then
+//     (X, Wc, [Bc], W, [B]) -> y          SoftmaxProjection, a band of output rows at a time: the logits are
+//                                         never whole (ConvSoftmaxProjectionOperator).
 //   InstanceNormalizationLeakyRelu        InstanceNormalization (epsilon) then LeakyRelu (alpha; 0 for Relu) in
 //     (input, scale, B) -> y              the same pass over each plane (InstanceNormOperator, Normalization.swift).
 //   Gelu (x) -> y                         x · (1 + erf(x / √2)) / 2, float32, one pass (FastFloat.erf).
@@ -17,6 +20,7 @@ import Tensor
 
 let fusedOperators: [Registration] = [
     Registration("SoftmaxProjection", 1...1, domain: GraphRewrites.domain) { ctx in try SoftmaxProjectionOperator(ctx) },
+    Registration("ConvSoftmaxProjection", 1...1, domain: GraphRewrites.domain) { ctx in try ConvSoftmaxProjectionOperator(ctx) },
     Registration("InstanceNormalizationLeakyRelu", 1...1, domain: GraphRewrites.domain) { ctx in
         try InstanceNormOperator(ctx, fusedActivation: true)
     },
@@ -92,3 +96,84 @@ struct SoftmaxProjectionOperator: Operator {
         return [y]
     }
 }
+
+struct ConvSoftmaxProjectionOperator: Operator {
+    let conv: ConvOperator
+    let projection: SoftmaxProjectionOperator
+    /// Logits per band, at most (a band is at least one row).
+    var bandFloats = 1 << 18
+
+    init(_ ctx: OperatorContext) throws {
+        let node = ctx.node
+        guard node.inputs.count == 5 else { throw KernelError("ConvSoftmaxProjection takes (X, Wc, Bc, W, B); got \(node.inputs.count) inputs") }
+        let convNode = Node(name: node.name, opType: "Conv", inputs: Array(node.inputs[0..<3]), outputs: node.outputs,
+                            attributes: node.attributes)
+        conv = try ConvOperator(OperatorContext(node: convNode, opset: 11, constants: Array(ctx.constants.prefix(3))))
+        let projectionNode = Node(name: node.name, opType: "SoftmaxProjection", domain: node.domain,
+                                  inputs: [node.inputs[0], node.inputs[3], node.inputs[4]], outputs: node.outputs)
+        let constants = [nil, ctx.constant(3), ctx.constant(4)]
+        projection = try SoftmaxProjectionOperator(OperatorContext(node: projectionNode, opset: 1, constants: constants))
+        guard let w = ctx.constant(1), w.dtype == .float32, w.rank == 4, w.shape[0] == projection.weights.shape[1],
+              projection.weights.rank == 4 else {
+            throw ctx.node.invalid("Wc", "must be a constant float32 [n, C, KH, KW] with one output per projection input")
+        }
+    }
+
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        guard let x = shapes.first ?? nil, shapes.count > 1, let w = shapes[1] else { return [] }
+        var y = try conv.output(inputShape: x, weightShape: w).1
+        y[1] = projection.weights.shape[0]
+        return [y]
+    }
+
+    func flops(inputs: [Tensor?], outputs: [Tensor]) -> Double {
+        guard let w = inputs.optional(1), let y = outputs.first else { return 0 }
+        return 2 * Double(y.count / max(1, y.shape[1]) * w.shape[0]) * Double(w.shape.dropFirst().reduce(1, *))
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0, "X"), wc = try inputs.required(1, "Wc")
+        let bc = inputs.optional(2)
+        guard x.dtype == .float32, x.rank == 4 else { throw KernelError("X is \(x.dtype) \(shapeString(x.shape)); expected float32 [N, C, H, W]") }
+        let (g, logitShape) = try conv.output(inputShape: x.shape, weightShape: wc.shape)
+        guard g.strides == [1, 1], g.dilations == [1, 1], g.group == 1 else {
+            throw KernelError("ConvSoftmaxProjection needs stride 1, dilation 1 and group 1; got \(g)")
+        }
+        let (n, c, h, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (logits, oh, ow) = (logitShape[1], logitShape[2], logitShape[3])
+        let m = projection.weights.shape[0], kh = g.kernelShape[0], top = g.padsBegin[0]
+        try requireAllocatable([n, m, oh, ow], .float32)
+        let y = Tensor(uninitialized: [n, m, oh, ow])
+        guard y.count > 0 else { return [y] }
+        let band = max(1, min(oh, bandFloats / max(1, logits * ow)))
+        let bandGeometry = ConvolutionGeometry(kernelShape: g.kernelShape, strides: [1, 1], dilations: [1, 1],
+                                               padsBegin: [0, g.padsBegin[1]], padsEnd: [0, g.padsEnd[1]], group: 1)
+        let xp = x.pointer(as: Float.self), yp = y.pointer(as: Float.self)
+        for image in 0..<n {
+            for r0 in stride(from: 0, to: oh, by: band) {
+                let rows = min(band, oh - r0), inRows = rows + kh - 1
+                // The input rows this band of outputs reads, zeros where they fall in the padding.
+                let slab = Tensor(zeros: [1, c, inRows, width])
+                let sp = slab.pointer(as: Float.self)
+                for ch in 0..<c {
+                    for j in 0..<inRows {
+                        let iy = r0 - top + j
+                        guard iy >= 0, iy < h else { continue }
+                        (sp + (ch * inRows + j) * width).update(from: xp + ((image * c + ch) * h + iy) * width, count: width)
+                    }
+                }
+                let part = conv2dForward(x: slab, weight: wc, bias: bc, geometry: bandGeometry)
+                let projected = Tensor(uninitialized: [m, rows * ow])
+                softmaxProjectedAlongMiddleAxis(part.pointer(as: Float.self), projected.pointer(as: Float.self), outer: 1,
+                                                n: logits, inner: rows * ow, weights: projection.weights.pointer(as: Float.self),
+                                                bias: projection.bias?.pointer(as: Float.self), m: m)
+                let pp = projected.pointer(as: Float.self)
+                for k in 0..<m {
+                    (yp + ((image * m + k) * oh + r0) * ow).update(from: pp + k * rows * ow, count: rows * ow)
+                }
+            }
+        }
+        return [y]
+    }
+}
+

@@ -45,7 +45,7 @@ public struct DiscriminatorConfiguration: Codable, Sendable, Equatable {
 /// It is a list of blocks; before each block a `GaussianNoise` layer adds instance noise whose standard
 /// deviation the trainer sets (decaying over steps and through the layers). The outputs of all blocks but
 /// the last are the features for feature matching. Trained on logits; exported with a final Sigmoid.
-public final class Discriminator {
+public final class Discriminator: Layer {
     public let configuration: DiscriminatorConfiguration
     let blocks: [Sequential]
     public let noise: [GaussianNoise]
@@ -138,12 +138,15 @@ public final class Discriminator {
     /// Probability that each pair is real (Sigmoid of the logits), eval mode.
     public func infer(_ x: Tensor) -> Tensor { sigmoidForward(self(Variable(x), ForwardContext()).value) }
 
+    /// The logits' inference-mode nodes from `input` (instance noise is training-only: its export is nothing).
+    public func export(_ builder: inout GraphBuilder, _ input: String) -> String {
+        blocks.indices.reduce(input) { h, i in blocks[i].export(&builder, noise[i].export(&builder, h)) }
+    }
+
     /// ONNX graph: "input" [N, 4, H, W] -> "output" probabilities (Sigmoid of the logits).
     public func exportModel() -> Model {
         var b = GraphBuilder(name: "mangacolor_discriminator")
-        var h = "input"
-        for block in blocks { h = block.export(&b, h) }
-        h = b.node("Sigmoid", [h], name: "probability")
+        let h = b.node("Sigmoid", [export(&b, "input")], name: "probability")
         b.rename(h, to: "output")
         let side: Dimension = configuration.kind == .seed ? .fixed(configuration.imageSize) : .symbol("H")
         let sideW: Dimension = configuration.kind == .seed ? .fixed(configuration.imageSize) : .symbol("W")

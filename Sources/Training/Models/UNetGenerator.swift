@@ -107,7 +107,7 @@ func convBlock(_ name: String, _ cin: Int, _ cout: Int, slope: Float, affine: Bo
 /// second deepest up: ConvTranspose 3x3 s2 p1 op1 to level i's width, InstanceNorm, LeakyReLU, concat with
 /// the encoder output of level i, then level i's widths in reverse; at full resolution a 3x3 conv to the
 /// output channels and Tanh.
-public final class UNetGenerator {
+public final class UNetGenerator: Layer {
     public let configuration: GeneratorConfiguration
     let encoders: [Sequential]
     let ups: [Sequential]      // ups[i]: level i+1 -> level i
@@ -165,22 +165,30 @@ public final class UNetGenerator {
 
     /// The output and, for `abClasses`, the class logits [N, Q, H, W] it was decoded from.
     public func forward(_ x: Variable, _ ctx: ForwardContext) -> (output: Variable, logits: Variable?) {
-        var skips: [Variable] = []
+        var tape = TapeWalk(ctx: ctx)
+        return walk(&tape, x)
+    }
+
+    /// The U-Net's wiring, written once: the forward pass walks it on the tape, the export into ONNX nodes.
+    /// Encoder levels with max-pools between; from the second deepest level up, the up-convolution (and
+    /// dropout), the concatenation with the encoder's output of that level, the level's decoder; the heads.
+    func walk<W: UNetWalker>(_ w: inout W, _ x: W.Value) -> (output: W.Value, logits: W.Value?) {
+        var skips: [W.Value] = []
         var h = x
         for (i, e) in encoders.enumerated() {
-            if i > 0 { h = pool(h, ctx) }
-            h = e(h, ctx)
+            if i > 0 { h = w.apply(pool, h) }
+            h = w.apply(e, h)
             skips.append(h)
         }
         for i in stride(from: encoders.count - 2, through: 0, by: -1) {
-            h = dropouts[i](ups[i](h, ctx), ctx)
-            h = decoders[i](configuration.skips ? ctx.tape.concatChannels([h, skips[i]]) : h, ctx)
+            h = w.apply(dropouts[i], w.apply(ups[i], h))
+            if configuration.skips { h = w.concat([h, skips[i]], name: "concat\(i)") }
+            h = w.apply(decoders[i], h)
         }
-        let head = tanh(output(h, ctx), ctx)
+        let head = w.apply(tanh, w.apply(output, h))
         guard let classes, let bins = configuration.bins else { return (head, nil) }
-        let logits = classes(h, ctx)
-        let ab = ctx.tape.annealedMean(logits, weight: bins.decodingWeight, temperature: bins.temperature)
-        return (ctx.tape.concatChannels([head, ab]), logits)
+        let logits = w.apply(classes, h)
+        return (w.concat([head, w.annealedMean(logits, bins: bins)], name: "lab"), logits)
     }
 
     /// Inference on a plain tensor [N, 1, H, W] -> [N, 3, H, W] (no tape, eval mode).
@@ -200,33 +208,18 @@ public final class UNetGenerator {
         encoders.flatMap(\.buffers) + ups.flatMap(\.buffers) + decoders.flatMap(\.buffers)
     }
 
+    /// The inference-mode nodes of the whole generator from `input`, by the same walk as the forward pass.
+    public func export(_ builder: inout GraphBuilder, _ input: String) -> String {
+        var onnx = ExportWalk(builder: builder)
+        let out = walk(&onnx, input).output
+        builder = onnx.builder
+        return out
+    }
+
     /// ONNX graph: input "input" [N, C, H, W] -> output "output" [N, 3, H, W] (N, H, W symbolic).
     public func exportModel() -> Model {
         var b = GraphBuilder(name: "mangacolor_generator")
-        var skips: [String] = []
-        var h = "input"
-        for (i, e) in encoders.enumerated() {
-            if i > 0 { h = pool.export(&b, h) }
-            h = e.export(&b, h)
-            skips.append(h)
-        }
-        for i in stride(from: encoders.count - 2, through: 0, by: -1) {
-            h = ups[i].export(&b, h)
-            if configuration.skips { h = b.node("Concat", [h, skips[i]], ["axis": .int(1)], name: "concat\(i)") }
-            h = decoders[i].export(&b, h)
-        }
-        let features = h
-        h = tanh.export(&b, output.export(&b, features))
-        if let classes, let bins = configuration.bins {
-            // The annealed mean: softmax(logits / T) over the channels, then its mean as a 1x1 convolution.
-            let logits = classes.export(&b, features)
-            let scaled = b.node("Mul", [logits, b.constant("classes.inverse_temperature", Tensor(shape: [], floats: [1 / bins.temperature]))])
-            let probabilities = b.node("Softmax", [scaled], ["axis": .int(1)], name: "classes.softmax")
-            let ab = b.node("Conv", [probabilities, b.constant("classes.decoding", bins.decodingWeight)],
-                            ["kernel_shape": .ints([1, 1])], name: "classes.mean")
-            h = b.node("Concat", [h, ab], ["axis": .int(1)], name: "lab")
-        }
-        b.rename(h, to: "output")
+        b.rename(export(&b, "input"), to: "output")
         b.setInputs([ValueInfo(name: "input", dtype: .float32, shape: [.symbol("N"), .fixed(configuration.inputChannels), .symbol("H"), .symbol("W")])])
         b.setOutputs([ValueInfo(name: "output", dtype: .float32, shape: [.symbol("N"), .fixed(configuration.outputChannels), .symbol("H"), .symbol("W")])])
         return b.model(metadata: ["mangacolor.role": "generator", "mangacolor.levels": configuration.levels.map { $0.map(String.init).joined(separator: ",") }.joined(separator: "|"),
@@ -236,3 +229,41 @@ public final class UNetGenerator {
                                   GeneratorConfiguration.pageScaleMetadataKey: String(configuration.pageScale)])
     }
 }
+
+/// What walking the U-Net's wiring (`UNetGenerator.walk`) does at each step.
+protocol UNetWalker {
+    associatedtype Value
+    mutating func apply(_ layer: any Layer, _ x: Value) -> Value
+    /// Channel concatenation (the skips; the L* and a*b* heads).
+    mutating func concat(_ parts: [Value], name: String) -> Value
+    /// softmax(logits / T) over the channels, then its mean onto the bin centres.
+    mutating func annealedMean(_ logits: Value, bins: ABBins) -> Value
+}
+
+/// The forward pass, recorded on the tape.
+struct TapeWalk: UNetWalker {
+    let ctx: ForwardContext
+    func apply(_ layer: any Layer, _ x: Variable) -> Variable { layer(x, ctx) }
+    func concat(_ parts: [Variable], name: String) -> Variable { ctx.tape.concatChannels(parts) }
+    func annealedMean(_ logits: Variable, bins: ABBins) -> Variable {
+        ctx.tape.annealedMean(logits, weight: bins.decodingWeight, temperature: bins.temperature)
+    }
+}
+
+/// The export: each layer appends its inference-mode nodes.
+struct ExportWalk: UNetWalker {
+    var builder: GraphBuilder
+    mutating func apply(_ layer: any Layer, _ x: String) -> String { layer.export(&builder, x) }
+    mutating func concat(_ parts: [String], name: String) -> String {
+        builder.node("Concat", parts, ["axis": .int(1)], name: name)
+    }
+    /// A Mul by 1 / T, a Softmax over the channels and the mean as a 1x1 convolution onto the bin centres.
+    mutating func annealedMean(_ logits: String, bins: ABBins) -> String {
+        let inverse = builder.constant("classes.inverse_temperature", Tensor(shape: [], floats: [1 / bins.temperature]))
+        let scaled = builder.node("Mul", [logits, inverse])
+        let probabilities = builder.node("Softmax", [scaled], ["axis": .int(1)], name: "classes.softmax")
+        return builder.node("Conv", [probabilities, builder.constant("classes.decoding", bins.decodingWeight)],
+                            ["kernel_shape": .ints([1, 1])], name: "classes.mean")
+    }
+}
+

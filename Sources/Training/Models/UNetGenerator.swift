@@ -194,18 +194,18 @@ public final class UNetGenerator: Layer {
     /// Inference on a plain tensor [N, 1, H, W] -> [N, 3, H, W] (no tape, eval mode).
     public func infer(_ x: Tensor) -> Tensor { self(Variable(x), ForwardContext()).value }
 
+    /// Trainable parameters in the order the walk meets their layers (checkpoints and Adam state follow it).
     public var parameters: [Variable] {
-        var all: [Variable] = encoders.flatMap(\.parameters)
-        for i in stride(from: ups.count - 1, through: 0, by: -1) {
-            all += ups[i].parameters
-            all += decoders[i].parameters
-        }
-        return all + output.parameters + (classes?.parameters ?? [])
+        var collect = LayerWalk()
+        _ = walk(&collect, ())
+        return collect.layers.flatMap(\.parameters)
     }
 
     /// Non-trained state (batch-norm running statistics; none in the seed U-Net), saved in checkpoints.
     public var buffers: [Variable] {
-        encoders.flatMap(\.buffers) + ups.flatMap(\.buffers) + decoders.flatMap(\.buffers)
+        var collect = LayerWalk()
+        _ = walk(&collect, ())
+        return collect.layers.flatMap(\.buffers)
     }
 
     /// The inference-mode nodes of the whole generator from `input`, by the same walk as the forward pass.
@@ -248,6 +248,14 @@ struct TapeWalk: UNetWalker {
     func annealedMean(_ logits: Variable, bins: ABBins) -> Variable {
         ctx.tape.annealedMean(logits, weight: bins.decodingWeight, temperature: bins.temperature)
     }
+}
+
+/// The layers in the order the walk meets them.
+struct LayerWalk: UNetWalker {
+    var layers: [any Layer] = []
+    mutating func apply(_ layer: any Layer, _ x: Void) { layers.append(layer) }
+    func concat(_ parts: [Void], name: String) {}
+    func annealedMean(_ logits: Void, bins: ABBins) {}
 }
 
 /// The export: each layer appends its inference-mode nodes.

@@ -15,6 +15,8 @@ import Tensor
 ///   softmax-projection   Softmax over axis 1 (opset 13+) read only by a 1x1 Conv with constant weights (no
 ///                        padding, stride, dilation or groups): one `ai.mangacolor.SoftmaxProjection`, which never
 ///                        writes the probabilities out (Operators/Fused.swift).
+///   layout-pairs         Transpose + Transpose composed (or cancelled), Reshape + Reshape as one Reshape
+///                        (LayoutRewrites.swift)
 ///   conv-softmax-projection
 ///                        the Conv before a SoftmaxProjection, in the same node: logits computed in bands of rows
 ///                        (ConvFusionRewrites.swift)
@@ -34,8 +36,8 @@ public enum GraphRewrites {
     /// The domain of the operators rewrites create.
     public static let domain = "ai.mangacolor"
 
-    public static let names = ["conv-scale", "bn-fold", "softmax-projection", "conv-softmax-projection", "norm-activation",
-                               "gelu", "conv-activation"]
+    public static let names = ["layout-pairs", "conv-scale", "bn-fold", "softmax-projection", "conv-softmax-projection",
+                               "norm-activation", "gelu", "conv-activation"]
 
     /// Names switched off by `MANGACOLOR_DISABLE_REWRITES` (comma-separated; `all` for every one).
     public static var disabledByEnvironment: Set<String> {
@@ -53,6 +55,7 @@ public enum GraphRewrites {
     public static func apply(to model: Model, disabled: Set<String>) -> (model: Model, applied: [String: Int]) {
         var model = model
         var applied: [String: Int] = [:]
+        if !disabled.contains("layout-pairs") { applied["layout-pairs"] = cancelLayoutPairs(&model) }
         if !disabled.contains("conv-scale") { applied["conv-scale"] = foldConvScales(&model) }
         if !disabled.contains("bn-fold") { applied["bn-fold"] = foldBatchNormalizations(&model) }
         if !disabled.contains("softmax-projection") { applied["softmax-projection"] = fuseSoftmaxProjections(&model) }

@@ -100,6 +100,37 @@ func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
     #expect(applied2 == ["softmax-projection": 1] && maxDifference(r2, p2) < 1e-5)
 }
 
+/// NHWC round trips cancel, other Transpose pairs compose, Reshape pairs become one Reshape; a shuffle read
+/// twice, or a second Reshape that copies sizes (0), stays.
+@Test func layoutPairsComposeOrCancel() throws {
+    let x = randomTensor([2, 3, 4, 5], seed: 31)
+    func transpose(_ name: String, _ input: String, _ output: String, _ perm: [Int]) -> Node {
+        Node(name: name, opType: "Transpose", inputs: [input], outputs: [output], attributes: ["perm": .ints(perm)])
+    }
+    let roundTrip = rewriteModel([transpose("a", "x", "t", [0, 2, 3, 1]), transpose("b", "t", "y", [0, 3, 1, 2])], initializers: [:])
+    let (r1, p1, applied1) = try bothWays(roundTrip, x)
+    #expect(applied1 == ["layout-pairs": 1] && r1.shape == [2, 3, 4, 5] && maxDifference(r1, p1) == 0)
+    #expect(try Plan(model: roundTrip, disabledRewrites: []).steps.map(\.node.opType) == ["Identity"])
+    let composed = rewriteModel([transpose("a", "x", "t", [0, 2, 3, 1]), transpose("b", "t", "y", [2, 0, 1, 3])], initializers: [:])
+    let (r2, p2, applied2) = try bothWays(composed, x)
+    #expect(applied2 == ["layout-pairs": 1] && r2.shape == p2.shape && maxDifference(r2, p2) == 0)
+    let reshapes = rewriteModel([Node(name: "r1", opType: "Reshape", inputs: ["x", "s1"], outputs: ["t"]),
+                                 Node(name: "r2", opType: "Reshape", inputs: ["t", "s2"], outputs: ["y"])],
+                                initializers: ["s1": Tensor(shape: [2], scalars: [Int64(6), -1]),
+                                               "s2": Tensor(shape: [3], scalars: [Int64(-1), 10, 2])])
+    let (r3, p3, applied3) = try bothWays(reshapes, x)
+    #expect(applied3 == ["layout-pairs": 1] && r3.shape == [6, 10, 2] && maxDifference(r3, p3) == 0)
+    let copying = rewriteModel([Node(name: "r1", opType: "Reshape", inputs: ["x", "s1"], outputs: ["t"]),
+                                Node(name: "r2", opType: "Reshape", inputs: ["t", "s2"], outputs: ["y"])],
+                               initializers: ["s1": Tensor(shape: [2], scalars: [Int64(6), -1]),
+                                              "s2": Tensor(shape: [3], scalars: [Int64(0), 10, 2])])
+    #expect(try bothWays(copying, x).2.isEmpty)
+    let readTwice = rewriteModel([transpose("a", "x", "t", [0, 2, 3, 1]), transpose("b", "t", "u", [0, 3, 1, 2]),
+                                  transpose("c", "t", "v", [0, 3, 1, 2]), Node(name: "s", opType: "Add", inputs: ["u", "v"], outputs: ["y"])],
+                                 initializers: [:])
+    #expect(try bothWays(readTwice, x).2.isEmpty)
+}
+
 @Test func normActivationFusesInstanceNormWithLeakyReluAndRelu() throws {
     let x = randomTensor([2, 3, 5, 7], seed: 10)
     let inits = ["g": randomTensor([3], seed: 11), "b": randomTensor([3], seed: 12)]
@@ -120,6 +151,6 @@ func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
     #expect(GraphRewrites.disabled(byValue: nil).isEmpty)
     #expect(GraphRewrites.disabled(byValue: "all") == Set(GraphRewrites.names))
     #expect(GraphRewrites.disabled(byValue: "conv-scale, softmax-projection") == ["conv-scale", "softmax-projection"])
-    #expect(GraphRewrites.names == ["conv-scale", "bn-fold", "softmax-projection", "conv-softmax-projection", "norm-activation",
-                                    "gelu", "conv-activation"])
+    #expect(GraphRewrites.names == ["layout-pairs", "conv-scale", "bn-fold", "softmax-projection", "conv-softmax-projection",
+                                    "norm-activation", "gelu", "conv-activation"])
 }

@@ -13,7 +13,7 @@ import Tensor
 //                    computes the logits a band of rows at a time, so they never exist whole (the a*b*-class head
 //                    of this package's generators: 70 logits a pixel, 127 MB for a half-scale page).
 //   conv-activation  Conv whose output only an activation reads — Relu, LeakyRelu, Clip with constant bounds,
-//                    Sigmoid, Tanh, HardSigmoid, HardSwish: one `ai.mangacolor.FusedConv` that applies the
+//                    Sigmoid, Tanh, HardSigmoid, HardSwish, the silu rewrite's Silu: one `ai.mangacolor.FusedConv` that applies the
 //                    activation to each block of the output as it is computed (Operators/Fused.swift).
 
 extension GraphRewrites {
@@ -119,7 +119,8 @@ extension GraphRewrites {
         for (k, conv) in graph.nodes.enumerated() where conv.opType == "Conv" && conv.domain.isEmpty && conv.outputs.count == 1 {
             guard readers[conv.outputs[0]] == 1, let a = consumer[conv.outputs[0]], !removed.contains(a) else { continue }
             let activation = graph.nodes[a]
-            guard activation.domain.isEmpty, activation.outputs.count == 1, activation.inputs.first == conv.outputs[0],
+            guard activation.domain.isEmpty || (activation.domain == domain && activation.opType == "Silu"),
+                  activation.outputs.count == 1, activation.inputs.first == conv.outputs[0],
                   let parameters = activationAttributes(activation, opset: opset, graph) else { continue }
             var attributes = conv.attributes
             for (name, value) in parameters { attributes[name] = value }
@@ -137,7 +138,7 @@ extension GraphRewrites {
     /// FusedConv runs (or its Clip bounds are not constants).
     private static func activationAttributes(_ node: Node, opset: Int, _ graph: Graph) -> [String: Attribute]? {
         switch node.opType {
-        case "Relu", "Sigmoid", "Tanh", "HardSwish":
+        case "Relu", "Sigmoid", "Tanh", "HardSwish", "Silu":
             return node.inputs.count == 1 ? ["activation": .string(node.opType)] : nil
         case "LeakyRelu":
             guard node.inputs.count == 1, let alpha = try? node.float("alpha", default: 0.01) else { return nil }

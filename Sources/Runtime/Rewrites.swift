@@ -26,7 +26,8 @@ import Tensor
 ///   bn-fold              BatchNormalization (inference) after a Conv, folded into its weights and bias
 ///   gelu                 x · (1 + Erf(x / √2)) / 2 spelled in primitives: one `ai.mangacolor.Gelu`
 ///                        (GeluRewrite.swift)
-///   conv-activation      Conv + Relu / LeakyRelu / Clip / Sigmoid / Tanh / HardSigmoid / HardSwish: one
+///   silu                 x · Sigmoid(x) in primitives: one `ai.mangacolor.Silu` (SiluRewrite.swift)
+///   conv-activation      Conv + Relu / LeakyRelu / Clip / Sigmoid / Tanh / HardSigmoid / HardSwish / Silu: one
 ///                        `ai.mangacolor.FusedConv` (both: ConvFusionRewrites.swift; conv-activation runs last, so
 ///                        a Conv already folded with a scale or a BatchNormalization fuses too)
 ///
@@ -37,7 +38,7 @@ public enum GraphRewrites {
     public static let domain = "ai.mangacolor"
 
     public static let names = ["layout-pairs", "conv-scale", "bn-fold", "softmax-projection", "conv-softmax-projection",
-                               "norm-activation", "gelu", "conv-activation"]
+                               "norm-activation", "gelu", "silu", "conv-activation"]
 
     /// Names switched off by `MANGACOLOR_DISABLE_REWRITES` (comma-separated; `all` for every one).
     public static var disabledByEnvironment: Set<String> {
@@ -64,6 +65,7 @@ public enum GraphRewrites {
         }
         if !disabled.contains("norm-activation") { applied["norm-activation"] = fuseNormActivations(&model) }
         if !disabled.contains("gelu") { applied["gelu"] = fuseGelus(&model) }
+        if !disabled.contains("silu") { applied["silu"] = fuseSilus(&model) }
         if !disabled.contains("conv-activation") { applied["conv-activation"] = fuseConvActivations(&model) }
         return (model, applied.filter { $0.value > 0 })
     }

@@ -14,6 +14,8 @@ public enum FusedActivation: Sendable, Equatable, CustomStringConvertible {
     case hardSigmoid(alpha: Float, beta: Float)
     /// x * max(0, min(1, x / 6 + 1 / 2)).
     case hardSwish
+    /// x * sigmoid(x) (SiLU, Swish with beta 1).
+    case silu
 
     /// Applies the activation to `count` floats at `y`, in place.
     public func apply(_ y: UnsafeMutablePointer<Float>, count: Int) {
@@ -26,6 +28,7 @@ public enum FusedActivation: Sendable, Equatable, CustomStringConvertible {
         case .tanh: for i in 0..<count { y[i] = FastFloat.tanh(y[i]) }
         case .hardSigmoid(let alpha, let beta): for i in 0..<count { y[i] = ActivationMath.hardSigmoid(y[i], alpha: alpha, beta: beta) }
         case .hardSwish: for i in 0..<count { y[i] = ActivationMath.hardSwish(y[i]) }
+        case .silu: for i in 0..<count { y[i] *= FastFloat.sigmoid(y[i]) }
         }
     }
 
@@ -38,6 +41,7 @@ public enum FusedActivation: Sendable, Equatable, CustomStringConvertible {
         case .tanh: "Tanh"
         case .hardSigmoid(let alpha, let beta): "HardSigmoid(\(alpha), \(beta))"
         case .hardSwish: "HardSwish"
+        case .silu: "Silu"
         }
     }
 }

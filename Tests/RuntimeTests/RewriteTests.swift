@@ -131,6 +131,28 @@ func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
     #expect(try bothWays(readTwice, x).2.isEmpty)
 }
 
+/// x · Sigmoid(x), either order: one Silu; after a Conv, one FusedConv. A Sigmoid read twice stays.
+@Test func siluFusesAndFoldsIntoTheConvBeforeIt() throws {
+    let x = randomTensor([2, 3, 6, 7], seed: 41)
+    for order in [["x", "g"], ["g", "x"]] {
+        let m = rewriteModel([Node(name: "s", opType: "Sigmoid", inputs: ["x"], outputs: ["g"]),
+                              Node(name: "m", opType: "Mul", inputs: order, outputs: ["y"])], initializers: [:])
+        let (r, p, applied) = try bothWays(m, Tensor(shape: x.shape, floats: (0..<x.count).map { x.floats[$0] * 6 }))
+        #expect(applied == ["silu": 1] && maxDifference(r, p) < 1e-6)
+    }
+    let conv = Node(name: "c", opType: "Conv", inputs: ["x", "w", "b"], outputs: ["a"], attributes: ["pads": .ints([1, 1, 1, 1])])
+    let yolo = rewriteModel([conv, Node(name: "s", opType: "Sigmoid", inputs: ["a"], outputs: ["g"]),
+                             Node(name: "m", opType: "Mul", inputs: ["a", "g"], outputs: ["y"])],
+                            initializers: ["w": randomTensor([5, 3, 3, 3], seed: 42), "b": randomTensor([5], seed: 43)])
+    let (r, p, applied) = try bothWays(yolo, x)
+    #expect(applied == ["silu": 1, "conv-activation": 1] && maxDifference(r, p) < 1e-5)
+    #expect(try Plan(model: yolo, disabledRewrites: []).steps.map(\.node.opType) == ["FusedConv"])
+    let twice = rewriteModel([Node(name: "s", opType: "Sigmoid", inputs: ["x"], outputs: ["g"]),
+                              Node(name: "m", opType: "Mul", inputs: ["x", "g"], outputs: ["h"]),
+                              Node(name: "a", opType: "Add", inputs: ["h", "g"], outputs: ["y"])], initializers: [:])
+    #expect(try bothWays(twice, x).2.isEmpty)
+}
+
 @Test func normActivationFusesInstanceNormWithLeakyReluAndRelu() throws {
     let x = randomTensor([2, 3, 5, 7], seed: 10)
     let inits = ["g": randomTensor([3], seed: 11), "b": randomTensor([3], seed: 12)]
@@ -152,5 +174,5 @@ func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
     #expect(GraphRewrites.disabled(byValue: "all") == Set(GraphRewrites.names))
     #expect(GraphRewrites.disabled(byValue: "conv-scale, softmax-projection") == ["conv-scale", "softmax-projection"])
     #expect(GraphRewrites.names == ["layout-pairs", "conv-scale", "bn-fold", "softmax-projection", "conv-softmax-projection",
-                                    "norm-activation", "gelu", "conv-activation"])
+                                    "norm-activation", "gelu", "silu", "conv-activation"])
 }

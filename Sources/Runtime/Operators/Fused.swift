@@ -1,3 +1,4 @@
+import Foundation
 import ONNX
 import Tensor
 
@@ -13,9 +14,10 @@ import Tensor
 //   InstanceNormalizationLeakyRelu        InstanceNormalization (epsilon) then LeakyRelu (alpha; 0 for Relu) in
 //     (input, scale, B) -> y              the same pass over each plane (InstanceNormOperator, Normalization.swift).
 //   Gelu (x) -> y                         x · (1 + erf(x / √2)) / 2, float32, one pass (FastFloat.erf).
+//   Silu (x) -> y                         x · sigmoid(x), one pass (FastFloat.sigmoid for float32).
 //   FusedConv (X, W, [B]) -> Y            Conv (all its attributes) then the activation named by `activation`:
 //                                         Relu, LeakyRelu (`alpha`), Clip (`min`, `max`), Sigmoid, Tanh,
-//                                         HardSigmoid (`alpha`, `beta`), HardSwish — applied to each block of
+//                                         HardSigmoid (`alpha`, `beta`), HardSwish, Silu — applied to each block of
 //                                         the output as the convolution writes it (ConvOperator, Convolution.swift).
 
 let fusedOperators: [Registration] = [
@@ -33,6 +35,23 @@ let fusedOperators: [Registration] = [
             let src = UnsafePointer(x.pointer(as: Float.self)), dst = y.pointer(as: Float.self)
             parallelChunks(x.count) { range in
                 for i in range { dst[i] = src[i] * 0.5 * (1 + FastFloat.erf(src[i] * 0.70710678118654752)) }
+            }
+            return [y]
+        }
+    },
+    Registration("Silu", 1...1, domain: GraphRewrites.domain) { _ in
+        ClosureOperator(shape: .sameAsInput) { inputs in
+            let x = try inputs.required(0, "x")
+            try requireAllocatable(x.shape, x.dtype)
+            guard x.dtype == .float32 else {
+                // Other floating types (the unfused Sigmoid and Mul accept them): in Double, then the input's type.
+                guard x.dtype.isFloatingPoint else { throw KernelError("x is \(x.dtype); Silu takes a floating-point tensor") }
+                return [try withKernelErrors { try Tensor(shape: x.shape, scalars: x.doubles().map { $0 / (1 + exp(-$0)) }).converted(to: x.dtype) }]
+            }
+            let y = Tensor(uninitialized: x.shape, dtype: .float32)
+            let src = UnsafePointer(x.pointer(as: Float.self)), dst = y.pointer(as: Float.self)
+            parallelChunks(x.count) { range in
+                for i in range { dst[i] = src[i] * FastFloat.sigmoid(src[i]) }
             }
             return [y]
         }
@@ -55,8 +74,9 @@ func fusedActivation(of node: Node) throws -> FusedActivation {
     case "Tanh": return .tanh
     case "HardSigmoid": return .hardSigmoid(alpha: try node.float("alpha", default: 0.2), beta: try node.float("beta", default: 0.5))
     case "HardSwish": return .hardSwish
+    case "Silu": return .silu
     case let other:
-        throw node.invalid("activation", "must be Relu, LeakyRelu, Clip, Sigmoid, Tanh, HardSigmoid or HardSwish; got \"\(other)\"")
+        throw node.invalid("activation", "must be Relu, LeakyRelu, Clip, Sigmoid, Tanh, HardSigmoid, HardSwish or Silu; got \"\(other)\"")
     }
 }
 

@@ -286,12 +286,7 @@ struct TransposeOperator: Operator {
 struct DepthToSpaceOperator: Operator {
     let blocksize: Int
     let crd: Bool
-    init(_ ctx: OperatorContext) throws {
-        guard let b = try ctx.node.int("blocksize") else { throw ctx.node.missing("blocksize") }
-        try requireWindowAttribute(ctx.node, "blocksize", [b], minimum: 1)  // b * b must not overflow
-        blocksize = b
-        crd = try spaceDepthMode(ctx)
-    }
+    init(_ ctx: OperatorContext) throws { (blocksize, crd) = try spaceDepthAttributes(ctx) }
 
     func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
         guard let x = shapes.first ?? nil else { return [] }
@@ -320,12 +315,7 @@ struct DepthToSpaceOperator: Operator {
 struct SpaceToDepthOperator: Operator {
     let blocksize: Int
     let crd: Bool
-    init(_ ctx: OperatorContext) throws {
-        guard let b = try ctx.node.int("blocksize") else { throw ctx.node.missing("blocksize") }
-        try requireWindowAttribute(ctx.node, "blocksize", [b], minimum: 1)  // b * b must not overflow
-        blocksize = b
-        crd = try spaceDepthMode(ctx)
-    }
+    init(_ ctx: OperatorContext) throws { (blocksize, crd) = try spaceDepthAttributes(ctx) }
 
     func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
         guard let x = shapes.first ?? nil else { return [] }
@@ -350,11 +340,13 @@ struct SpaceToDepthOperator: Operator {
     }
 }
 
-/// The DCR / CRD `mode` attribute of DepthToSpace and SpaceToDepth: true for CRD.
-func spaceDepthMode(_ ctx: OperatorContext) throws -> Bool {
+/// DepthToSpace's and SpaceToDepth's `blocksize` and whether `mode` is CRD.
+func spaceDepthAttributes(_ ctx: OperatorContext) throws -> (blocksize: Int, crd: Bool) {
+    guard let b = try ctx.node.int("blocksize") else { throw ctx.node.missing("blocksize") }
+    try requireWindowAttribute(ctx.node, "blocksize", [b], minimum: 1)  // b * b must not overflow
     switch try ctx.node.string("mode", default: "DCR") {
-    case "DCR": return false
-    case "CRD": return true
+    case "DCR": return (b, false)
+    case "CRD": return (b, true)
     case let other: throw ctx.node.invalid("mode", "must be DCR or CRD; got \"\(other)\"")
     }
 }

@@ -124,22 +124,28 @@ struct GatherElementsOperator: Operator {
         for d in 0..<x.rank where d != a && indices.shape[d] > x.shape[d] {
             throw KernelError("indices \(shapeString(indices.shape)) exceed data \(shapeString(x.shape)) on axis \(d)")
         }
-        let idx = try normalizedIndices(indices, count: x.shape[a], axis: axis)
-        let strides = x.strides
-        var source = [Int](repeating: 0, count: idx.count)
-        var coordinate = [Int](repeating: 0, count: x.rank)
-        for (i, k) in idx.enumerated() {
-            var s = k * strides[a]
-            for d in 0..<x.rank where d != a { s += coordinate[d] * strides[d] }
-            source[i] = s
-            var d = x.rank - 1
-            while d >= 0 {
-                coordinate[d] += 1
-                if coordinate[d] < indices.shape[d] { break }
-                coordinate[d] = 0
-                d -= 1
-            }
-        }
+        let source = elementOffsets(try normalizedIndices(indices, count: x.shape[a], axis: axis),
+                                    indicesShape: indices.shape, dataStrides: x.strides, axis: a)
         return [gatheredElements(x, shape: indices.shape, sourceIndex: source)]
     }
+}
+
+/// GatherElements' and ScatterElements' element offsets into the data: the element of `indices` (shape
+/// `indicesShape`, row-major) at coordinate c names data[c with axis `axis` replaced by its index value].
+func elementOffsets(_ indices: [Int], indicesShape: [Int], dataStrides strides: [Int], axis a: Int) -> [Int] {
+    var offsets = [Int](repeating: 0, count: indices.count)
+    var coordinate = [Int](repeating: 0, count: indicesShape.count)
+    for (i, k) in indices.enumerated() {
+        var o = k * strides[a]
+        for d in 0..<indicesShape.count where d != a { o += coordinate[d] * strides[d] }
+        offsets[i] = o
+        var d = indicesShape.count - 1
+        while d >= 0 {
+            coordinate[d] += 1
+            if coordinate[d] < indicesShape[d] { break }
+            coordinate[d] = 0
+            d -= 1
+        }
+    }
+    return offsets
 }

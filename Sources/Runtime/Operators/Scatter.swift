@@ -137,22 +137,8 @@ struct ScatterElementsOperator: Operator {
         for d in 0..<data.rank where d != a && indices.shape[d] > data.shape[d] {
             throw KernelError("indices \(shapeString(indices.shape)) exceed data \(shapeString(data.shape)) on axis \(d)")
         }
-        let idx = try normalizedIndices(indices, count: data.shape[a], axis: axis)
-        let strides = data.strides
-        var targets = [Int](repeating: 0, count: idx.count)
-        var coordinate = [Int](repeating: 0, count: data.rank)
-        for (i, k) in idx.enumerated() {
-            var t = k * strides[a]
-            for d in 0..<data.rank where d != a { t += coordinate[d] * strides[d] }
-            targets[i] = t
-            var d = data.rank - 1
-            while d >= 0 {
-                coordinate[d] += 1
-                if coordinate[d] < indices.shape[d] { break }
-                coordinate[d] = 0
-                d -= 1
-            }
-        }
+        let targets = elementOffsets(try normalizedIndices(indices, count: data.shape[a], axis: axis),
+                                     indicesShape: indices.shape, dataStrides: data.strides, axis: a)
         return [try scattered(data, updates, targets: targets, length: 1, reduction: reduction)]
     }
 }

@@ -11,16 +11,28 @@ import Tensor
 extension Model {
     /// Decodes the model at `path`. External tensor data is resolved relative to the file's folder.
     public init(contentsOf path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let reason = FileManager.default.fileExists(atPath: path) ? "permission denied or not a file" : "no such file"
-            throw ONNXError.unreadable(path: path, reason: reason)
-        }
+        // The file's bytes are released as soon as protobuf-c has unpacked them (it copies what it keeps).
+        let proto: UnsafeMutablePointer<Onnx__ModelProto> = try {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                let reason = FileManager.default.fileExists(atPath: path) ? "permission denied or not a file" : "no such file"
+                throw ONNXError.unreadable(path: path, reason: reason)
+            }
+            return try Model.unpack(data)
+        }()
+        defer { onnx__model_proto__free_unpacked(proto, nil) }
         let folder = (path as NSString).deletingLastPathComponent
-        try self.init(bytes: data, externalDataFolder: folder.isEmpty ? "." : folder)
+        try self.init(proto: proto.pointee, externalDataFolder: folder.isEmpty ? "." : folder)
     }
 
     /// Decodes serialized `ModelProto` bytes.
     public init(bytes: Data, externalDataFolder: String? = nil) throws {
+        let proto = try Model.unpack(bytes)
+        defer { onnx__model_proto__free_unpacked(proto, nil) }
+        try self.init(proto: proto.pointee, externalDataFolder: externalDataFolder)
+    }
+
+    /// The unpacked message of serialized `ModelProto` bytes (the caller frees it), after the nesting check.
+    static func unpack(_ bytes: Data) throws -> UnsafeMutablePointer<Onnx__ModelProto> {
         if bytes.isEmpty { throw ONNXError.malformed("the file is empty") }
         let depth = bytes.withUnsafeBytes { Nesting.depth(ofModel: $0) }
         if depth > Nesting.limit {
@@ -33,8 +45,10 @@ extension Model {
         guard let proto else {
             throw ONNXError.malformed("protobuf decoding failed (truncated or corrupted file, or not ONNX) at \(bytes.count) bytes")
         }
-        defer { onnx__model_proto__free_unpacked(proto, nil) }
-        let m = proto.pointee
+        return proto
+    }
+
+    init(proto m: Onnx__ModelProto, externalDataFolder: String?) throws {
         guard let g = m.graph else { throw ONNXError.malformed("the model has no graph") }
         var opsets: [String: Int] = [:]
         for i in 0..<m.n_opset_import {
@@ -88,6 +102,14 @@ struct ProtoDecoder {
             guard let t = g.initializer[i] else { continue }
             let tensor = try tensor(t.pointee)
             graph.addInitializer(cString(t.pointee.name), tensor)
+            // The weights are in the tensor now: give their bytes in the unpacked message back at once, so a
+            // model's weights are held about once while it decodes, not twice (protobuf-c's default allocator
+            // is malloc/free; free_unpacked skips a NULL buffer).
+            if t.pointee.has_raw_data != 0, let bytes = t.pointee.raw_data.data {
+                free(bytes)
+                t.pointee.raw_data.data = nil
+                t.pointee.raw_data.len = 0
+            }
         }
         if g.n_sparse_initializer > 0 {
             throw ONNXError.malformed("graph \"\(graph.name)\" has sparse initializers, which this runtime does not support")

@@ -140,6 +140,8 @@ public enum ShapeInference {
     ]
     /// Inputs up to this many elements are small enough to compute with.
     static let shapeArithmeticLimit = 64
+    /// Constants up to this many elements reach the operators' builders.
+    static let smallConstantLimit = 4096
 
     /// The outputs of a Shape or Size of a known shape, or of a shape-arithmetic node whose inputs are all
     /// known and small (ConstantOfShape too, when it makes at most `shapeArithmeticLimit` elements); nil
@@ -171,7 +173,9 @@ public enum ShapeInference {
     }
 
     static func buildOperators(_ model: Model, order: [Int]) -> [BuiltNode] {
-        var constants: [String: Tensor] = model.graph.initializers
+        // Only small constants (shapes, axes, pads, scales) are handed to the builders: shape rules need no
+        // weights, and a Conv given its weights would transform them for Winograd (a model's size again).
+        var constants = model.graph.initializers.filter { $0.value.count <= smallConstantLimit }
         return order.map { index in
             let node = model.graph.nodes[index]
             let known = node.inputs.map { $0.isEmpty ? nil : constants[$0] }

@@ -7,7 +7,7 @@ import Foundation
 // API:
 //   readImage(path:) throws -> Image                   PNG or JPEG
 //   writePNG(_ image: Image, path:) throws             8-bit grey or RGB, atomic
-//   writeJPEG(_ image: Image, path:, quality:) throws  atomic
+//   writeJPEG(_ image: Image, path:, quality:) throws  atomic (internal: for test inputs)
 //   imageFileExtensions                                extensions `listImages(in:)` picks up
 //   listImages(in folder:) throws -> [String]          sorted image paths in a folder (not recursive)
 
@@ -46,8 +46,8 @@ public func writePNG(_ image: Image, path: String) throws {
     try writeAtomically(try encodePNG(image, name: path), path: path)
 }
 
-/// Writes an image as a JPEG, atomically.
-public func writeJPEG(_ image: Image, path: String, quality: Int = 92) throws {
+/// Writes an image as a JPEG, atomically. Internal: pages are written as PNG; the tests make JPEG inputs with it.
+func writeJPEG(_ image: Image, path: String, quality: Int = 92) throws {
     try writeAtomically(try encodeJPEG(image, quality: quality, name: path), path: path)
 }
 

@@ -337,6 +337,20 @@ public func remapped(_ x: Tensor, maps: [[Int]], fill: Tensor?) -> Tensor {
     return out
 }
 
+/// Steps a row-major multi-index to the next position within `extents` over the axes `axes` (all by default;
+/// the last axis fastest): the odometer every strided walk turns. Wraps round to zeros after the last position.
+@inline(__always)
+public func advance(_ index: inout [Int], within extents: [Int], axes: Range<Int>? = nil) {
+    let axes = axes ?? 0..<extents.count
+    var d = axes.upperBound - 1
+    while d >= axes.lowerBound {
+        index[d] += 1
+        if index[d] < extents[d] { return }
+        index[d] = 0
+        d -= 1
+    }
+}
+
 /// Walks the output rows of a remap: `body(base)` with the source offset of the row's outer
 /// coordinates, or nil when one of them maps to -1 (the fill).
 @inline(__always)
@@ -344,7 +358,8 @@ func forEachMappedRow(maps: [[Int]], strides: [Int], _ body: (Int?) -> Void) {
     let r = maps.count
     if r == 1 { body(0); return }
     var index = Array(repeating: 0, count: r - 1)
-    let rows = maps[0..<(r - 1)].reduce(1) { $0 * $1.count }
+    let extents = maps[0..<(r - 1)].map(\.count)
+    let rows = extents.reduce(1, *)
     for _ in 0..<rows {
         var base = 0
         var inBorder = false
@@ -354,13 +369,7 @@ func forEachMappedRow(maps: [[Int]], strides: [Int], _ body: (Int?) -> Void) {
             base += m * strides[d]
         }
         body(inBorder ? nil : base)
-        var d = r - 2
-        while d >= 0 {
-            index[d] += 1
-            if index[d] < maps[d].count { break }
-            index[d] = 0
-            d -= 1
-        }
+        advance(&index, within: extents)
     }
 }
 

@@ -139,13 +139,7 @@ func elementOffsets(_ indices: [Int], indicesShape: [Int], dataStrides strides: 
         var o = k * strides[a]
         for d in 0..<indicesShape.count where d != a { o += coordinate[d] * strides[d] }
         offsets[i] = o
-        var d = indicesShape.count - 1
-        while d >= 0 {
-            coordinate[d] += 1
-            if coordinate[d] < indicesShape[d] { break }
-            coordinate[d] = 0
-            d -= 1
-        }
+        advance(&coordinate, within: indicesShape)
     }
     return offsets
 }

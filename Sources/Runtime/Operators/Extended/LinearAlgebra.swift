@@ -151,22 +151,10 @@ struct EinsumOperator: Operator {
                 }
                 s += product
                 // Advance the summed labels (the innermost part of `index`).
-                var d = all.count - 1
-                while d >= outLabels.count {
-                    index[d] += 1
-                    if index[d] < extents[d] { break }
-                    index[d] = 0
-                    d -= 1
-                }
+                advance(&index, within: extents, axes: outLabels.count..<all.count)
             }
             y[o] = s
-            var d = outLabels.count - 1
-            while d >= 0 {
-                index[d] += 1
-                if index[d] < extents[d] { break }
-                index[d] = 0
-                d -= 1
-            }
+            advance(&index, within: extents, axes: 0..<outLabels.count)
         }
         return [Tensor.fromDoubles(y, shape: outLabels.map { sizes[$0] ?? 1 }, dtype: tensors[0].dtype)]
     }

@@ -85,14 +85,8 @@ extension GraphRewrites {
             where projection.opType == "SoftmaxProjection" && projection.domain == domain && !projection.inputs.isEmpty {
                 guard let c = producer[projection.inputs[0]], readers[projection.inputs[0]] == 1 else { continue }
                 let conv = graph.nodes[c]
-                guard conv.opType == "Conv", conv.domain.isEmpty, conv.outputs.count == 1, conv.inputs.count >= 2,
-                      let w = constant(conv.inputs[1], graph), w.dtype == .float32, w.rank == 4,
-                      (try? conv.int("group", default: 1)) == 1,
-                      ((try? conv.ints("strides")) ?? nil).map({ $0.allSatisfy { $0 == 1 } }) ?? true,
-                      ((try? conv.ints("dilations")) ?? nil).map({ $0.allSatisfy { $0 == 1 } }) ?? true,
-                      ((try? conv.string("auto_pad")) ?? nil).map({ $0 == "NOTSET" }) ?? true else { continue }
+                guard let w = unitStrideConvWeights(conv, graph), w.rank == 4, autoPad(conv) == "NOTSET" else { continue }
                 let convBias = conv.inputs.count > 2 ? conv.inputs[2] : ""
-                guard convBias.isEmpty || constant(convBias, graph) != nil else { continue }
                 let projectionBias = projection.inputs.count > 2 ? projection.inputs[2] : ""
                 let node = Node(name: "\(conv.name)+\(projection.name)", opType: "ConvSoftmaxProjection", domain: domain,
                                 inputs: [conv.inputs[0], conv.inputs[1], convBias, projection.inputs[1], projectionBias],

@@ -245,13 +245,22 @@ public enum GraphRewrites {
     /// A Conv that is a plain per-pixel projection: constant [m, n, 1, ...] weights, constant or no bias, no
     /// padding, unit strides and dilations, one group.
     private static func isPlainProjection(_ conv: Node, _ graph: Graph) -> Bool {
-        guard conv.opType == "Conv", conv.domain.isEmpty, conv.outputs.count == 1, conv.inputs.count >= 2,
-              let w = constant(conv.inputs[1], graph), w.rank >= 3, w.shape.dropFirst(2).allSatisfy({ $0 == 1 }) else { return false }
-        if conv.inputs.count > 2 && !conv.inputs[2].isEmpty && constant(conv.inputs[2], graph) == nil { return false }
-        let ones = { (name: String) -> Bool in ((try? conv.ints(name)) ?? nil).map { $0.allSatisfy { $0 == 1 } } ?? true }
+        guard let w = unitStrideConvWeights(conv, graph), w.rank >= 3, w.shape.dropFirst(2).allSatisfy({ $0 == 1 }) else { return false }
         let zeros = ((try? conv.ints("pads")) ?? nil).map { $0.allSatisfy { $0 == 0 } } ?? true
-        let autoPad = ((try? conv.string("auto_pad")) ?? nil) ?? "NOTSET"
-        return ones("strides") && ones("dilations") && zeros && ((try? conv.int("group", default: 1)) ?? 0) == 1
-            && (autoPad == "NOTSET" || autoPad == "VALID")
+        return zeros && (autoPad(conv) == "NOTSET" || autoPad(conv) == "VALID")
     }
+
+    /// The constant float32 weights of a Conv with a constant bias or none, unit strides and dilations and one
+    /// group (the convolutions the fusing rewrites may take apart), or nil.
+    static func unitStrideConvWeights(_ conv: Node, _ graph: Graph) -> Tensor? {
+        guard conv.opType == "Conv", conv.domain.isEmpty, conv.outputs.count == 1, conv.inputs.count >= 2,
+              let w = constant(conv.inputs[1], graph) else { return nil }
+        if conv.inputs.count > 2 && !conv.inputs[2].isEmpty && constant(conv.inputs[2], graph) == nil { return nil }
+        let ones = { (name: String) -> Bool in ((try? conv.ints(name)) ?? nil).map { $0.allSatisfy { $0 == 1 } } ?? true }
+        guard ones("strides"), ones("dilations"), ((try? conv.int("group", default: 1)) ?? 0) == 1 else { return nil }
+        return w
+    }
+
+    /// A Conv's `auto_pad` (NOTSET when absent or unreadable).
+    static func autoPad(_ conv: Node) -> String { ((try? conv.string("auto_pad")) ?? nil) ?? "NOTSET" }
 }

@@ -6,10 +6,10 @@ let attentionOperators: [Registration] = [
     Registration("Attention", since: 23) { ctx in try AttentionOperator(ctx) },
 ]
 
-// Attention (opsets 23-25): scaled dot-product attention with
-// an optional mask, causal masking, sliding windows, KV cache (past_key/past_value or nonpad_kv_seqlen),
-// grouped-query heads, softcap, and the qk_matmul_output modes. Follows the ONNX reference
-// implementation; computes in Double, one (batch, head) at a time.
+// Attention (opsets 23-25): scaled dot-product attention with an optional mask, causal masking, sliding
+// windows, KV cache (past_key/past_value or nonpad_kv_seqlen), grouped-query heads, softcap, and the
+// qk_matmul_output modes. Follows the ONNX reference implementation; computes in Double, one (batch, head)
+// at a time.
 
 struct AttentionOperator: Operator {
     let scale: Double?

@@ -6,8 +6,7 @@ let linearAttentionOperators: [Registration] = [
     Registration("LinearAttention", since: 27) { ctx in try LinearAttentionOperator(ctx) },
 ]
 
-/// LinearAttention (27): a recurrent state S (B, Hkv, dk, dv) updated
-/// per time step (update_rule "linear": S += k v^T; "gated": S = exp(decay) * S first; "delta": v is
+/// LinearAttention (27): a recurrent state S (B, Hkv, dk, dv) updated per time step (update_rule "linear": S += k v^T; "gated": S = exp(decay) * S first; "delta": v is
 /// replaced by beta * (v - S^T k); "gated_delta": both), read as output = scale * q^T S, query heads sharing
 /// key/value heads in groups. Inputs (B, T, H * D); outputs (B, T, Hq * dv) and the final state.
 /// Computed in Double, as the reference computes in float32.

@@ -7,8 +7,7 @@ let quantizedMatMulOperators: [Registration] = [
     Registration("QLinearMatMul", since: 10) { _ in QLinearMatMulOperator() },
 ]
 
-// MatMulInteger and QLinearMatMul: integer products of
-// zero-point-shifted 8-bit operands, as the ONNX reference computes them (numpy broadcasting of the
+// MatMulInteger and QLinearMatMul: integer products of zero-point-shifted 8-bit operands, as the ONNX reference computes them (numpy broadcasting of the
 // zero points and scales, int32 accumulation, round half to even, saturation).
 
 /// `values` (of `shape`) minus `t` broadcast numpy-style to `shape`.

@@ -6,8 +6,7 @@ let rotaryEmbeddingOperators: [Registration] = [
     Registration("RotaryEmbedding", since: 23) { ctx in try RotaryEmbeddingOperator(ctx) },
 ]
 
-/// RotaryEmbedding (23): rotates the first rotary_embedding_dim
-/// features of each head by the cached (cos, sin) of its position: pairs are (x[i], x[i + half]), or
+/// RotaryEmbedding (23): rotates the first rotary_embedding_dim features of each head by the cached (cos, sin) of its position: pairs are (x[i], x[i + half]), or
 /// (x[2i], x[2i + 1]) when interleaved. Input (B, H, S, D), or (B, S, H * D) with num_heads; caches
 /// (B, S, half), or (max position, half) indexed by position_ids (B, S).
 struct RotaryEmbeddingOperator: Operator {

@@ -20,8 +20,7 @@ extension GraphRewrites {
     // MARK: bn-fold
 
     static func foldBatchNormalizations(_ model: inout Model) -> Int {
-        var graph = model.graph
-        let folded = untilUnchanged(&graph) { graph, uses in
+        return untilUnchanged(&model, addsFusedOperators: false) { graph, uses in
             let (readers, producer) = (uses.readers, uses.producer)
             for (k, bn) in graph.nodes.enumerated() where bn.opType == "BatchNormalization" && bn.domain.isEmpty
                 && bn.inputs.count == 5 && bn.outputs.count >= 1 && bn.outputs.dropFirst().allSatisfy({ $0.isEmpty }) {
@@ -61,8 +60,6 @@ extension GraphRewrites {
             }
             return false
         }
-        model.graph = graph
-        return folded
     }
 
     /// scale, B, mean and var of a BatchNormalization node, constant float32 with `channels` values each.
@@ -78,8 +75,7 @@ extension GraphRewrites {
     // MARK: conv-softmax-projection
 
     static func fuseConvSoftmaxProjections(_ model: inout Model) -> Int {
-        var graph = model.graph
-        let fused = untilUnchanged(&graph) { graph, uses in
+        return untilUnchanged(&model, addsFusedOperators: true) { graph, uses in
             let (readers, producer) = (uses.readers, uses.producer)
             for (k, projection) in graph.nodes.enumerated()
             where projection.opType == "SoftmaxProjection" && projection.domain == domain && !projection.inputs.isEmpty {
@@ -97,8 +93,6 @@ extension GraphRewrites {
             }
             return false
         }
-        model.graph = graph
-        return fused
     }
 
     // MARK: conv-activation

@@ -12,8 +12,7 @@ import Tensor
 
 extension GraphRewrites {
     static func fuseGelus(_ model: inout Model) -> Int {
-        var graph = model.graph
-        let fused = untilUnchanged(&graph) { graph, uses in
+        return untilUnchanged(&model, addsFusedOperators: true) { graph, uses in
             for (e, erf) in graph.nodes.enumerated() where erf.opType == "Erf" && erf.domain.isEmpty && erf.inputs.count == 1 {
                 guard let match = geluAround(erf: e, graph, uses) else { continue }
                 let removed = Set(match.nodes)
@@ -27,9 +26,6 @@ extension GraphRewrites {
             }
             return false
         }
-        model.graph = graph
-        if fused > 0 { model.opsets[domain] = 1 }
-        return fused
     }
 
     /// The GELU pattern around Erf node `e`: its input x, its output, and its nodes (the scaling of x first).

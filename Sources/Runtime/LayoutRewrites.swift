@@ -10,8 +10,7 @@ import Tensor
 
 extension GraphRewrites {
     static func cancelLayoutPairs(_ model: inout Model) -> Int {
-        var graph = model.graph
-        let rewritten = untilUnchanged(&graph) { graph, uses in
+        return untilUnchanged(&model, addsFusedOperators: false) { graph, uses in
             let (readers, producer) = (uses.readers, uses.producer)
             for (k, second) in graph.nodes.enumerated() where second.domain.isEmpty && !second.inputs.isEmpty
                 && (second.opType == "Transpose" || second.opType == "Reshape") {
@@ -39,7 +38,5 @@ extension GraphRewrites {
             }
             return false
         }
-        model.graph = graph
-        return rewritten
     }
 }

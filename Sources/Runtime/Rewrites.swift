@@ -101,9 +101,12 @@ public enum GraphRewrites {
     /// Runs `rewriteOnce` on the graph until it reports no change, with the uses recomputed before each call;
     /// returns how many times it changed the graph. (A rewrite that removes or renumbers nodes does one match
     /// per call.)
-    static func untilUnchanged(_ graph: inout Graph, _ rewriteOnce: (inout Graph, Uses) -> Bool) -> Int {
+    static func untilUnchanged(_ model: inout Model, addsFusedOperators: Bool,
+                               _ rewriteOnce: (inout Graph, Uses) -> Bool) -> Int {
         var count = 0
-        while rewriteOnce(&graph, Uses(graph)) { count += 1 }
+        while rewriteOnce(&model.graph, Uses(model.graph)) { count += 1 }
+        // Operators of this package's domain need the model to import it.
+        if addsFusedOperators && count > 0 { model.opsets[domain] = 1 }
         return count
     }
 
@@ -120,8 +123,7 @@ public enum GraphRewrites {
     // MARK: conv-scale
 
     private static func foldConvScales(_ model: inout Model) -> Int {
-        var graph = model.graph
-        let folded = untilUnchanged(&graph) { graph, uses in
+        return untilUnchanged(&model, addsFusedOperators: false) { graph, uses in
             let (readers, producer) = (uses.readers, uses.producer)
             for (k, scale) in graph.nodes.enumerated() where (scale.opType == "Mul" || scale.opType == "Div")
                 && scale.domain.isEmpty && scale.inputs.count == 2 && scale.outputs.count == 1 {
@@ -142,8 +144,6 @@ public enum GraphRewrites {
             }
             return false
         }
-        model.graph = graph
-        return folded
     }
 
     /// The scale as one factor per output channel of `conv`, if it broadcasts that way: one value, or shape
@@ -192,8 +192,7 @@ public enum GraphRewrites {
 
     private static func fuseSoftmaxProjections(_ model: inout Model) -> Int {
         guard let opset = model.opset(for: ""), opset >= 13 else { return 0 }
-        var graph = model.graph
-        let fused = untilUnchanged(&graph) { graph, uses in
+        return untilUnchanged(&model, addsFusedOperators: true) { graph, uses in
             let (readers, consumer) = (uses.readers, uses.consumer)
             for (k, softmax) in graph.nodes.enumerated() where softmax.opType == "Softmax" && softmax.domain.isEmpty
                 && softmax.inputs.count == 1 && softmax.outputs.count == 1 {
@@ -210,9 +209,6 @@ public enum GraphRewrites {
             }
             return false
         }
-        model.graph = graph
-        if fused > 0 { model.opsets[domain] = 1 }
-        return fused
     }
 
     // MARK: norm-activation

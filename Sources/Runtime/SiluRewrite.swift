@@ -7,8 +7,7 @@ import ONNX
 
 extension GraphRewrites {
     static func fuseSilus(_ model: inout Model) -> Int {
-        var graph = model.graph
-        let fused = untilUnchanged(&graph) { graph, uses in
+        return untilUnchanged(&model, addsFusedOperators: true) { graph, uses in
             for (s, sigmoid) in graph.nodes.enumerated() where sigmoid.opType == "Sigmoid" && sigmoid.domain.isEmpty
                 && sigmoid.inputs.count == 1 && sigmoid.outputs.count == 1 {
                 let x = sigmoid.inputs[0], gate = sigmoid.outputs[0]
@@ -23,8 +22,5 @@ extension GraphRewrites {
             }
             return false
         }
-        model.graph = graph
-        if fused > 0 { model.opsets[domain] = 1 }
-        return fused
     }
 }

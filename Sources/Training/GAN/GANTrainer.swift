@@ -102,7 +102,9 @@ public final class GANTrainer {
         let discriminatorDraws = n > 1 ? DrawLog() : nil, generatorDraws = n > 1 ? DrawLog() : nil
 
         // D step: real pairs against detached fakes.
-        var dSum = GradientSum(discriminator.parameters)
+        // The networks' parameter lists, once per step (the U-Net's comes from a walk of its layers).
+        let (gParameters, dParameters) = (generator.parameters, discriminator.parameters)
+        var dSum = GradientSum(dParameters)
         var state = rng
         for (i, s) in samples.enumerated() {
             let draws = discriminatorDraws.map { DrawCursor($0, recording: i == 0) }
@@ -119,21 +121,20 @@ public final class GANTrainer {
             let dLoss = dContext.tape.weightedSum([(dReal, 0.5), (dFake, 0.5)])
             try checkFinite(dLoss, "discriminator")
             dContext.tape.backward(dLoss)
-            if n > 1 { dSum.take(discriminator.parameters) }
+            if n > 1 { dSum.take(dParameters) }
             s.scalars[5] = dLoss.value.floats[0]
             s.scalars[6] = fraction(realLogits.value) { $0 > 0 }
             s.scalars[7] = fraction(fakeLogits.value) { $0 < 0 }
             if i == 0 { state = dContext.rng }
         }
-        if n > 1 { dSum.give(discriminator.parameters, dividedBy: n) }
-        _ = try averageGradients(discriminator.parameters)
+        if n > 1 { dSum.give(dParameters, dividedBy: n) }
+        _ = try averageGradients(dParameters)
         discriminatorOptimizer.update()
 
         // G step through the updated D, frozen: gradients flow through D to G, none are computed for D's weights.
-        let dParameters = discriminator.parameters
         for p in dParameters { p.requiresGrad = false }
         defer { for p in dParameters { p.requiresGrad = true } }
-        var gSum = GradientSum(generator.parameters)
+        var gSum = GradientSum(gParameters)
         for (i, s) in samples.enumerated() {
             let draws = generatorDraws.map { DrawCursor($0, recording: i == 0) }
             let gContext = ForwardContext(tape: s.tape, training: true, rng: state, shard: s.shard, draws: draws)
@@ -167,17 +168,17 @@ public final class GANTrainer {
             let gLoss = gTape.weightedSum(terms)
             try checkFinite(gLoss, "generator")
             gTape.backward(gLoss)
-            if n > 1 { gSum.take(generator.parameters) }
+            if n > 1 { gSum.take(gParameters) }
             s.scalars[0] = gLoss.value.floats[0]
             s.scalars[1] = adversarial.value.floats[0]
             s.scalars[2] = l1.value.floats[0]
             if i == 0 { state = gContext.rng }
         }
-        if n > 1 { gSum.give(generator.parameters, dividedBy: n) }
+        if n > 1 { gSum.give(gParameters, dividedBy: n) }
         // The step's scalars travel with G's gradients: every process reports the global batch's means.
         var means = samples[0].scalars
         if n > 1 { means = (0..<means.count).map { k in samples.reduce(0) { $0 + $1.scalars[k] } / Float(n) } }
-        let scalars = try averageGradients(generator.parameters, with: means)
+        let scalars = try averageGradients(gParameters, with: means)
         generatorOptimizer.update()
         updateAverage()
         rng = state

@@ -49,8 +49,10 @@ let package = Package(
                        providers: [.apt(["libprotobuf-c-dev"])]),
         .target(name: "ONNXProto", dependencies: ["CProtobufC"], path: "Sources/ONNXProto"),
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"], path: "Sources/CImageCodecs"),
+        // Element-wise and depthwise inner loops compiled for AVX-512, AVX2 and baseline x86-64, picked at load.
+        .target(name: "CKernels", path: "Sources/CKernels"),
         .target(name: "Tensor", dependencies: [
-            "CBLAS", .product(name: "Numerics", package: "swift-numerics"),
+            "CBLAS", "CKernels", .product(name: "Numerics", package: "swift-numerics"),
         ], swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "ONNX", dependencies: ["Tensor", "ONNXProto", "CProtobufC"]),
         .target(name: "Runtime", dependencies: ["Tensor", "ONNX",

@@ -2,7 +2,7 @@ import Dispatch
 import Tensor
 
 // One level of parallelism for the per-pixel loops of this module, on Tensor's `concurrentFor` (the
-// generator's GEMMs use OpenBLAS threads; nothing here runs inside a BLAS call). Work is split into contiguous chunks; results land in
+// generator's GEMMs split over the same threads; nothing here runs inside one). Work is split into contiguous chunks; results land in
 // per-chunk slots combined by the caller in a fixed order, so outputs do not depend on scheduling.
 
 /// A pointer that may cross into `concurrentPerform`; each task must touch only its own indices.

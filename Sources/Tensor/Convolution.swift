@@ -21,7 +21,7 @@
 //
 // Threads: a big convolution is split into tasks (column chunks, or channel blocks for the adjoint) that run on
 // `kernelThreadCount` workers, each calling single-threaded sgemm on its own scratch memory; a small one runs
-// inline with OpenBLAS's threads. The two never nest (`parallelTasks`).
+// inline, its GEMMs split over the threads by `sgemm`. The two never nest (`parallelTasks`).
 
 /// y = activation(conv(x, w) (+ bias)) for the convolution `plan`. y is written entirely; the activation is
 /// applied to each task's part of y as soon as it is computed.

@@ -1,3 +1,4 @@
+import CKernels
 import RealModule
 
 /// An element-wise activation a kernel applies to its output while it is still in cache (a convolution's
@@ -17,8 +18,15 @@ public enum FusedActivation: Sendable, Equatable, CustomStringConvertible {
     /// x * sigmoid(x) (SiLU, Swish with beta 1).
     case silu
 
-    /// Applies the activation to `count` floats at `y`, in place.
+    /// Applies the activation to `count` floats at `y`, in place: `mc_activate` (Sources/CKernels, AVX-512 or
+    /// AVX2 where the CPU has them), the same results as `applyScalar` bit for bit.
     public func apply(_ y: UnsafeMutablePointer<Float>, count: Int) {
+        let (kind, alpha, beta) = cKernelArguments
+        mc_activate(y, count, Int32(kind.rawValue), alpha, beta)
+    }
+
+    /// The Swift formulas `apply` computes (its reference in tests).
+    public func applyScalar(_ y: UnsafeMutablePointer<Float>, count: Int) {
         let buffer = UnsafeMutableBufferPointer(start: y, count: count)
         switch self {
         case .relu: reluForward(UnsafeBufferPointer(buffer), into: buffer)
@@ -29,6 +37,20 @@ public enum FusedActivation: Sendable, Equatable, CustomStringConvertible {
         case .hardSigmoid(let alpha, let beta): for i in 0..<count { y[i] = ActivationMath.hardSigmoid(y[i], alpha: alpha, beta: beta) }
         case .hardSwish: for i in 0..<count { y[i] = ActivationMath.hardSwish(y[i]) }
         case .silu: for i in 0..<count { y[i] *= FastFloat.sigmoid(y[i]) }
+        }
+    }
+
+    /// The C kernels' code for this activation and its two parameters (ckernels.h, `mc_activation`).
+    var cKernelArguments: (mc_activation, Float, Float) {
+        switch self {
+        case .relu: (MC_ACT_RELU, 0, 0)
+        case .leakyRelu(let slope): (MC_ACT_LEAKY_RELU, slope, 0)
+        case .clip(let lower, let upper): (MC_ACT_CLIP, lower, upper)
+        case .sigmoid: (MC_ACT_SIGMOID, 0, 0)
+        case .tanh: (MC_ACT_TANH, 0, 0)
+        case .hardSigmoid(let alpha, let beta): (MC_ACT_HARD_SIGMOID, alpha, beta)
+        case .hardSwish: (MC_ACT_HARD_SWISH, 0, 0)
+        case .silu: (MC_ACT_SILU, 0, 0)
         }
     }
 

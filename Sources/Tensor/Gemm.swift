@@ -13,7 +13,12 @@ import Foundation
 /// Shapes: op(A) is m x k, op(B) is k x n, C is m x n. `lda`, `ldb`, `ldc` are the row strides of the
 /// matrices as stored (so for `transposeA`, A is stored k x m and `lda >= m`).
 /// When `beta == 0`, C is write-only (its old contents, even NaN, are ignored).
-@inline(__always)
+///
+/// Threads: OpenBLAS runs single-threaded (its own threads would spin against the package's WorkerPool);
+/// a product of at least `parallelGemmThreshold` multiply-adds is cut into `kernelThreadCount` blocks of C's
+/// columns (or rows, when C is taller than wide), one single-threaded sgemm each, on `concurrentFor`. Inside
+/// another parallel loop the product runs whole on the calling thread. Each element of C is computed by the
+/// same kernel over the same k either way, and the cut depends only on the shape.
 public func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                   beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -23,12 +28,53 @@ public func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, al
         scaleMatrix(c, rows: m, columns: n, ldc: ldc, beta: beta)
         return
     }
+    _ = blasIsSingleThreaded   // (a precondition would vanish under -Ounchecked, and the setting with it)
+    // A row or column vector times a matrix stays whole: OpenBLAS picks another kernel for a narrower block,
+    // whose rounding differs, and the ONNX suite's ResNet-50 (logits all equal, 1e19) then no longer gives a
+    // uniform softmax.
+    let pieces = m * n * k < parallelGemmThreshold || min(m, n) < 16 ? 1 : min(kernelThreadCount, max(m, n) / 16)
+    guard pieces > 1 else {
+        blockSgemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        return
+    }
+    nonisolated(unsafe) let (a, b, c) = (a, b, c)
+    if n >= m {
+        // Column blocks of C: B's columns j0 ..< j1 (B^T's rows), multiples of 16 but the last.
+        let width = (n / pieces + 15) / 16 * 16
+        concurrentFor((n + width - 1) / width) { piece in
+            let j0 = piece * width, j1 = min(n, j0 + width)
+            blockSgemm(transposeA, transposeB, m, j1 - j0, k, alpha, a, lda,
+                       transposeB ? b + j0 * ldb : b + j0, ldb, beta, c + j0, ldc)
+        }
+    } else {
+        let height = (m / pieces + 15) / 16 * 16
+        concurrentFor((m + height - 1) / height) { piece in
+            let i0 = piece * height, i1 = min(m, i0 + height)
+            blockSgemm(transposeA, transposeB, i1 - i0, n, k, alpha, transposeA ? a + i0 : a + i0 * lda, lda,
+                       b, ldb, beta, c + i0 * ldc, ldc)
+        }
+    }
+}
+
+/// Below this many multiply-adds a product runs on one thread (2^18: a 64 x 64 x 64 GEMM).
+public let parallelGemmThreshold = 1 << 18
+
+@inline(__always)
+private func blockSgemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                        _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
     cblas_sgemm(CblasRowMajor,
                 transposeA ? CblasTrans : CblasNoTrans,
                 transposeB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha,
                 a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
+
+/// OpenBLAS set to one thread, once, before the first product.
+let blasIsSingleThreaded: Bool = {
+    openblas_set_num_threads(1)
+    return true
+}()
 
 /// The same contract as `sgemm`, as three plain loops in Double: the oracle for tests.
 public func sgemmReference(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
@@ -57,31 +103,4 @@ private func scaleMatrix(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: I
             for j in 0..<columns { row[j] *= beta }
         }
     }
-}
-
-// MARK: Threads
-
-
-private let blasThreadLock = NSLock()
-nonisolated(unsafe) private var singleThreadedRegions = 0
-nonisolated(unsafe) private var savedBLASThreads = 1
-
-/// Runs `body` with OpenBLAS limited to one thread, so `body` may call `sgemm` from several threads of its
-/// own (threads must not nest). Overlapping calls from different threads are counted: the first one in
-/// saves OpenBLAS's thread count, the last one out restores it.
-public func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
-    blasThreadLock.lock()
-    if singleThreadedRegions == 0 {
-        savedBLASThreads = Int(openblas_get_num_threads())
-        if savedBLASThreads != 1 { openblas_set_num_threads(1) }
-    }
-    singleThreadedRegions += 1
-    blasThreadLock.unlock()
-    defer {
-        blasThreadLock.lock()
-        singleThreadedRegions -= 1
-        if singleThreadedRegions == 0 && savedBLASThreads != 1 { openblas_set_num_threads(Int32(savedBLASThreads)) }
-        blasThreadLock.unlock()
-    }
-    return try body()
 }

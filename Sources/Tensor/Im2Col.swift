@@ -54,7 +54,7 @@ struct ConvolutionPlan {
     /// Output rows per column chunk: a chunk of the column matrix stays near cache size, and a big image
     /// splits into at least two chunks per core so every core gets work. Small images (deep layers: 8x8 to
     /// 32x32 with hundreds of channels) stay whole: column chunks that narrow starve the GEMM, so one GEMM
-    /// runs on OpenBLAS's threads instead.
+    /// runs, split over the threads by `sgemm` itself.
     var rowsPerChunk: Int {
         let rowFloats = max(1, columnRows * output[2])
         // Every GEMM call repacks the weights (M x K) for the chunk's N columns: a relative cost of about

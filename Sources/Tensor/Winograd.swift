@@ -20,7 +20,7 @@
 // Tiles are processed a chunk of tile rows at a time, sized so the chunk's V (16 x C x T) and M
 // (16 x OC x T) stay near the im2col column-chunk size; a big image splits into chunks that run on
 // `kernelThreadCount` workers (single-threaded sgemm each, via `parallelTasks`), a small one (deep layers)
-// runs as one chunk on OpenBLAS's threads. The two never nest.
+// runs as one chunk whose GEMMs `sgemm` splits over the threads. The two never nest.
 //
 // Set MANGACOLOR_WINOGRAD=0 in the environment to route every convolution through im2col (benchmarks).
 

@@ -20,6 +20,10 @@ let depthwiseCases: [ConvolutionCase] = [
           geometry: .init(kernelSize: 3, stride: 3, padding: 1, group: 2)),
     .init(name: "5x5 stride 2 on an odd width", x: [1, 2, 11, 21], w: [4, 1, 5, 5],
           geometry: .init(kernelSize: 5, stride: 2, padding: 2, group: 2)),
+    .init(name: "3x3 stride 2, dilation 2, multiplier 2", x: [1, 2, 13, 12], w: [4, 1, 3, 3],
+          geometry: .init(kernelShape: [3, 3], strides: [2, 2], dilations: [2, 2], padsBegin: [2, 1], padsEnd: [2, 2], group: 2)),
+    .init(name: "7x7 plane, 5x5 pad 2 (a mobile net's last stage)", x: [1, 3, 7, 7], w: [3, 1, 5, 5],
+          geometry: .init(kernelSize: 5, padding: 2, group: 3)),
     .init(name: "1-D stride 3", x: [2, 3, 13], w: [6, 1, 4],
           geometry: .init(kernelShape: [4], strides: [3], padsBegin: [2], padsEnd: [1], group: 3)),
 ]
@@ -59,4 +63,17 @@ func depthwiseConvolutionMatchesReference(_ c: ConvolutionCase) {
     let stft = ConvolutionPlan(batch: 1, inputChannels: 1, outputChannels: 257, inputSpatial: [16000], outputSpatial: [97],
                                geometry: .init(kernelShape: [512], strides: [160]))
     #expect(!stft.isDepthwise)
+}
+
+@Test func depthwiseConvolutionAppliesItsFusedActivation() {
+    // The activation runs on each output plane inside the C kernel; the reference applies it afterwards.
+    let geometry = ConvolutionGeometry(kernelSize: 3, stride: 2, padding: 1, group: 5)
+    let x = convolutionTestTensor([2, 5, 11, 10], seed: 16), w = convolutionTestTensor([10, 1, 3, 3], seed: 17)
+    let bias = convolutionTestTensor([10], seed: 18)
+    for activation: FusedActivation in [.hardSwish, .relu, .silu] {
+        let want = conv2dForwardReference(x: x, weight: w, bias: bias, geometry: geometry)
+        activation.applyScalar(want.pointer(as: Float.self), count: want.count)
+        expectClose(conv2dForward(x: x, weight: w, bias: bias, geometry: geometry, activation: activation), want,
+                    "depthwise + \(activation)")
+    }
 }

@@ -29,6 +29,28 @@ func sgemmMatchesReference(transposeA: Bool, transposeB: Bool) {
     }
 }
 
+/// Products past `parallelGemmThreshold` are cut into column blocks (wide C) or row blocks (tall C) over the
+/// threads; every layout and both cuts against the reference, with sizes that leave a ragged last block.
+@Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+func splitSgemmMatchesReference(transposeA: Bool, transposeB: Bool) {
+    for (m, n, k) in [(37, 301, 61), (290, 23, 53)] {
+        #expect(m * n * k >= parallelGemmThreshold)
+        let lda = (transposeA ? m : k) + 3, ldb = (transposeB ? k : n) + 1, ldc = n + 2
+        let a = testFloats((transposeA ? k : m) * lda, seed: 4)
+        let b = testFloats((transposeB ? n : k) * ldb, seed: 5)
+        let c0 = testFloats(m * ldc, seed: 6)
+        var fast = c0, slow = c0
+        sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.75,
+              a: a, lda: lda, b: b, ldb: ldb, beta: 0.5, c: &fast, ldc: ldc)
+        sgemmReference(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.75,
+                       a: a, lda: lda, b: b, ldb: ldb, beta: 0.5, c: &slow, ldc: ldc)
+        let worst = zip(fast, slow).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst < 1e-4, "\(m)x\(n)x\(k) tA=\(transposeA) tB=\(transposeB): max abs diff \(worst)")
+        // The padding columns of C (past n in each row) are never written.
+        #expect((0..<m).allSatisfy { i in fast[i * ldc + n] == c0[i * ldc + n] && fast[i * ldc + n + 1] == c0[i * ldc + n + 1] })
+    }
+}
+
 @Test func sgemmWithEmptyInnerDimensionScalesC() {
     var c: [Float] = [1, 2, 3, 4]
     let a: [Float] = [0], b: [Float] = [0]

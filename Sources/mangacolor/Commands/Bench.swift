@@ -21,8 +21,12 @@ struct Bench: ParsableCommand {
     @Flag(help: "Also print where the time goes: per operator type, its share of the timed runs and the median per run.")
     var profile = false
 
+    @Option(help: "Also print the N slowest nodes (median ms per run) with their input shapes.")
+    var top: Int = 0
+
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+        guard top >= 0 else { throw ValidationError("--top must be 0 or more") }
         guard let dims = parseShape(shape) else { throw ValidationError("--shape must look like 1x1x512x512") }
         do {
             try MemoryBudget.current.check(shape: dims, dtype: .float32, what: "the --shape input")
@@ -50,11 +54,20 @@ struct Bench: ParsableCommand {
         var times: [Double] = []
         // Per operator type: nanoseconds of each timed run.
         var byOp: [String: [UInt64]] = [:]
+        // Per step (by its index in the plan): nanoseconds of each timed run, and its inputs' shapes.
+        var byStep: [Int: (label: String, shapes: String, ns: [UInt64])] = [:]
         for run in 0..<runs {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            if profile {
-                _ = try plan.run(feed) { step, _, _, ns in
+            if profile || top > 0 {
+                var index = 0
+                _ = try plan.run(feed) { step, ins, _, ns in
                     byOp[step.node.opType, default: Array(repeating: 0, count: runs)][run] += ns
+                    if top > 0 {
+                        let shapes = ins.map { $0.map { $0.shape.map(String.init).joined(separator: "x") } ?? "-" }
+                        byStep[index, default: (step.node.label, shapes.joined(separator: ", "),
+                                                Array(repeating: 0, count: runs))].ns[run] = ns
+                    }
+                    index += 1
                 }
             } else {
                 _ = try plan.run(feed)
@@ -67,6 +80,16 @@ struct Bench: ParsableCommand {
         print(String(format: "min %.1f ms, median %.1f ms, %.1f GFLOP/s", times[0], median, gflops))
         print(String(format: "%.2f GFLOP per run, %d runs, peak memory %.0f MiB", flops / 1e9, runs, peakMemoryMiB()))
         if profile { printProfile(byOp) }
+        if top > 0 { printSlowest(byStep, count: top) }
+    }
+
+    /// The `count` steps with the largest median time per run.
+    private func printSlowest(_ byStep: [Int: (label: String, shapes: String, ns: [UInt64])], count: Int) {
+        let medians = byStep.map { index, entry in (index, entry, Double(entry.ns.sorted()[entry.ns.count / 2]) / 1e6) }
+        print("step   median ms  node (input shapes)")
+        for (index, entry, median) in medians.sorted(by: { $0.2 > $1.2 }).prefix(count) {
+            print(String(format: "%4d  %9.3f  ", index, median) + entry.label + " (" + entry.shapes + ")")
+        }
     }
 
     /// Operator types by total time, with their share and median milliseconds per run.

@@ -1,0 +1,64 @@
+#ifndef MANGACOLOR_CKERNELS_H
+#define MANGACOLOR_CKERNELS_H
+// Element-wise and depthwise-convolution inner loops in C, so that each can be compiled for AVX-512, AVX2 and
+// the baseline x86-64 at once and picked when the program starts (clang's target_clones: one ifunc per
+// function, resolved from CPUID). Swift has no per-function target attribute, and the package is built for
+// the baseline so that the binary runs on any x86-64; these loops are where the wider vectors pay.
+// Callers (Tensor: FusedActivation.swift, DepthwiseConvolution.swift) own threading and memory; nothing here
+// allocates. Layouts: row-major float32; a plane is H x W.
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// The activations a kernel may apply to its output (FusedActivation's cases, same formulas).
+enum mc_activation {
+    MC_ACT_NONE = 0,
+    MC_ACT_RELU = 1,
+    MC_ACT_LEAKY_RELU = 2,   // alpha: the negative slope
+    MC_ACT_CLIP = 3,         // alpha, beta: lower, upper
+    MC_ACT_SIGMOID = 4,
+    MC_ACT_TANH = 5,
+    MC_ACT_HARD_SIGMOID = 6, // max(0, min(1, alpha x + beta))
+    MC_ACT_HARD_SWISH = 7,   // x max(0, min(1, x / 6 + 1 / 2))
+    MC_ACT_SILU = 8,         // x sigmoid(x)
+};
+
+/// y[i] = activation(y[i]) for i < n, in place.
+void mc_activate(float *y, long n, int kind, float alpha, float beta);
+
+/// Geometry of one depthwise plane: input IH x IW, output OH x OW, kernel KH x KW, strides, dilations, the
+/// leading pads (trailing pads are implied by the output size).
+typedef struct {
+    long ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw;
+} mc_depthwise_geometry;
+
+/// Floats of scratch memory `mc_depthwise_plane` needs for geometry g.
+size_t mc_depthwise_scratch_floats(const mc_depthwise_geometry *g);
+
+/// One input plane x (IH x IW) convolved with `multiplier` filters w (multiplier x KH x KW), each plus
+/// bias[j] (bias may be NULL), then the activation: output plane j (OH x OW) at y + j * y_stride.
+/// scratch holds mc_depthwise_scratch_floats(g) floats.
+void mc_depthwise_plane(const float *x, const float *w, const float *bias, long multiplier, float *y,
+                        long y_stride, const mc_depthwise_geometry *g, float *scratch, int activation,
+                        float alpha, float beta);
+
+/// The CPUs this process may run on (its affinity mask), at least 1.
+int mc_available_cpus(void);
+
+/// A spin-wait hint (x86 PAUSE): for WorkerPool's threads waiting for the next job.
+static inline void mc_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -29,9 +29,13 @@ public func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, al
         return
     }
     _ = blasIsSingleThreaded   // (a precondition would vanish under -Ounchecked, and the setting with it)
-    // A row or column vector times a matrix stays whole: OpenBLAS picks another kernel for a narrower block,
-    // whose rounding differs, and the ONNX suite's ResNet-50 (logits all equal, 1e19) then no longer gives a
-    // uniform softmax.
+    if m == 1 {
+        rowVectorTimesMatrix(transposeA: transposeA, transposeB: transposeB, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                             b: b, ldb: ldb, beta: beta, c: c)
+        return
+    }
+    // A matrix times a column vector stays whole: OpenBLAS picks another kernel for a narrower block, whose
+    // rounding differs (the ONNX suite's ResNet-50 has logits all equal to 1e19 and wants a uniform softmax).
     let pieces = m * n * k < parallelGemmThreshold || min(m, n) < 16 ? 1 : min(kernelThreadCount, max(m, n) / 16)
     guard pieces > 1 else {
         blockSgemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -54,6 +58,31 @@ public func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, al
                        b, ldb, beta, c + i0 * ldc, ldc)
         }
     }
+}
+
+/// c (1 x n) = alpha * a (1 x k) * op(B) + beta * c as a matrix-vector product (cblas_sgemv): sgemm packs all of
+/// B for one row, which was most of an LSTM's time (its recurrent step is h (1 x H) times R^T (H x 4H) every
+/// time step). Big products are cut into blocks of c over the threads, as `sgemm` does.
+private func rowVectorTimesMatrix(transposeA: Bool, transposeB: Bool, n: Int, k: Int, alpha: Float,
+                                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                                  beta: Float, c: UnsafeMutablePointer<Float>) {
+    // a is one row: contiguous, or (transposeA) one column of a k x 1 matrix, stride lda.
+    let incx = Int32(transposeA ? lda : 1)
+    // op(B) = B^T (B stored n x k): c = B a, B's rows are the outputs; op(B) = B (k x n): c = B^T a.
+    func block(_ j0: Int, _ j1: Int) {
+        if transposeB {
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(j1 - j0), Int32(k), alpha, b + j0 * ldb, Int32(ldb),
+                        a, incx, beta, c + j0, 1)
+        } else {
+            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(j1 - j0), alpha, b + j0, Int32(ldb),
+                        a, incx, beta, c + j0, 1)
+        }
+    }
+    let pieces = n * k < parallelGemmThreshold ? 1 : min(kernelThreadCount, n / 64)
+    guard pieces > 1 else { block(0, n); return }
+    let width = (n / pieces + 15) / 16 * 16
+    nonisolated(unsafe) let block = block
+    concurrentFor((n + width - 1) / width) { piece in block(piece * width, min(n, (piece + 1) * width)) }
 }
 
 /// Below this many multiply-adds a product runs on one thread (2^18: a 64 x 64 x 64 GEMM).

@@ -51,6 +51,26 @@ func splitSgemmMatchesReference(transposeA: Bool, transposeB: Bool) {
     }
 }
 
+/// A single row of C goes to sgemv (and big ones over the threads): every layout, small and split.
+@Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+func rowVectorSgemmMatchesReference(transposeA: Bool, transposeB: Bool) {
+    for (n, k) in [(5, 9), (1000, 300)] {
+        let m = 1, lda = transposeA ? 3 : k + 1, ldb = (transposeB ? k : n) + 2, ldc = n
+        let a = testFloats((transposeA ? k : m) * lda, seed: 7)
+        let b = testFloats((transposeB ? n : k) * ldb, seed: 8)
+        let c0 = testFloats(n, seed: 9)
+        for beta: Float in [0, 1] {
+            var fast = c0, slow = c0
+            sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1.25,
+                  a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &fast, ldc: ldc)
+            sgemmReference(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1.25,
+                           a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &slow, ldc: ldc)
+            let worst = zip(fast, slow).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst < 1e-4, "1x\(n)x\(k) tA=\(transposeA) tB=\(transposeB) beta=\(beta): max abs diff \(worst)")
+        }
+    }
+}
+
 @Test func sgemmWithEmptyInnerDimensionScalesC() {
     var c: [Float] = [1, 2, 3, 4]
     let a: [Float] = [0], b: [Float] = [0]

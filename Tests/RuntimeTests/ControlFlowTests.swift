@@ -56,3 +56,28 @@ private func graph(_ nodes: [Node], inputs: [ValueInfo] = [], outputs: [String],
                       inputs: [ValueInfo(name: "c", dtype: .bool, shape: [])], outputs: [ValueInfo(name: "y", dtype: nil, shape: nil)])
     #expect(throws: RuntimeError.self) { try Plan(model: Model(opsets: ["": 17], graph: outer)) }
 }
+
+@Test func loopInvariantConstantsAreFoldedIntoTheBody() throws {
+    // body(i, cond, s, w): s' = s + Transpose(w) + k; w handed back unchanged. w's initial value and the
+    // captured k are initializers, so the body plan holds Transpose(w) as a constant instead of a step.
+    let body = graph([Node(opType: "Transpose", inputs: ["w"], outputs: ["wt"], attributes: ["perm": .ints([1, 0])]),
+                      Node(opType: "Add", inputs: ["s", "wt"], outputs: ["a"]),
+                      Node(opType: "Add", inputs: ["a", "k"], outputs: ["s2"]),
+                      Node(opType: "Identity", inputs: ["cond_in"], outputs: ["go"])],
+                     inputs: [ValueInfo(name: "i", dtype: .int64, shape: []), ValueInfo(name: "cond_in", dtype: .bool, shape: []),
+                              ValueInfo(name: "s", dtype: .float32, shape: nil), ValueInfo(name: "w", dtype: .float32, shape: nil)],
+                     outputs: ["go", "s2", "w"])
+    let outer = Graph(nodes: [Node(name: "loop", opType: "Loop", inputs: ["M", "", "s0", "w0"], outputs: ["final", "w_out"],
+                                   attributes: ["body": .graph(body)])],
+                      initializers: ["M": Tensor(shape: [], scalars: [Int64(3)]), "w0": Tensor(shape: [2, 1], floats: [1, 2]),
+                                     "k": Tensor(shape: [1], floats: [100])],
+                      inputs: [ValueInfo(name: "s0", dtype: .float32, shape: [.fixed(1), .fixed(2)])],
+                      outputs: [ValueInfo(name: "final", dtype: nil, shape: nil), ValueInfo(name: "w_out", dtype: nil, shape: nil)])
+    let plan = try Plan(model: Model(opsets: ["": 17], graph: outer))
+    let out = try plan.run([Tensor(shape: [1, 2], floats: [0, 0.5])])
+    #expect(out[0].scalars(as: Float.self) == [303, 306.5])
+    #expect(out[1].shape == [2, 1] && out[1].scalars(as: Float.self) == [1, 2])
+    let loop = try #require(plan.steps.compactMap { $0.op as? LoopOperator }.first)
+    #expect(!loop.body.steps.contains { $0.node.opType == "Transpose" }, "the weight's Transpose is folded")
+    #expect(loop.variantCarried == [0] && loop.capturePositions.isEmpty)
+}

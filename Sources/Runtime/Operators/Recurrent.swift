@@ -161,53 +161,64 @@ struct Recurrence {
         var y = [Float](repeating: 0, count: steps * directions * batch * h)   // [steps, directions, batch, h]
         var lastH = [Float](repeating: 0, count: directions * batch * h), lastC = lastH
         let stateIndex = { (d: Int, b: Int) -> Int in a.batchFirst ? (b * directions + d) * h : (d * batch + b) * h }
-        var projected = [Float](repeating: 0, count: steps * batch * g * h)
-        var recurrent = [Float](repeating: 0, count: batch * g * h)
-        var hState = [Float](repeating: 0, count: batch * h), cState = hState
-        for d in 0..<directions {
-            let wd = w.pointer(as: Float.self) + d * g * h * inputSize, rd = UnsafePointer(r.pointer(as: Float.self) + d * g * h * h)
-            projected.withUnsafeMutableBufferPointer { p in
-                sgemm(transposeA: false, transposeB: true, m: steps * batch, n: g * h, k: inputSize, alpha: 1,
-                      a: xs.pointer(as: Float.self), lda: inputSize, b: wd, ldb: inputSize, beta: 0, c: p.baseAddress!, ldc: g * h)
-            }
-            for row in 0..<steps * batch {
-                for j in 0..<g * h { projected[row * g * h + j] += bias[d * 2 * g * h + j] }
-            }
-            for b in 0..<batch {
-                for j in 0..<h {
-                    hState[b * h + j] = initialH?[stateIndex(d, b) + j] ?? 0
-                    cState[b * h + j] = initialC?[stateIndex(d, b) + j] ?? 0
-                }
-            }
-            bias.withUnsafeBufferPointer { bp in
-                let rb = bp.baseAddress! + d * 2 * g * h + g * h
-                for s in 0..<steps {
-                    hState.withUnsafeBufferPointer { hp in
-                        recurrent.withUnsafeMutableBufferPointer { rp in
-                            sgemm(transposeA: false, transposeB: true, m: batch, n: g * h, k: h, alpha: 1, a: hp.baseAddress!, lda: h,
-                                  b: rd, ldb: h, beta: 0, c: rp.baseAddress!, ldc: g * h)
+        // The directions are independent (each writes its own slices of Y and the last states): a bidirectional
+        // layer runs both at once, one per thread.
+        y.withUnsafeMutableBufferPointer { yBuffer in
+            lastH.withUnsafeMutableBufferPointer { lastHBuffer in
+                lastC.withUnsafeMutableBufferPointer { lastCBuffer in
+                    nonisolated(unsafe) let (yOut, lastHOut, lastCOut) = (yBuffer.baseAddress!, lastHBuffer.baseAddress!, lastCBuffer.baseAddress!)
+                    concurrentFor(directions) { d in
+                        var projected = [Float](repeating: 0, count: steps * batch * g * h)
+                        var recurrent = [Float](repeating: 0, count: batch * g * h)
+                        var hState = [Float](repeating: 0, count: batch * h), cState = hState
+                        let wd = w.pointer(as: Float.self) + d * g * h * inputSize
+                        let rd = UnsafePointer(r.pointer(as: Float.self) + d * g * h * h)
+                        projected.withUnsafeMutableBufferPointer { p in
+                            sgemm(transposeA: false, transposeB: true, m: steps * batch, n: g * h, k: inputSize, alpha: 1,
+                                  a: xs.pointer(as: Float.self), lda: inputSize, b: wd, ldb: inputSize, beta: 0,
+                                  c: p.baseAddress!, ldc: g * h)
                         }
-                    }
-                    for b in 0..<batch where s < lengths[b] {
-                        let t = a.reversed[d] ? lengths[b] - 1 - s : s
-                        projected.withUnsafeBufferPointer { pp in
-                            recurrent.withUnsafeBufferPointer { rp in
-                                hState.withUnsafeMutableBufferPointer { hp in
-                                    cState.withUnsafeMutableBufferPointer { cp in
-                                        cell(d, h, pp.baseAddress! + (t * batch + b) * g * h, rp.baseAddress! + b * g * h, rb,
-                                             hp.baseAddress! + b * h, cp.baseAddress! + b * h, rd)
+                        for row in 0..<steps * batch {
+                            for j in 0..<g * h { projected[row * g * h + j] += bias[d * 2 * g * h + j] }
+                        }
+                        for b in 0..<batch {
+                            for j in 0..<h {
+                                hState[b * h + j] = initialH?[stateIndex(d, b) + j] ?? 0
+                                cState[b * h + j] = initialC?[stateIndex(d, b) + j] ?? 0
+                            }
+                        }
+                        bias.withUnsafeBufferPointer { bp in
+                            let rb = bp.baseAddress! + d * 2 * g * h + g * h
+                            for s in 0..<steps {
+                                hState.withUnsafeBufferPointer { hp in
+                                    recurrent.withUnsafeMutableBufferPointer { rp in
+                                        sgemm(transposeA: false, transposeB: true, m: batch, n: g * h, k: h, alpha: 1,
+                                              a: hp.baseAddress!, lda: h, b: rd, ldb: h, beta: 0, c: rp.baseAddress!, ldc: g * h)
                                     }
+                                }
+                                for b in 0..<batch where s < lengths[b] {
+                                    let t = a.reversed[d] ? lengths[b] - 1 - s : s
+                                    projected.withUnsafeBufferPointer { pp in
+                                        recurrent.withUnsafeBufferPointer { rp in
+                                            hState.withUnsafeMutableBufferPointer { hp in
+                                                cState.withUnsafeMutableBufferPointer { cp in
+                                                    cell(d, h, pp.baseAddress! + (t * batch + b) * g * h, rp.baseAddress! + b * g * h, rb,
+                                                         hp.baseAddress! + b * h, cp.baseAddress! + b * h, rd)
+                                                }
+                                            }
+                                        }
+                                    }
+                                    for j in 0..<h { yOut[((t * directions + d) * batch + b) * h + j] = hState[b * h + j] }
                                 }
                             }
                         }
-                        for j in 0..<h { y[((t * directions + d) * batch + b) * h + j] = hState[b * h + j] }
+                        for b in 0..<batch {
+                            for j in 0..<h {
+                                lastHOut[stateIndex(d, b) + j] = hState[b * h + j]
+                                lastCOut[stateIndex(d, b) + j] = cState[b * h + j]
+                            }
+                        }
                     }
-                }
-            }
-            for b in 0..<batch {
-                for j in 0..<h {
-                    lastH[stateIndex(d, b) + j] = hState[b * h + j]
-                    lastC[stateIndex(d, b) + j] = cState[b * h + j]
                 }
             }
         }

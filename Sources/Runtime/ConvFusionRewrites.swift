@@ -107,7 +107,7 @@ extension GraphRewrites {
         for (k, conv) in graph.nodes.enumerated() where conv.opType == "Conv" && conv.domain.isEmpty && conv.outputs.count == 1 {
             guard readers[conv.outputs[0]] == 1, let a = consumer[conv.outputs[0]], !removed.contains(a) else { continue }
             let activation = graph.nodes[a]
-            guard activation.domain.isEmpty || (activation.domain == domain && activation.opType == "Silu"),
+            guard activation.domain.isEmpty || (activation.domain == domain && ["Silu", "HardSwish"].contains(activation.opType)),
                   activation.outputs.count == 1, activation.inputs.first == conv.outputs[0],
                   let parameters = activationAttributes(activation, opset: opset, graph) else { continue }
             var attributes = conv.attributes

@@ -8,6 +8,8 @@ import Tensor
 /// (`all` switches every one off). A rewrite changes results only by float rounding (tests: ≤ 1e-5 against the
 /// unrewritten graph).
 ///
+///   constant-nodes       Constant nodes as initializers, so the rewrites below see their values (paddle2onnx
+///                        writes every weight as one; ConstantNodesRewrite.swift)
 ///   conv-scale           Conv followed by Mul or Div by a constant scalar or per-output-channel [1, C, 1, ...]
 ///                        tensor, the Conv's output read by nothing else: the scale is folded into the Conv's
 ///                        weights and bias (onnxruntime's Conv-Mul fusion). In this package's class generators
@@ -27,7 +29,9 @@ import Tensor
 ///   gelu                 x · (1 + Erf(x / √2)) / 2 spelled in primitives: one `ai.mangacolor.Gelu`
 ///                        (GeluRewrite.swift)
 ///   silu                 x · Sigmoid(x) in primitives: one `ai.mangacolor.Silu` (SiluRewrite.swift)
-///   conv-activation      Conv + Relu / LeakyRelu / Clip / Sigmoid / Tanh / HardSigmoid / HardSwish / Silu: one
+///   hard-swish           x · Clip(x + 3, 0, 6) / 6 in primitives: one `ai.mangacolor.HardSwish` (HardSwishRewrite.swift)
+///   conv-activation      Conv + Relu / LeakyRelu / Clip / Sigmoid / Tanh / HardSigmoid / HardSwish / Silu
+///                        (the last two also as the rewrites above make them): one
 ///                        `ai.mangacolor.FusedConv` (both: ConvFusionRewrites.swift; conv-activation runs last, so
 ///                        a Conv already folded with a scale or a BatchNormalization fuses too)
 ///
@@ -37,8 +41,8 @@ public enum GraphRewrites {
     /// The domain of the operators rewrites create.
     public static let domain = "ai.mangacolor"
 
-    public static let names = ["layout-pairs", "conv-scale", "bn-fold", "softmax-projection", "conv-softmax-projection",
-                               "norm-activation", "gelu", "silu", "conv-activation"]
+    public static let names = ["constant-nodes", "layout-pairs", "conv-scale", "bn-fold", "softmax-projection",
+                               "conv-softmax-projection", "norm-activation", "gelu", "silu", "hard-swish", "conv-activation"]
 
     /// Names switched off by `MANGACOLOR_DISABLE_REWRITES` (comma-separated; `all` for every one).
     public static var disabledByEnvironment: Set<String> {
@@ -56,6 +60,7 @@ public enum GraphRewrites {
     public static func apply(to model: Model, disabled: Set<String>) -> (model: Model, applied: [String: Int]) {
         var model = model
         var applied: [String: Int] = [:]
+        if !disabled.contains("constant-nodes") { applied["constant-nodes"] = constantNodesToInitializers(&model) }
         if !disabled.contains("layout-pairs") { applied["layout-pairs"] = cancelLayoutPairs(&model) }
         if !disabled.contains("conv-scale") { applied["conv-scale"] = foldConvScales(&model) }
         if !disabled.contains("bn-fold") { applied["bn-fold"] = foldBatchNormalizations(&model) }
@@ -66,6 +71,7 @@ public enum GraphRewrites {
         if !disabled.contains("norm-activation") { applied["norm-activation"] = fuseNormActivations(&model) }
         if !disabled.contains("gelu") { applied["gelu"] = fuseGelus(&model) }
         if !disabled.contains("silu") { applied["silu"] = fuseSilus(&model) }
+        if !disabled.contains("hard-swish") { applied["hard-swish"] = fuseHardSwishes(&model) }
         if !disabled.contains("conv-activation") { applied["conv-activation"] = fuseConvActivations(&model) }
         return (model, applied.filter { $0.value > 0 })
     }

@@ -144,6 +144,9 @@ public enum ActivationMath {
 
 // MARK: Through the C kernels
 
+/// Y = X · max(0, min(1, X/6 + 1/2)). Shape: any.
+public func hardSwishForward(_ x: Tensor) -> Tensor { activated(x, .hardSwish) }
+
 /// activation(x) for a float32 tensor of any shape: `FusedActivation.apply` (AVX-512 or AVX2 where the CPU has
 /// them; the same bits as the Swift formulas), in chunks of 64 Ki elements over the threads.
 func activated(_ x: Tensor, _ activation: FusedActivation) -> Tensor {

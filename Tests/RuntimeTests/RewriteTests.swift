@@ -153,6 +153,50 @@ func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
     #expect(try bothWays(twice, x).2.isEmpty)
 }
 
+/// paddle2onnx's spelling: every weight a Constant node, BatchNormalization after a bias-free Conv, HardSwish as
+/// Add 3, Clip [0, 6], Mul, Div 6. constant-nodes makes the Constants initializers, then bn-fold, hard-swish and
+/// conv-activation leave one FusedConv.
+@Test func constantNodesLetPaddleStyleConvBatchNormHardSwishFuse() throws {
+    let x = randomTensor([2, 3, 6, 7], seed: 44)
+    func constant(_ name: String, _ t: Tensor) -> Node {
+        Node(name: name, opType: "Constant", inputs: [], outputs: [name], attributes: ["value": .tensor(t)])
+    }
+    let scalars = [("three", 3), ("zero", 0), ("six", 6)].map { constant($0.0, Tensor(shape: [], floats: [Float($0.1)])) }
+    let variance = Tensor(shape: [5], floats: randomTensor([5], seed: 48).floats.map { abs($0) + 0.5 })
+    let nodes = [constant("w", randomTensor([5, 3, 3, 3], seed: 45)), constant("g", randomTensor([5], seed: 46)),
+                 constant("beta", randomTensor([5], seed: 47)), constant("mean", randomTensor([5], seed: 49)),
+                 constant("var", variance)] + scalars + [
+        Node(name: "c", opType: "Conv", inputs: ["x", "w"], outputs: ["a"], attributes: ["pads": .ints([1, 1, 1, 1])]),
+        Node(name: "bn", opType: "BatchNormalization", inputs: ["a", "g", "beta", "mean", "var"], outputs: ["n"]),
+        Node(name: "add", opType: "Add", inputs: ["n", "three"], outputs: ["p"]),
+        Node(name: "clip", opType: "Clip", inputs: ["p", "zero", "six"], outputs: ["q"]),
+        Node(name: "mul", opType: "Mul", inputs: ["n", "q"], outputs: ["r"]),
+        Node(name: "div", opType: "Div", inputs: ["r", "six"], outputs: ["y"])]
+    let m = rewriteModel(nodes, initializers: [:], opset: 11)
+    let (r, p, applied) = try bothWays(m, x)
+    #expect(applied == ["constant-nodes": 8, "bn-fold": 1, "hard-swish": 1, "conv-activation": 1])
+    #expect(maxDifference(r, p) < 1e-5)
+    #expect(try Plan(model: m, disabledRewrites: []).steps.map(\.node.opType) == ["FusedConv"])
+    // Alone (no Conv before it), and with Mul by 1/6 instead of Div by 6: one HardSwish node.
+    let sixth = Tensor(shape: [1], floats: [1.0 / 6])
+    let alone = rewriteModel([Node(name: "add", opType: "Add", inputs: ["three", "x"], outputs: ["p"]),
+                              Node(name: "clip", opType: "Clip", inputs: ["p", "zero", "six"], outputs: ["q"]),
+                              Node(name: "mul", opType: "Mul", inputs: ["q", "x"], outputs: ["r"]),
+                              Node(name: "s", opType: "Mul", inputs: ["r", "sixth"], outputs: ["y"])],
+                             initializers: ["three": Tensor(shape: [], floats: [3]), "zero": Tensor(shape: [], floats: [0]),
+                                            "six": Tensor(shape: [], floats: [6]), "sixth": sixth])
+    let (r2, p2, applied2) = try bothWays(alone, Tensor(shape: x.shape, floats: x.floats.map { $0 * 5 }))
+    #expect(applied2 == ["hard-swish": 1] && maxDifference(r2, p2) < 1e-5)
+    // A Clip to other bounds is not a HardSwish.
+    let relu6 = rewriteModel([Node(name: "add", opType: "Add", inputs: ["x", "three"], outputs: ["p"]),
+                              Node(name: "clip", opType: "Clip", inputs: ["p", "zero", "three"], outputs: ["q"]),
+                              Node(name: "mul", opType: "Mul", inputs: ["x", "q"], outputs: ["r"]),
+                              Node(name: "div", opType: "Div", inputs: ["r", "six"], outputs: ["y"])],
+                             initializers: ["three": Tensor(shape: [], floats: [3]), "zero": Tensor(shape: [], floats: [0]),
+                                            "six": Tensor(shape: [], floats: [6])])
+    #expect(try bothWays(relu6, x).2.isEmpty)
+}
+
 @Test func normActivationFusesInstanceNormWithLeakyReluAndRelu() throws {
     let x = randomTensor([2, 3, 5, 7], seed: 10)
     let inits = ["g": randomTensor([3], seed: 11), "b": randomTensor([3], seed: 12)]
@@ -173,6 +217,6 @@ func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
     #expect(GraphRewrites.disabled(byValue: nil).isEmpty)
     #expect(GraphRewrites.disabled(byValue: "all") == Set(GraphRewrites.names))
     #expect(GraphRewrites.disabled(byValue: "conv-scale, softmax-projection") == ["conv-scale", "softmax-projection"])
-    #expect(GraphRewrites.names == ["layout-pairs", "conv-scale", "bn-fold", "softmax-projection", "conv-softmax-projection",
-                                    "norm-activation", "gelu", "silu", "conv-activation"])
+    #expect(GraphRewrites.names == ["constant-nodes", "layout-pairs", "conv-scale", "bn-fold", "softmax-projection",
+                                    "conv-softmax-projection", "norm-activation", "gelu", "silu", "hard-swish", "conv-activation"])
 }

@@ -235,7 +235,7 @@ private struct HardSigmoidMap: RealMap {
         ActivationMath.hardSigmoid(x, alpha: T(alpha), beta: T(beta))
     }
 }
-private struct HardSwishMap: RealMap {
+struct HardSwishMap: RealMap {
     func callAsFunction<T: Real & BinaryFloatingPoint>(_ x: T) -> T { ActivationMath.hardSwish(x) }
 }
 private struct SoftplusMap: RealMap {

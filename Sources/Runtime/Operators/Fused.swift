@@ -15,6 +15,7 @@ import Tensor
 //     (input, scale, B) -> y              the same pass over each plane (InstanceNormOperator, Normalization.swift).
 //   Gelu (x) -> y                         x · (1 + erf(x / √2)) / 2, float32, one pass (FastFloat.erf).
 //   Silu (x) -> y                         x · sigmoid(x), one pass (FastFloat.sigmoid for float32).
+//   HardSwish (x) -> y                    x · max(0, min(1, x/6 + 1/2)) for opsets before ONNX's HardSwish (14).
 //   FusedConv (X, W, [B]) -> Y            Conv (all its attributes) then the activation named by `activation`:
 //                                         Relu, LeakyRelu (`alpha`), Clip (`min`, `max`), Sigmoid, Tanh,
 //                                         HardSigmoid (`alpha`, `beta`), HardSwish, Silu — applied to each block of
@@ -54,6 +55,15 @@ let fusedOperators: [Registration] = [
                 for i in range { dst[i] = src[i] * FastFloat.sigmoid(src[i]) }
             }
             return [y]
+        }
+    },
+    Registration("HardSwish", 1...1, domain: GraphRewrites.domain) { _ in
+        // The hard-swish rewrite's node: float32 through the C kernel, other floating types as the ONNX op does.
+        ClosureOperator(shape: .sameAsInput) { inputs in
+            let x = try inputs.required(0, "x")
+            try requireAllocatable(x.shape, x.dtype)
+            guard x.dtype == .float32 else { return [try mapFloating(x, HardSwishMap(), op: "HardSwish")] }
+            return [hardSwishForward(x)]
         }
     },
     Registration("FusedConv", 1...1, domain: GraphRewrites.domain) { ctx in

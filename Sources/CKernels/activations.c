@@ -1,4 +1,4 @@
-// mc_activate: FusedActivation's element-wise activations over a float array, compiled three times (AVX-512,
+// mc_activate: FusedActivation's element-wise activations over a float array (and mc_softmax_rows), compiled three times (AVX-512,
 // AVX2, baseline) with the variant picked at load time. The formulas are FastFloat's (Tensor/FastFloat.swift)
 // and ActivationMath's, term for term and with contraction off, so the results are the Swift code's bit for bit
 // (Tests/TensorTests/CKernelsTests.swift compares them on every kind, NaN and the infinities included).
@@ -60,6 +60,25 @@ static inline float mc_tanh(float x) {
     return a < 0.4f ? small : copysignf(big, x);
 }
 
+/// FastFloat.erf: x clamped to [-4, 4], an odd degree-13 over an even degree-8 polynomial.
+static inline float mc_erf(float x) {
+    float c = x > 4 ? 4 : (x < -4 ? -4 : x);
+    float x2 = c * c;
+    float p = -2.72614225801306e-10f;
+    p = p * x2 + 2.77068142495902e-08f;
+    p = p * x2 - 2.10102402082508e-06f;
+    p = p * x2 - 5.69250639462346e-05f;
+    p = p * x2 - 7.34990630326855e-04f;
+    p = p * x2 - 2.95459980854025e-03f;
+    p = p * x2 - 1.60960333262415e-02f;
+    float q = -1.45660718464996e-05f;
+    q = q * x2 - 2.13374055278905e-04f;
+    q = q * x2 - 1.68282697438203e-03f;
+    q = q * x2 - 7.37332916720468e-03f;
+    q = q * x2 - 1.42647390514189e-02f;
+    return c * p / q;
+}
+
 // Swift's min/max: min(a, b) is b < a ? b : a, max(a, b) is b >= a ? b : a (a NaN in b is dropped).
 static inline float mc_min(float a, float b) { return b < a ? b : a; }
 static inline float mc_max(float a, float b) { return b >= a ? b : a; }
@@ -91,7 +110,28 @@ void mc_activate(float *y, long n, int kind, float alpha, float beta) {
     case MC_ACT_SILU:
         for (long i = 0; i < n; i++) y[i] = y[i] * mc_sigmoid(y[i]);
         break;
+    case MC_ACT_GELU:
+        for (long i = 0; i < n; i++) y[i] = y[i] * 0.5f * (1 + mc_erf(y[i] * 0.70710678118654752f));
+        break;
     default:
         break;
+    }
+}
+
+MC_CLONES
+void mc_softmax_rows(const float *x, float *y, long rows, long n) {
+    for (long r = 0; r < rows; r++) {
+        const float *xr = x + r * n;
+        float *yr = y + r * n;
+        float top = -INFINITY;
+        for (long i = 0; i < n; i++) top = xr[i] > top ? xr[i] : top;
+        float sum = 0;
+        for (long i = 0; i < n; i++) {
+            float e = mc_exp(xr[i] - top);
+            yr[i] = e;
+            sum += e;
+        }
+        float scale = 1 / sum;
+        for (long i = 0; i < n; i++) yr[i] *= scale;
     }
 }

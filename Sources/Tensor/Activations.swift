@@ -1,3 +1,4 @@
+import CKernels
 import RealModule
 
 /// Activation functions: forward and backward, float32, NCHW or any shape (they are element-wise).
@@ -143,6 +144,19 @@ public enum ActivationMath {
 }
 
 // MARK: Through the C kernels
+
+/// Y = X · (1 + erf(X / √2)) / 2. Shape: any.
+public func geluForward(_ x: Tensor) -> Tensor { activated(x, .gelu) }
+
+/// softmax along the last axis of a float32 array of `rows` rows of n: mc_softmax_rows (AVX-512 or AVX2 where the
+/// CPU has them; FastFloat.exp's formula), rows spread over the threads.
+public func softmaxAlongLastAxis(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, n: Int) {
+    nonisolated(unsafe) let (x, y) = (x, y)
+    let rowsPerChunk = max(1, (1 << 14) / max(n, 1))
+    parallelChunks(rows, minimumChunk: rowsPerChunk) { range in
+        mc_softmax_rows(x + range.lowerBound * n, y + range.lowerBound * n, range.count, n)
+    }
+}
 
 /// Y = X · max(0, min(1, X/6 + 1/2)). Shape: any.
 public func hardSwishForward(_ x: Tensor) -> Tensor { activated(x, .hardSwish) }

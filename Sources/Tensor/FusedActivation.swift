@@ -17,6 +17,8 @@ public enum FusedActivation: Sendable, Equatable, CustomStringConvertible {
     case hardSwish
     /// x * sigmoid(x) (SiLU, Swish with beta 1).
     case silu
+    /// x * (1 + erf(x / sqrt 2)) / 2 (FastFloat.erf).
+    case gelu
 
     /// Applies the activation to `count` floats at `y`, in place: `mc_activate` (Sources/CKernels, AVX-512 or
     /// AVX2 where the CPU has them), the same results as `applyScalar` bit for bit.
@@ -37,6 +39,7 @@ public enum FusedActivation: Sendable, Equatable, CustomStringConvertible {
         case .hardSigmoid(let alpha, let beta): for i in 0..<count { y[i] = ActivationMath.hardSigmoid(y[i], alpha: alpha, beta: beta) }
         case .hardSwish: for i in 0..<count { y[i] = ActivationMath.hardSwish(y[i]) }
         case .silu: for i in 0..<count { y[i] *= FastFloat.sigmoid(y[i]) }
+        case .gelu: for i in 0..<count { y[i] = y[i] * 0.5 * (1 + FastFloat.erf(y[i] * 0.70710678118654752)) }
         }
     }
 
@@ -51,6 +54,7 @@ public enum FusedActivation: Sendable, Equatable, CustomStringConvertible {
         case .hardSigmoid(let alpha, let beta): (MC_ACT_HARD_SIGMOID, alpha, beta)
         case .hardSwish: (MC_ACT_HARD_SWISH, 0, 0)
         case .silu: (MC_ACT_SILU, 0, 0)
+        case .gelu: (MC_ACT_GELU, 0, 0)
         }
     }
 
@@ -64,6 +68,7 @@ public enum FusedActivation: Sendable, Equatable, CustomStringConvertible {
         case .hardSigmoid(let alpha, let beta): "HardSigmoid(\(alpha), \(beta))"
         case .hardSwish: "HardSwish"
         case .silu: "Silu"
+        case .gelu: "Gelu"
         }
     }
 }

@@ -1,4 +1,5 @@
 import CKernels
+import Foundation
 import Testing
 @testable import Tensor
 
@@ -7,7 +8,7 @@ import Testing
 
 private let activations: [FusedActivation] = [
     .relu, .leakyRelu(negativeSlope: 0.2), .clip(lower: -1, upper: 6), .clip(lower: 0, upper: 0), .sigmoid, .tanh,
-    .hardSigmoid(alpha: 0.2, beta: 0.5), .hardSwish, .silu,
+    .hardSigmoid(alpha: 0.2, beta: 0.5), .hardSwish, .silu, .gelu,
 ]
 
 /// Values across every branch of the formulas: both signs of zero, the tanh series cut at 0.4, exp's clamps
@@ -42,4 +43,19 @@ func cActivationEqualsTheSwiftFormulaBitForBit(_ activation: FusedActivation) {
 @Test func availableCPUsIsAtLeastOne() {
     #expect(mc_available_cpus() >= 1)
     #expect(kernelThreadCount >= 1)
+}
+
+@Test func softmaxAlongTheLastAxisMatchesTheFormula() {
+    let rows = 7, n = 6906
+    let x = (0..<rows * n).map { Float(($0 * 7919) % 2003) / 100 - 10 }
+    var y = [Float](repeating: 0, count: rows * n)
+    x.withUnsafeBufferPointer { xp in
+        y.withUnsafeMutableBufferPointer { yp in softmaxAlongLastAxis(xp.baseAddress!, yp.baseAddress!, rows: rows, n: n) }
+    }
+    for r in 0..<rows {
+        let row = x[r * n..<(r + 1) * n], top = row.max()!
+        let sum = row.reduce(0.0) { $0 + exp(Double($1 - top)) }
+        let worst = (0..<n).map { abs(Double(y[r * n + $0]) - exp(Double(x[r * n + $0] - top)) / sum) / (exp(Double(x[r * n + $0] - top)) / sum) }.max()!
+        #expect(worst < 1e-5, "row \(r): max relative error \(worst)")
+    }
 }

@@ -24,10 +24,15 @@ enum mc_activation {
     MC_ACT_HARD_SIGMOID = 6, // max(0, min(1, alpha x + beta))
     MC_ACT_HARD_SWISH = 7,   // x max(0, min(1, x / 6 + 1 / 2))
     MC_ACT_SILU = 8,         // x sigmoid(x)
+    MC_ACT_GELU = 9,         // x (1 + erf(x / sqrt 2)) / 2
 };
 
 /// y[i] = activation(y[i]) for i < n, in place.
 void mc_activate(float *y, long n, int kind, float alpha, float beta);
+
+/// Softmax along each of `rows` contiguous rows of n floats: y = exp(x - max) / sum (FastFloat.exp's formula).
+/// x and y may be the same.
+void mc_softmax_rows(const float *x, float *y, long rows, long n);
 
 /// Geometry of one depthwise plane: input IH x IW, output OH x OW, kernel KH x KW, strides, dilations, the
 /// leading pads (trailing pads are implied by the output size).

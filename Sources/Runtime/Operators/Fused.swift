@@ -13,7 +13,7 @@ import Tensor
 //                                         never whole (ConvSoftmaxProjectionOperator).
 //   InstanceNormalizationLeakyRelu        InstanceNormalization (epsilon) then LeakyRelu (alpha; 0 for Relu) in
 //     (input, scale, B) -> y              the same pass over each plane (InstanceNormOperator, Normalization.swift).
-//   Gelu (x) -> y                         x · (1 + erf(x / √2)) / 2, float32, one pass (FastFloat.erf).
+//   Gelu (x) -> y                         x · (1 + erf(x / √2)) / 2, float32, one pass (FastFloat.erf's formula, C kernel).
 //   Silu (x) -> y                         x · sigmoid(x), one pass (FastFloat.sigmoid for float32).
 //   HardSwish (x) -> y                    x · max(0, min(1, x/6 + 1/2)) for opsets before ONNX's HardSwish (14).
 //   FusedConv (X, W, [B]) -> Y            Conv (all its attributes) then the activation named by `activation`:
@@ -32,12 +32,7 @@ let fusedOperators: [Registration] = [
             let x = try inputs.required(0, "x")
             guard x.dtype == .float32 else { throw KernelError("x is \(x.dtype); the fused Gelu takes float32") }
             try requireAllocatable(x.shape, .float32)
-            let y = Tensor(uninitialized: x.shape, dtype: .float32)
-            let src = UnsafePointer(x.pointer(as: Float.self)), dst = y.pointer(as: Float.self)
-            parallelChunks(x.count) { range in
-                for i in range { dst[i] = src[i] * 0.5 * (1 + FastFloat.erf(src[i] * 0.70710678118654752)) }
-            }
-            return [y]
+            return [geluForward(x)]
         }
     },
     Registration("Silu", 1...1, domain: GraphRewrites.domain) { _ in

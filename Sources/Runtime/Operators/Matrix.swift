@@ -290,6 +290,11 @@ func softmaxKernel(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, 
         softmaxAlongMiddleAxis(x, y, outer: outer, n: n, inner: inner)
         return
     }
+    if kind == .softmax && inner == 1 && n > 1 {
+        // Rows: a recogniser's 40 x 6906 class scores went through libm's expf one by one.
+        softmaxAlongLastAxis(x, y, rows: outer, n: n)
+        return
+    }
     for o in 0..<outer {
         for i in 0..<inner {
             let base = o * n * inner + i

@@ -29,11 +29,7 @@ struct GeneratorOptions: ParsableArguments {
     func loadGenerator(_ path: String) throws -> Plan {
         try loadPlan(path) { model in
             guard let temperature else { return }
-            let key = "classes.inverse_temperature"
-            guard let current = model.graph.initializers[key], current.dtype == .float32, current.count == 1 else {
-                throw CLIError("--temperature needs an a*b*-class generator of this package; \(path) has no \(key)")
-            }
-            model.graph.initializers[key] = Tensor(shape: current.shape, floats: [Float(1 / temperature)])
+            try setAnnealedMeanTemperature(temperature, in: &model, source: path)
         }
     }
 
@@ -41,3 +37,14 @@ struct GeneratorOptions: ParsableArguments {
         options.reducedScale.scale = try modelScale ?? GeneratorConfiguration.pageScale(exportedMetadata: plan.model.metadata)
     }
 }
+
+/// Writes an a*b*-class generator's annealed-mean temperature into its graph (the initializer the exporter names
+/// `classes.inverse_temperature`): colorize/evaluate `--temperature` and `export --temperature`.
+func setAnnealedMeanTemperature(_ temperature: Double, in model: inout Model, source: String) throws {
+    let key = "classes.inverse_temperature"
+    guard let current = model.graph.initializers[key], current.dtype == .float32, current.count == 1 else {
+        throw CLIError("--temperature needs an a*b*-class generator of this package; \(source) has no \(key)")
+    }
+    model.graph.initializers[key] = Tensor(shape: current.shape, floats: [Float(1 / temperature)])
+}
+

@@ -55,7 +55,7 @@ let package = Package(
             "CBLAS", "CKernels", .product(name: "Numerics", package: "swift-numerics"),
         ], swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "ONNX", dependencies: ["Tensor", "ONNXProto", "CProtobufC"]),
-        .target(name: "Runtime", dependencies: ["Tensor", "ONNX",
+        .target(name: "Runtime", dependencies: ["Tensor", "ONNX", "CKernels",
             .product(name: "Numerics", package: "swift-numerics")], exclude: ["Operators/Extended/README.md"]),
         .target(name: "Training", dependencies: ["Tensor", "ONNX",
             .product(name: "Numerics", package: "swift-numerics")]),

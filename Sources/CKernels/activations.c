@@ -1,4 +1,4 @@
-// mc_activate: FusedActivation's element-wise activations over a float array (and mc_softmax_rows), compiled three times (AVX-512,
+// mc_activate: FusedActivation's element-wise activations over a float array (and mc_softmax_rows, mc_binary), compiled three times (AVX-512,
 // AVX2, baseline) with the variant picked at load time. The formulas are FastFloat's (Tensor/FastFloat.swift)
 // and ActivationMath's, term for term and with contraction off, so the results are the Swift code's bit for bit
 // (Tests/TensorTests/CKernelsTests.swift compares them on every kind, NaN and the infinities included).
@@ -133,5 +133,31 @@ void mc_softmax_rows(const float *x, float *y, long rows, long n) {
         }
         float scale = 1 / sum;
         for (long i = 0; i < n; i++) yr[i] *= scale;
+    }
+}
+
+// Each case one loop the compiler vectorises; a stride of 0 is a scalar operand.
+#define MC_BINARY_LOOPS(expr)                                                          \
+    if (sa == 1 && sb == 1) {                                                          \
+        for (long i = 0; i < n; i++) { float x = a[i], z = b[i]; y[i] = expr; }        \
+    } else if (sa == 1) {                                                              \
+        const float z = b[0];                                                          \
+        for (long i = 0; i < n; i++) { float x = a[i]; y[i] = expr; }                  \
+    } else if (sb == 1) {                                                              \
+        const float x = a[0];                                                          \
+        for (long i = 0; i < n; i++) { float z = b[i]; y[i] = expr; }                  \
+    } else {                                                                           \
+        const float x = a[0], z = b[0];                                                \
+        for (long i = 0; i < n; i++) y[i] = expr;                                      \
+    }
+
+MC_CLONES
+void mc_binary(int op, const float *a, long sa, const float *b, long sb, float *y, long n) {
+    switch (op) {
+    case MC_ADD: MC_BINARY_LOOPS(x + z) break;
+    case MC_SUB: MC_BINARY_LOOPS(x - z) break;
+    case MC_MUL: MC_BINARY_LOOPS(x * z) break;
+    case MC_DIV: MC_BINARY_LOOPS(x / z) break;
+    default: break;
     }
 }

@@ -1,3 +1,4 @@
+import CKernels
 /// Numpy broadcasting and the element-wise kernels built on it.
 ///
 /// Public API:
@@ -167,6 +168,30 @@ public func broadcastBinary<A: TensorElement, B: TensorElement, R: TensorElement
             let v = op(pa[ia], pb[ib])
             for i in 0..<n { po[o + i] = v }
         }
+    }
+    return out
+}
+
+/// a + b, a - b, a · b or a / b for float32 tensors with numpy broadcasting, through `mc_binary` (Sources/CKernels:
+/// AVX-512 or AVX2 where the CPU has them; IEEE single operations, so the same bits as `broadcastBinary`). Equal
+/// shapes are cut into chunks over the threads; broadcast ones go run by run.
+public func floatArithmetic(_ a: Tensor, _ b: Tensor, _ op: mc_arithmetic) throws -> Tensor {
+    let pa = a.pointer(as: Float.self), pb = b.pointer(as: Float.self)
+    let code = Int32(op.rawValue)
+    if a.shape == b.shape {
+        let out = Tensor(uninitialized: a.shape, dtype: .float32)
+        nonisolated(unsafe) let (x, z, y) = (pa, pb, out.pointer(as: Float.self))
+        parallelChunks(a.count) { r in
+            mc_binary(code, x + r.lowerBound, 1, z + r.lowerBound, 1, y + r.lowerBound, r.count)
+        }
+        return out
+    }
+    let plan = try BroadcastPlan(a.shape, b.shape)
+    let out = Tensor(uninitialized: plan.shape, dtype: .float32)
+    let po = out.pointer(as: Float.self)
+    let sa = plan.innerStep(0) == 1 ? 1 : 0, sb = plan.innerStep(1) == 1 ? 1 : 0
+    plan.forEachRun { o, ia, ib, _, n in
+        mc_binary(code, pa + ia, sa, pb + ib, sb, po + o, n)
     }
     return out
 }

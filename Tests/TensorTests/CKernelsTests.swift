@@ -59,3 +59,21 @@ func cActivationEqualsTheSwiftFormulaBitForBit(_ activation: FusedActivation) {
         #expect(worst < 1e-5, "row \(r): max relative error \(worst)")
     }
 }
+
+@Test func floatArithmeticEqualsTheScalarLoopBitForBit() throws {
+    let cases: [([Int], [Int])] = [([3, 70_001], [3, 70_001]), ([2, 3, 5], [3, 1]), ([4, 1], [1, 37]), ([6], []), ([], [9]), ([2, 1, 4], [1, 3, 1])]
+    for (sa, sb) in cases {
+        let a = Tensor(shape: sa, floats: (0..<sa.reduce(1, *)).map { Float($0 % 97) / 7 - 5 })
+        let b = Tensor(shape: sb, floats: (0..<sb.reduce(1, *)).map { Float($0 % 89) / 3 - 11 })
+        let ops: [(mc_arithmetic, @Sendable (Float, Float) -> Float)] = [
+            (MC_ADD, { $0 + $1 }), (MC_SUB, { $0 - $1 }), (MC_MUL, { $0 * $1 }), (MC_DIV, { $0 / $1 }),
+        ]
+        for (op, f) in ops {
+            let fast = try floatArithmetic(a, b, op)
+            let slow = try broadcastBinary(a, b, Float.self, Float.self, Float.self) { f($0, $1) }
+            #expect(fast.shape == slow.shape)
+            let same = zip(fast.floats, slow.floats).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }
+            #expect(same, "\(op) \(sa) with \(sb)")
+        }
+    }
+}

@@ -30,6 +30,13 @@ enum mc_activation {
 /// y[i] = activation(y[i]) for i < n, in place.
 void mc_activate(float *y, long n, int kind, float alpha, float beta);
 
+/// The four arithmetic operations of `mc_binary`.
+enum mc_arithmetic { MC_ADD = 0, MC_SUB = 1, MC_MUL = 2, MC_DIV = 3 };
+
+/// y[i] = a[i sa] op b[i sb] for i < n, sa and sb each 0 (a scalar) or 1. IEEE single operations, so the results
+/// are those of a scalar loop bit for bit.
+void mc_binary(int op, const float *a, long sa, const float *b, long sb, float *y, long n);
+
 /// Softmax along each of `rows` contiguous rows of n floats: y = exp(x - max) / sum (FastFloat.exp's formula).
 /// x and y may be the same.
 void mc_softmax_rows(const float *x, float *y, long rows, long n);

@@ -1,3 +1,4 @@
+import CKernels
 import ONNX
 import RealModule
 import Tensor
@@ -83,22 +84,26 @@ struct VariadicOperator: Broadcasting {
 
 struct AddOp: NumericBinary {
     static let name = "Add"
+    static var floatKernel: mc_arithmetic? { MC_ADD }
     func real<T: Real & BinaryFloatingPoint>(_ a: T, _ b: T) -> T { a + b }
     func integer<T: FixedWidthInteger>(_ a: T, _ b: T) -> T? { a &+ b }
 }
 struct SubOp: NumericBinary {
     static let name = "Sub"
+    static var floatKernel: mc_arithmetic? { MC_SUB }
     func real<T: Real & BinaryFloatingPoint>(_ a: T, _ b: T) -> T { a - b }
     func integer<T: FixedWidthInteger>(_ a: T, _ b: T) -> T? { a &- b }
 }
 struct MulOp: NumericBinary {
     static let name = "Mul"
+    static var floatKernel: mc_arithmetic? { MC_MUL }
     func real<T: Real & BinaryFloatingPoint>(_ a: T, _ b: T) -> T { a * b }
     func integer<T: FixedWidthInteger>(_ a: T, _ b: T) -> T? { a &* b }
 }
 /// NOTE: integer division truncates toward zero (C, ONNX reference); a zero divisor gives 0 as in numpy.
 struct DivOp: NumericBinary {
     static let name = "Div"
+    static var floatKernel: mc_arithmetic? { MC_DIV }
     func real<T: Real & BinaryFloatingPoint>(_ a: T, _ b: T) -> T { a / b }
     func integer<T: FixedWidthInteger>(_ a: T, _ b: T) -> T? {
         b == 0 ? 0 : a.dividedReportingOverflow(by: b).partialValue

@@ -1,3 +1,4 @@
+import CKernels
 import ONNX
 import RealModule
 import Tensor
@@ -22,10 +23,13 @@ protocol NumericBinary: Sendable {
     func integer<T: FixedWidthInteger>(_ a: T, _ b: T) -> T?
     /// False for the bitwise operations.
     static var takesFloats: Bool { get }
+    /// The C kernel that computes it on float32 (Add, Sub, Mul, Div), if any.
+    static var floatKernel: mc_arithmetic? { get }
 }
 
 extension NumericBinary {
     static var takesFloats: Bool { true }
+    static var floatKernel: mc_arithmetic? { nil }
 }
 
 /// A comparison giving a bool for every comparable dtype.
@@ -68,7 +72,9 @@ func numericBinary<F: NumericBinary>(_ a: Tensor, _ b: Tensor, _ f: F) throws ->
     if a.dtype.isFloatingPoint && !F.takesFloats { throw elementTypeError(F.name, a.dtype) }
     return try withKernelErrors {
         switch a.dtype {
-        case .float32: return try broadcastBinary(a, b, Float.self, Float.self, Float.self) { f.real($0, $1) }
+        case .float32:
+            if let kernel = F.floatKernel { return try floatArithmetic(a, b, kernel) }
+            return try broadcastBinary(a, b, Float.self, Float.self, Float.self) { f.real($0, $1) }
         case .float64: return try broadcastBinary(a, b, Double.self, Double.self, Double.self) { f.real($0, $1) }
         case .float16, .bfloat16:
             let r = try numericBinary(a.converted(to: .float32), b.converted(to: .float32), f)

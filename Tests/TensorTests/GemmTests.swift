@@ -10,22 +10,28 @@ private func testFloats(_ count: Int, seed: UInt64) -> [Float] {
     }
 }
 
+/// sgemm and the reference on the same random A, B and C (strides `pad*` past the packed widths); returns C from
+/// both and the largest difference.
+private func sgemmAgainstReference(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
+                                   padA: Int, padB: Int, padC: Int, seed: UInt64) -> (fast: [Float], c0: [Float], ldc: Int, worst: Float) {
+    let lda = (transposeA ? m : k) + padA, ldb = (transposeB ? k : n) + padB, ldc = n + padC
+    let a = testFloats((transposeA ? k : m) * lda, seed: seed)
+    let b = testFloats((transposeB ? n : k) * ldb, seed: seed + 1)
+    let c0 = testFloats(m * ldc, seed: seed + 2)
+    var fast = c0, slow = c0
+    sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+          a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &fast, ldc: ldc)
+    sgemmReference(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &slow, ldc: ldc)
+    return (fast, c0, ldc, zip(fast, slow).map { abs($0 - $1) }.max() ?? 0)
+}
+
 @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
 func sgemmMatchesReference(transposeA: Bool, transposeB: Bool) {
-    let m = 7, n = 5, k = 9, pad = 2
-    let lda = (transposeA ? m : k) + pad, ldb = (transposeB ? k : n) + pad, ldc = n + pad
-    let a = testFloats((transposeA ? k : m) * lda, seed: 1)
-    let b = testFloats((transposeB ? n : k) * ldb, seed: 2)
-    let c0 = testFloats(m * ldc, seed: 3)
-    var fast = c0, slow = c0
     for beta: Float in [0, 0.5] {
-        fast = c0; slow = c0
-        sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1.5,
-              a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &fast, ldc: ldc)
-        sgemmReference(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1.5,
-                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &slow, ldc: ldc)
-        let worst = zip(fast, slow).map { abs($0 - $1) }.max() ?? 0
-        #expect(worst < 1e-5, "sgemm tA=\(transposeA) tB=\(transposeB) beta=\(beta): max abs diff \(worst)")
+        let r = sgemmAgainstReference(transposeA: transposeA, transposeB: transposeB, m: 7, n: 5, k: 9, alpha: 1.5, beta: beta,
+                                      padA: 2, padB: 2, padC: 2, seed: 1)
+        #expect(r.worst < 1e-5, "sgemm tA=\(transposeA) tB=\(transposeB) beta=\(beta): max abs diff \(r.worst)")
     }
 }
 
@@ -35,19 +41,11 @@ func sgemmMatchesReference(transposeA: Bool, transposeB: Bool) {
 func splitSgemmMatchesReference(transposeA: Bool, transposeB: Bool) {
     for (m, n, k) in [(37, 301, 61), (290, 23, 53)] {
         #expect(m * n * k >= parallelGemmThreshold)
-        let lda = (transposeA ? m : k) + 3, ldb = (transposeB ? k : n) + 1, ldc = n + 2
-        let a = testFloats((transposeA ? k : m) * lda, seed: 4)
-        let b = testFloats((transposeB ? n : k) * ldb, seed: 5)
-        let c0 = testFloats(m * ldc, seed: 6)
-        var fast = c0, slow = c0
-        sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.75,
-              a: a, lda: lda, b: b, ldb: ldb, beta: 0.5, c: &fast, ldc: ldc)
-        sgemmReference(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.75,
-                       a: a, lda: lda, b: b, ldb: ldb, beta: 0.5, c: &slow, ldc: ldc)
-        let worst = zip(fast, slow).map { abs($0 - $1) }.max() ?? 0
-        #expect(worst < 1e-4, "\(m)x\(n)x\(k) tA=\(transposeA) tB=\(transposeB): max abs diff \(worst)")
+        let r = sgemmAgainstReference(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.75, beta: 0.5,
+                                      padA: 3, padB: 1, padC: 2, seed: 4)
+        #expect(r.worst < 1e-4, "\(m)x\(n)x\(k) tA=\(transposeA) tB=\(transposeB): max abs diff \(r.worst)")
         // The padding columns of C (past n in each row) are never written.
-        #expect((0..<m).allSatisfy { i in fast[i * ldc + n] == c0[i * ldc + n] && fast[i * ldc + n + 1] == c0[i * ldc + n + 1] })
+        #expect((0..<m).allSatisfy { i in (n..<r.ldc).allSatisfy { r.fast[i * r.ldc + $0] == r.c0[i * r.ldc + $0] } })
     }
 }
 
@@ -55,18 +53,11 @@ func splitSgemmMatchesReference(transposeA: Bool, transposeB: Bool) {
 @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
 func rowVectorSgemmMatchesReference(transposeA: Bool, transposeB: Bool) {
     for (n, k) in [(5, 9), (1000, 300)] {
-        let m = 1, lda = transposeA ? 3 : k + 1, ldb = (transposeB ? k : n) + 2, ldc = n
-        let a = testFloats((transposeA ? k : m) * lda, seed: 7)
-        let b = testFloats((transposeB ? n : k) * ldb, seed: 8)
-        let c0 = testFloats(n, seed: 9)
         for beta: Float in [0, 1] {
-            var fast = c0, slow = c0
-            sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1.25,
-                  a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &fast, ldc: ldc)
-            sgemmReference(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1.25,
-                           a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &slow, ldc: ldc)
-            let worst = zip(fast, slow).map { abs($0 - $1) }.max() ?? 0
-            #expect(worst < 1e-4, "1x\(n)x\(k) tA=\(transposeA) tB=\(transposeB) beta=\(beta): max abs diff \(worst)")
+            // (transposeA: A is k x 1 stored with row stride 3.)
+            let r = sgemmAgainstReference(transposeA: transposeA, transposeB: transposeB, m: 1, n: n, k: k, alpha: 1.25,
+                                          beta: beta, padA: transposeA ? 2 : 1, padB: 2, padC: 0, seed: 7)
+            #expect(r.worst < 1e-4, "1x\(n)x\(k) tA=\(transposeA) tB=\(transposeB) beta=\(beta): max abs diff \(r.worst)")
         }
     }
 }

@@ -77,7 +77,9 @@ struct Bench: ParsableCommand {
         times.sort()
         let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
         let gflops = flops / (median / 1000) / 1e9
-        print(String(format: "min %.1f ms, median %.1f ms, %.1f GFLOP/s", times[0], median, gflops))
+        // Three decimals below 10 ms: tiny models' fixed per-run cost is tens of microseconds.
+        let digits = median < 10 ? 3 : 1
+        print(String(format: "min %.\(digits)f ms, median %.\(digits)f ms, %.1f GFLOP/s", times[0], median, gflops))
         print(String(format: "%.2f GFLOP per run, %d runs, peak memory %.0f MiB", flops / 1e9, runs, peakMemoryMiB()))
         if profile { printProfile(byOp) }
         if top > 0 { printSlowest(byStep, count: top) }

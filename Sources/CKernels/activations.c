@@ -1,4 +1,4 @@
-// mc_activate: FusedActivation's element-wise activations over a float array (and mc_softmax_rows, mc_binary), compiled three times (AVX-512,
+// mc_activate: FusedActivation's element-wise activations over a float array (and mc_softmax_rows, mc_normalize_rows, mc_binary), compiled three times (AVX-512,
 // AVX2, baseline) with the variant picked at load time. The formulas are FastFloat's (Tensor/FastFloat.swift)
 // and ActivationMath's, term for term and with contraction off, so the results are the Swift code's bit for bit
 // (Tests/TensorTests/CKernelsTests.swift compares them on every kind, NaN and the infinities included).
@@ -171,5 +171,32 @@ void mc_binary(int op, const float *a, long sa, const float *b, long sb, float *
     case MC_MUL: MC_BINARY_LOOPS(x * z) break;
     case MC_DIV: MC_BINARY_LOOPS(x / z) break;
     default: break;
+    }
+}
+
+MC_CLONES
+void mc_normalize_rows(const float *x, float *y, long rows, long n, float eps) {
+    enum { LANES = 8 };
+    const long body = n / LANES * LANES;
+    for (long r = 0; r < rows; r++) {
+        const float *xr = x + r * n;
+        float *yr = y + r * n;
+        double lanes[LANES] = {0};
+        for (long i = 0; i < body; i += LANES) {
+            for (int l = 0; l < LANES; l++) lanes[l] += xr[i + l];
+        }
+        double sum = 0;
+        for (int l = 0; l < LANES; l++) sum += lanes[l];
+        for (long i = body; i < n; i++) sum += xr[i];
+        const float mean = (float)(sum / (double)n);
+        for (int l = 0; l < LANES; l++) lanes[l] = 0;
+        for (long i = 0; i < body; i += LANES) {
+            for (int l = 0; l < LANES; l++) { double d = (double)(xr[i + l] - mean); lanes[l] += d * d; }
+        }
+        double squares = 0;
+        for (int l = 0; l < LANES; l++) squares += lanes[l];
+        for (long i = body; i < n; i++) { double d = (double)(xr[i] - mean); squares += d * d; }
+        const float deviation = sqrtf((float)(squares / (double)n) + eps);
+        for (long i = 0; i < n; i++) yr[i] = (xr[i] - mean) / deviation;
     }
 }

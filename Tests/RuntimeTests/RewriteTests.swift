@@ -197,6 +197,35 @@ func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
     #expect(try bothWays(relu6, x).2.isEmpty)
 }
 
+/// Normalisation spelled in primitives (ReduceMean, Sub, Pow or Mul, ReduceMean, Add eps, Sqrt, Div): LayerNorm
+/// over the last axis, InstanceNorm over H and W, and a leading axis (moved to the end and back) — one node each,
+/// within 1e-5 of the primitives. A mean read elsewhere stays.
+@Test func meanVarianceNormalizationFusesTheSpelledOutNorms() throws {
+    let x = randomTensor([2, 3, 5, 7], seed: 50)
+    func spelled(_ axes: [Int], squareByMul: Bool) -> [Node] {
+        [Node(name: "m", opType: "ReduceMean", inputs: ["x"], outputs: ["mean"], attributes: ["axes": .ints(axes)]),
+         Node(name: "d", opType: "Sub", inputs: ["x", "mean"], outputs: ["d"]),
+         squareByMul ? Node(name: "q", opType: "Mul", inputs: ["d", "d"], outputs: ["q"])
+                     : Node(name: "q", opType: "Pow", inputs: ["d", "two"], outputs: ["q"]),
+         Node(name: "v", opType: "ReduceMean", inputs: ["q"], outputs: ["var"], attributes: ["axes": .ints(axes)]),
+         Node(name: "e", opType: "Add", inputs: ["var", "eps"], outputs: ["e"]),
+         Node(name: "s", opType: "Sqrt", inputs: ["e"], outputs: ["s"]),
+         Node(name: "y", opType: "Div", inputs: ["d", "s"], outputs: ["y"])]
+    }
+    let inits = ["two": Tensor(shape: [], floats: [2]), "eps": Tensor(shape: [], floats: [1e-5])]
+    for (axes, byMul) in [([-1], false), ([-1], true), ([2, 3], false), ([0], true), ([1, 3], false)] {
+        let m = rewriteModel(spelled(axes, squareByMul: byMul), initializers: inits, opset: 13)
+        let (r, p, applied) = try bothWays(m, x)
+        #expect(applied == ["mean-variance": 1], "axes \(axes)")
+        #expect(maxDifference(r, p) < 1e-5, "axes \(axes): \(maxDifference(r, p))")
+        #expect(try Plan(model: m, disabledRewrites: []).steps.map(\.node.opType) == ["MeanVarianceNormalization"])
+    }
+    var shared = spelled([-1], squareByMul: false)
+    shared[6] = Node(name: "y", opType: "Div", inputs: ["d", "s"], outputs: ["z"])
+    shared.append(Node(name: "a", opType: "Add", inputs: ["z", "mean"], outputs: ["y"]))
+    #expect(try bothWays(rewriteModel(shared, initializers: inits, opset: 13), x).2.isEmpty)
+}
+
 @Test func normActivationFusesInstanceNormWithLeakyReluAndRelu() throws {
     let x = randomTensor([2, 3, 5, 7], seed: 10)
     let inits = ["g": randomTensor([3], seed: 11), "b": randomTensor([3], seed: 12)]
@@ -218,5 +247,6 @@ func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
     #expect(GraphRewrites.disabled(byValue: "all") == Set(GraphRewrites.names))
     #expect(GraphRewrites.disabled(byValue: "conv-scale, softmax-projection") == ["conv-scale", "softmax-projection"])
     #expect(GraphRewrites.names == ["constant-nodes", "layout-pairs", "conv-scale", "bn-fold", "softmax-projection",
-                                    "conv-softmax-projection", "norm-activation", "gelu", "silu", "hard-swish", "conv-activation"])
+                                    "conv-softmax-projection", "norm-activation", "gelu", "silu", "hard-swish", "mean-variance",
+                                    "conv-activation"])
 }

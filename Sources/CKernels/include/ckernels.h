@@ -37,6 +37,10 @@ enum mc_arithmetic { MC_ADD = 0, MC_SUB = 1, MC_MUL = 2, MC_DIV = 3 };
 /// are those of a scalar loop bit for bit.
 void mc_binary(int op, const float *a, long sa, const float *b, long sb, float *y, long n);
 
+/// Each of `rows` contiguous rows of n floats normalised: y = (x - mean) / sqrt(var + eps), mean and (biased)
+/// variance of the row accumulated in double. x and y may be the same.
+void mc_normalize_rows(const float *x, float *y, long rows, long n, float eps);
+
 /// Softmax along each of `rows` contiguous rows of n floats: y = exp(x - max) / sum (FastFloat.exp's formula).
 /// x and y may be the same.
 void mc_softmax_rows(const float *x, float *y, long rows, long n);

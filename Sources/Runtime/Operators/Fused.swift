@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import ONNX
 import Tensor
@@ -16,6 +17,7 @@ import Tensor
 //   Gelu (x) -> y                         x · (1 + erf(x / √2)) / 2, float32, one pass (FastFloat.erf's formula, C kernel).
 //   Silu (x) -> y                         x · sigmoid(x), one pass (FastFloat.sigmoid for float32).
 //   HardSwish (x) -> y                    x · max(0, min(1, x/6 + 1/2)) for opsets before ONNX's HardSwish (14).
+//   MeanVarianceNormalization (x) -> y    (x - mean) / sqrt(var + `epsilon`) over `axes` (biased variance).
 //   FusedConv (X, W, [B]) -> Y            Conv (all its attributes) then the activation named by `activation`:
 //                                         Relu, LeakyRelu (`alpha`), Clip (`min`, `max`), Sigmoid, Tanh,
 //                                         HardSigmoid (`alpha`, `beta`), HardSwish, Silu — applied to each block of
@@ -59,6 +61,16 @@ let fusedOperators: [Registration] = [
             try requireAllocatable(x.shape, x.dtype)
             guard x.dtype == .float32 else { return [try mapFloating(x, HardSwishMap(), op: "HardSwish")] }
             return [hardSwishForward(x)]
+        }
+    },
+    Registration("MeanVarianceNormalization", 1...1, domain: GraphRewrites.domain) { ctx in
+        let axes = try ctx.node.ints("axes") ?? []
+        let epsilon = try ctx.node.float("epsilon", default: 1e-5)
+        return ClosureOperator(shape: .sameAsInput) { inputs in
+            let x = try inputs.required(0, "x")
+            guard x.dtype == .float32 else { throw KernelError("x is \(x.dtype); the fused MeanVarianceNormalization takes float32") }
+            try requireAllocatable(x.shape, .float32)
+            return [try meanVarianceNormalized(x, axes: axes, epsilon: epsilon)]
         }
     },
     Registration("FusedConv", 1...1, domain: GraphRewrites.domain) { ctx in
@@ -200,5 +212,27 @@ struct ConvSoftmaxProjectionOperator: Operator {
         }
         return [y]
     }
+}
+
+/// (x - mean) / sqrt(var + epsilon) over `axes` of a float32 tensor: rows of the trailing axes through
+/// `mc_normalize_rows` over the threads; other axes are moved to the end first and back after.
+func meanVarianceNormalized(_ x: Tensor, axes: [Int], epsilon: Float) throws -> Tensor {
+    let rank = x.rank
+    let reduced = Set(try axes.map { try normalizeAxis($0, rank: rank) })
+    guard !reduced.isEmpty else { throw KernelError("MeanVarianceNormalization needs at least one axis") }
+    let kept = (0..<rank).filter { !reduced.contains($0) }, moved = reduced.sorted()
+    let perm = kept + moved
+    let trailing = perm == Array(0..<rank)
+    let source = trailing ? x : transposed(x, perm: perm)
+    let n = moved.map { x.shape[$0] }.reduce(1, *), rows = n == 0 ? 0 : x.count / n
+    let y = Tensor(uninitialized: source.shape, dtype: .float32)
+    nonisolated(unsafe) let (from, to) = (UnsafePointer(source.pointer(as: Float.self)), y.pointer(as: Float.self))
+    parallelChunks(rows, minimumChunk: max(1, (1 << 14) / max(n, 1))) { range in
+        mc_normalize_rows(from + range.lowerBound * n, to + range.lowerBound * n, range.count, n, epsilon)
+    }
+    guard !trailing else { return y }
+    var inverse = [Int](repeating: 0, count: rank)
+    for (i, p) in perm.enumerated() { inverse[p] = i }
+    return transposed(y, perm: inverse)
 }
 

@@ -30,6 +30,8 @@ import Tensor
 ///                        (GeluRewrite.swift)
 ///   silu                 x · Sigmoid(x) in primitives: one `ai.mangacolor.Silu` (SiluRewrite.swift)
 ///   hard-swish           x · Clip(x + 3, 0, 6) / 6 in primitives: one `ai.mangacolor.HardSwish` (HardSwishRewrite.swift)
+///   matmul-add           MatMul by a constant [K, N] matrix + Add of a constant [N] bias: one `ai.mangacolor.MatMulAdd`
+///                        (MatMulAddRewrite.swift)
 ///   mean-variance        (x - mean) / sqrt(var + eps) over some axes in primitives (LayerNorm and InstanceNorm as
 ///                        exporters spell them): one `ai.mangacolor.MeanVarianceNormalization` (NormalizationRewrite.swift)
 ///   conv-activation      Conv + Relu / LeakyRelu / Clip / Sigmoid / Tanh / HardSigmoid / HardSwish / Silu
@@ -45,7 +47,7 @@ public enum GraphRewrites {
 
     public static let names = ["constant-nodes", "layout-pairs", "conv-scale", "bn-fold", "softmax-projection",
                                "conv-softmax-projection", "norm-activation", "gelu", "silu", "hard-swish", "mean-variance",
-                               "conv-activation"]
+                               "matmul-add", "conv-activation"]
 
     /// Names switched off by `MANGACOLOR_DISABLE_REWRITES` (comma-separated; `all` for every one).
     public static var disabledByEnvironment: Set<String> {
@@ -76,6 +78,7 @@ public enum GraphRewrites {
         if !disabled.contains("silu") { applied["silu"] = fuseSilus(&model) }
         if !disabled.contains("hard-swish") { applied["hard-swish"] = fuseHardSwishes(&model) }
         if !disabled.contains("mean-variance") { applied["mean-variance"] = fuseMeanVarianceNormalizations(&model) }
+        if !disabled.contains("matmul-add") { applied["matmul-add"] = fuseMatMulAdds(&model) }
         if !disabled.contains("conv-activation") { applied["conv-activation"] = fuseConvActivations(&model) }
         return (model, applied.filter { $0.value > 0 })
     }

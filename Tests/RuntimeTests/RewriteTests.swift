@@ -226,6 +226,25 @@ func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
     #expect(try bothWays(rewriteModel(shared, initializers: inits, opset: 13), x).2.isEmpty)
 }
 
+/// MatMul by a constant matrix + a constant bias, either Add order, A of rank 2 and 3: one MatMulAdd. A bias
+/// of another shape, or a product read twice, stays.
+@Test func matMulAddFusesALinearLayer() throws {
+    let w = randomTensor([7, 5], seed: 51), bias = randomTensor([5], seed: 52)
+    for order in [["p", "bias"], ["bias", "p"]] {
+        let m = rewriteModel([Node(name: "mm", opType: "MatMul", inputs: ["x", "w"], outputs: ["p"]),
+                              Node(name: "add", opType: "Add", inputs: order, outputs: ["y"])],
+                             initializers: ["w": w, "bias": bias])
+        for shape in [[3, 7], [2, 4, 7], [7]] {
+            let (r, p, applied) = try bothWays(m, randomTensor(shape, seed: 53))
+            #expect(applied == ["matmul-add": 1] && r.shape == p.shape && maxDifference(r, p) < 1e-5, "A \(shape)")
+        }
+    }
+    let wide = rewriteModel([Node(name: "mm", opType: "MatMul", inputs: ["x", "w"], outputs: ["p"]),
+                             Node(name: "add", opType: "Add", inputs: ["p", "b2"], outputs: ["y"])],
+                            initializers: ["w": w, "b2": randomTensor([3, 5], seed: 54)])
+    #expect(try bothWays(wide, randomTensor([3, 7], seed: 55)).2.isEmpty)
+}
+
 @Test func normActivationFusesInstanceNormWithLeakyReluAndRelu() throws {
     let x = randomTensor([2, 3, 5, 7], seed: 10)
     let inits = ["g": randomTensor([3], seed: 11), "b": randomTensor([3], seed: 12)]
@@ -248,5 +267,5 @@ func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
     #expect(GraphRewrites.disabled(byValue: "conv-scale, softmax-projection") == ["conv-scale", "softmax-projection"])
     #expect(GraphRewrites.names == ["constant-nodes", "layout-pairs", "conv-scale", "bn-fold", "softmax-projection",
                                     "conv-softmax-projection", "norm-activation", "gelu", "silu", "hard-swish", "mean-variance",
-                                    "conv-activation"])
+                                    "matmul-add", "conv-activation"])
 }

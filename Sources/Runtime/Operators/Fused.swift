@@ -17,6 +17,7 @@ import Tensor
 //   Gelu (x) -> y                         x · (1 + erf(x / √2)) / 2, float32, one pass (FastFloat.erf's formula, C kernel).
 //   Silu (x) -> y                         x · sigmoid(x), one pass (FastFloat.sigmoid for float32).
 //   HardSwish (x) -> y                    x · max(0, min(1, x/6 + 1/2)) for opsets before ONNX's HardSwish (14).
+//   MatMulAdd (A, B, bias) -> Y           A [..., K] times the matrix B [K, N] plus bias [N], float32: Y [..., N].
 //   MeanVarianceNormalization (x) -> y    (x - mean) / sqrt(var + `epsilon`) over `axes` (biased variance).
 //   FusedConv (X, W, [B]) -> Y            Conv (all its attributes) then the activation named by `activation`:
 //                                         Relu, LeakyRelu (`alpha`), Clip (`min`, `max`), Sigmoid, Tanh,
@@ -63,6 +64,7 @@ let fusedOperators: [Registration] = [
             return [hardSwishForward(x)]
         }
     },
+    Registration("MatMulAdd", 1...1, domain: GraphRewrites.domain) { _ in MatMulAddOperator() },
     Registration("MeanVarianceNormalization", 1...1, domain: GraphRewrites.domain) { ctx in
         let axes = try ctx.node.ints("axes") ?? []
         let epsilon = try ctx.node.float("epsilon", default: 1e-5)
@@ -234,5 +236,45 @@ func meanVarianceNormalized(_ x: Tensor, axes: [Int], epsilon: Float) throws -> 
     var inverse = [Int](repeating: 0, count: rank)
     for (i, p) in perm.enumerated() { inverse[p] = i }
     return transposed(y, perm: inverse)
+}
+
+/// The matmul-add rewrite's node: y = A B + bias, A [..., K] (or [K]), B [K, N], bias [N]; float32.
+struct MatMulAddOperator: Operator {
+    func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
+        guard shapes.count >= 2, let a = shapes[0], let b = shapes[1] else { return [] }
+        return [try Self.output(a, b)]
+    }
+
+    func flops(inputs: [Tensor?], outputs: [Tensor]) -> Double {
+        guard let b = inputs.optional(1), b.rank == 2, let y = outputs.first else { return 0 }
+        return 2 * Double(y.count) * Double(b.shape[0])
+    }
+
+    static func output(_ a: [Int], _ b: [Int]) throws -> [Int] {
+        guard b.count == 2, let k = a.last, k == b[0] else {
+            throw KernelError("A \(shapeString(a)) and B \(shapeString(b)) do not multiply: B must be [\(a.last ?? 0), N]")
+        }
+        return Array(a.dropLast()) + [b[1]]
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let a = try inputs.required(0, "A"), b = try inputs.required(1, "B"), bias = try inputs.required(2, "bias")
+        guard a.dtype == .float32, b.dtype == .float32, bias.dtype == .float32 else {
+            throw KernelError("MatMulAdd takes float32 tensors; got \(a.dtype), \(b.dtype), \(bias.dtype)")
+        }
+        let shape = try Self.output(a.shape, b.shape)
+        let (k, n) = (b.shape[0], b.shape[1])
+        guard bias.count == n else { throw KernelError("bias \(shapeString(bias.shape)) must have \(n) entries") }
+        try requireAllocatable(shape, .float32)
+        let y = Tensor(uninitialized: shape, dtype: .float32)
+        let rows = n == 0 ? 0 : y.count / n
+        let yp = y.pointer(as: Float.self), bp = bias.pointer(as: Float.self)
+        for r in 0..<rows { (yp + r * n).update(from: bp, count: n) }
+        if rows > 0 && n > 0 {
+            sgemm(transposeA: false, transposeB: false, m: rows, n: n, k: k, alpha: 1, a: a.pointer(as: Float.self), lda: k,
+                  b: b.pointer(as: Float.self), ldb: n, beta: 1, c: yp, ldc: n)
+        }
+        return [y]
+    }
 }
 

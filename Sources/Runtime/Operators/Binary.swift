@@ -43,7 +43,16 @@ struct ArithmeticOperator: Broadcasting {
     let legacy: LegacyBroadcast
 
     init<F: NumericBinary>(_ ctx: OperatorContext, _ f: F) throws {
-        apply = { a, b in try numericBinary(a, b, f) }
+        if let kernel = F.floatKernel {
+            // Add, Sub, Mul, Div on float32: the C kernel. (Not inside numericBinary: with this branch there,
+            // the other operations' loops ran 25x slower: Max of a 16x24x74x32 tensor 0.2 -> 5.6 ms.)
+            apply = { a, b in
+                guard a.dtype == .float32, b.dtype == .float32 else { return try numericBinary(a, b, f) }
+                return try withKernelErrors { try floatArithmetic(a, b, kernel) }
+            }
+        } else {
+            apply = { a, b in try numericBinary(a, b, f) }
+        }
         legacy = try LegacyBroadcast(ctx)
     }
 

@@ -72,9 +72,7 @@ func numericBinary<F: NumericBinary>(_ a: Tensor, _ b: Tensor, _ f: F) throws ->
     if a.dtype.isFloatingPoint && !F.takesFloats { throw elementTypeError(F.name, a.dtype) }
     return try withKernelErrors {
         switch a.dtype {
-        case .float32:
-            if let kernel = F.floatKernel { return try floatArithmetic(a, b, kernel) }
-            return try broadcastBinary(a, b, Float.self, Float.self, Float.self) { f.real($0, $1) }
+        case .float32: return try broadcastBinary(a, b, Float.self, Float.self, Float.self) { f.real($0, $1) }
         case .float64: return try broadcastBinary(a, b, Double.self, Double.self, Double.self) { f.real($0, $1) }
         case .float16, .bfloat16:
             let r = try numericBinary(a.converted(to: .float32), b.converted(to: .float32), f)

@@ -34,6 +34,11 @@ public func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, al
                              b: b, ldb: ldb, beta: beta, c: c)
         return
     }
+    if n == 1 {
+        matrixTimesColumnVector(transposeA: transposeA, transposeB: transposeB, m: m, k: k, alpha: alpha, a: a, lda: lda,
+                                b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        return
+    }
     // A matrix times a column vector stays whole: OpenBLAS picks another kernel for a narrower block, whose
     // rounding differs (the ONNX suite's ResNet-50 has logits all equal to 1e19 and wants a uniform softmax).
     let pieces = m * n * k < parallelGemmThreshold || min(m, n) < 16 ? 1 : min(kernelThreadCount, max(m, n) / 16)
@@ -83,6 +88,31 @@ private func rowVectorTimesMatrix(transposeA: Bool, transposeB: Bool, n: Int, k:
     let width = (n / pieces + 15) / 16 * 16
     nonisolated(unsafe) let block = block
     concurrentFor((n + width - 1) / width) { piece in block(piece * width, min(n, (piece + 1) * width)) }
+}
+
+/// c (m x 1, stride ldc) = alpha * op(A) (m x k) * b (k x 1) + beta * c as a matrix-vector product: a 1x1
+/// convolution on a 1x1 map (MobileNetV3's and PP-LCNet's classifier heads) is one, and sgemm packed all of A for
+/// it. Big ones are cut into blocks of rows over the threads.
+private func matrixTimesColumnVector(transposeA: Bool, transposeB: Bool, m: Int, k: Int, alpha: Float,
+                                     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    // b is one column: of a k x 1 matrix (stride ldb), or (transposeB) the one row of a 1 x k matrix.
+    let incx = Int32(transposeB ? 1 : ldb)
+    func block(_ i0: Int, _ i1: Int) {
+        if transposeA {
+            // A stored k x m: its columns i0 ..< i1.
+            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(i1 - i0), alpha, a + i0, Int32(lda),
+                        b, incx, beta, c + i0 * ldc, Int32(ldc))
+        } else {
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(i1 - i0), Int32(k), alpha, a + i0 * lda, Int32(lda),
+                        b, incx, beta, c + i0 * ldc, Int32(ldc))
+        }
+    }
+    let pieces = m * k < parallelGemmThreshold ? 1 : min(kernelThreadCount, m / 64)
+    guard pieces > 1 else { block(0, m); return }
+    let height = (m / pieces + 15) / 16 * 16
+    nonisolated(unsafe) let block = block
+    concurrentFor((m + height - 1) / height) { piece in block(piece * height, min(m, (piece + 1) * height)) }
 }
 
 /// Below this many multiply-adds a product runs on one thread (2^18: a 64 x 64 x 64 GEMM).

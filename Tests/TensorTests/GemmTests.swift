@@ -62,6 +62,19 @@ func rowVectorSgemmMatchesReference(transposeA: Bool, transposeB: Bool) {
     }
 }
 
+/// A single column of C goes to sgemv too (a 1x1 convolution on a 1x1 map): every layout, small and split.
+@Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+func columnVectorSgemmMatchesReference(transposeA: Bool, transposeB: Bool) {
+    for (m, k) in [(6, 9), (1280, 300)] {
+        for beta: Float in [0, 1] {
+            let r = sgemmAgainstReference(transposeA: transposeA, transposeB: transposeB, m: m, n: 1, k: k, alpha: 0.5,
+                                          beta: beta, padA: 1, padB: transposeB ? 0 : 2, padC: 1, seed: 10)
+            #expect(r.worst < 1e-4, "\(m)x1x\(k) tA=\(transposeA) tB=\(transposeB) beta=\(beta): max abs diff \(r.worst)")
+            #expect((0..<m).allSatisfy { r.fast[$0 * r.ldc + 1] == r.c0[$0 * r.ldc + 1] }, "C's padding untouched")
+        }
+    }
+}
+
 @Test func sgemmWithEmptyInnerDimensionScalesC() {
     var c: [Float] = [1, 2, 3, 4]
     let a: [Float] = [0], b: [Float] = [0]

@@ -136,17 +136,7 @@ extension GraphRewrites {
                   let beta = try? node.float("beta", default: 0.5) else { return nil }
             return ["activation": .string("HardSigmoid"), "alpha": .float(alpha), "beta": .float(beta)]
         case "Clip":
-            var lower = -Float.greatestFiniteMagnitude, upper = Float.greatestFiniteMagnitude
-            if opset < 11 {
-                guard node.inputs.count == 1, let l = try? node.float("min", default: lower),
-                      let u = try? node.float("max", default: upper) else { return nil }
-                (lower, upper) = (l, u)
-            } else {
-                for (i, name) in node.inputs.enumerated().dropFirst() where !name.isEmpty {
-                    guard i <= 2, let t = constant(name, graph), t.count == 1 else { return nil }
-                    if i == 1 { lower = t.floats[0] } else { upper = t.floats[0] }
-                }
-            }
+            guard let (lower, upper) = clipBounds(node, opset: opset, graph) else { return nil }
             return ["activation": .string("Clip"), "min": .float(lower), "max": .float(upper)]
         default:
             return nil

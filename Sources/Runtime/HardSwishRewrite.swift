@@ -48,15 +48,19 @@ extension GraphRewrites {
         return t.scalars(as: Float.self)[0]
     }
 
-    /// A Clip's constant bounds (attributes before opset 11, optional inputs after), or nil.
+    /// A Clip's bounds when they are constants (attributes before opset 11, optional constant inputs after; an
+    /// absent bound is the float range's end), or nil. conv-activation reads Clips with it too.
     static func clipBounds(_ clip: Node, opset: Int, _ graph: Graph) -> (Float, Float)? {
+        var lower = -Float.greatestFiniteMagnitude, upper = Float.greatestFiniteMagnitude
         if opset < 11 {
-            guard let lower = try? clip.float("min", default: -.greatestFiniteMagnitude),
-                  let upper = try? clip.float("max", default: .greatestFiniteMagnitude) else { return nil }
-            return (lower, upper)
+            guard clip.inputs.count == 1, let l = try? clip.float("min", default: lower),
+                  let u = try? clip.float("max", default: upper) else { return nil }
+            return (l, u)
         }
-        guard clip.inputs.count == 3, let lower = scalar(clip.inputs[1], graph), let upper = scalar(clip.inputs[2], graph)
-        else { return nil }
+        for (i, name) in clip.inputs.enumerated().dropFirst() where !name.isEmpty {
+            guard i <= 2, let t = constant(name, graph), t.count == 1 else { return nil }
+            if i == 1 { lower = t.floats[0] } else { upper = t.floats[0] }
+        }
         return (lower, upper)
     }
 }

@@ -145,6 +145,9 @@ public enum ActivationMath {
 
 // MARK: Through the C kernels
 
+/// Y = X · sigmoid(X). Shape: any.
+public func siluForward(_ x: Tensor) -> Tensor { activated(x, .silu) }
+
 /// Y = X · (1 + erf(X / √2)) / 2. Shape: any.
 public func geluForward(_ x: Tensor) -> Tensor { activated(x, .gelu) }
 

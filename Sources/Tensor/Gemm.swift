@@ -48,21 +48,25 @@ public func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, al
     }
     nonisolated(unsafe) let (a, b, c) = (a, b, c)
     if n >= m {
-        // Column blocks of C: B's columns j0 ..< j1 (B^T's rows), multiples of 16 but the last.
-        let width = (n / pieces + 15) / 16 * 16
-        concurrentFor((n + width - 1) / width) { piece in
-            let j0 = piece * width, j1 = min(n, j0 + width)
+        // Column blocks of C: B's columns j0 ..< j1 (B^T's rows).
+        inBlocks(n, pieces: pieces) { j0, j1 in
             blockSgemm(transposeA, transposeB, m, j1 - j0, k, alpha, a, lda,
                        transposeB ? b + j0 * ldb : b + j0, ldb, beta, c + j0, ldc)
         }
     } else {
-        let height = (m / pieces + 15) / 16 * 16
-        concurrentFor((m + height - 1) / height) { piece in
-            let i0 = piece * height, i1 = min(m, i0 + height)
+        inBlocks(m, pieces: pieces) { i0, i1 in
             blockSgemm(transposeA, transposeB, i1 - i0, n, k, alpha, transposeA ? a + i0 : a + i0 * lda, lda,
                        b, ldb, beta, c + i0 * ldc, ldc)
         }
     }
+}
+
+/// body(start, end) for `pieces` blocks of 0 ..< count (sizes multiples of 16 but the last) on `concurrentFor`;
+/// one block, inline, when `pieces` is 1.
+private func inBlocks(_ count: Int, pieces: Int, _ body: (Int, Int) -> Void) {
+    guard pieces > 1 else { body(0, count); return }
+    let size = (count / pieces + 15) / 16 * 16
+    concurrentFor((count + size - 1) / size) { piece in body(piece * size, min(count, (piece + 1) * size)) }
 }
 
 /// c (1 x n) = alpha * a (1 x k) * op(B) + beta * c as a matrix-vector product (cblas_sgemv): sgemm packs all of
@@ -83,11 +87,7 @@ private func rowVectorTimesMatrix(transposeA: Bool, transposeB: Bool, n: Int, k:
                         a, incx, beta, c + j0, 1)
         }
     }
-    let pieces = n * k < parallelGemmThreshold ? 1 : min(kernelThreadCount, n / 64)
-    guard pieces > 1 else { block(0, n); return }
-    let width = (n / pieces + 15) / 16 * 16
-    nonisolated(unsafe) let block = block
-    concurrentFor((n + width - 1) / width) { piece in block(piece * width, min(n, (piece + 1) * width)) }
+    inBlocks(n, pieces: n * k < parallelGemmThreshold ? 1 : min(kernelThreadCount, n / 64), block)
 }
 
 /// c (m x 1, stride ldc) = alpha * op(A) (m x k) * b (k x 1) + beta * c as a matrix-vector product: a 1x1
@@ -108,11 +108,7 @@ private func matrixTimesColumnVector(transposeA: Bool, transposeB: Bool, m: Int,
                         b, incx, beta, c + i0 * ldc, Int32(ldc))
         }
     }
-    let pieces = m * k < parallelGemmThreshold ? 1 : min(kernelThreadCount, m / 64)
-    guard pieces > 1 else { block(0, m); return }
-    let height = (m / pieces + 15) / 16 * 16
-    nonisolated(unsafe) let block = block
-    concurrentFor((m + height - 1) / height) { piece in block(piece * height, min(m, (piece + 1) * height)) }
+    inBlocks(m, pieces: m * k < parallelGemmThreshold ? 1 : min(kernelThreadCount, m / 64), block)
 }
 
 /// Below this many multiply-adds a product runs on one thread (2^18: a 64 x 64 x 64 GEMM).

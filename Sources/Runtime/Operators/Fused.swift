@@ -15,7 +15,7 @@ import Tensor
 //   InstanceNormalizationLeakyRelu        InstanceNormalization (epsilon) then LeakyRelu (alpha; 0 for Relu) in
 //     (input, scale, B) -> y              the same pass over each plane (InstanceNormOperator, Normalization.swift).
 //   Gelu (x) -> y                         x · (1 + erf(x / √2)) / 2, float32, one pass (FastFloat.erf's formula, C kernel).
-//   Silu (x) -> y                         x · sigmoid(x), one pass (FastFloat.sigmoid for float32).
+//   Silu (x) -> y                         x · sigmoid(x), one pass (float32: the C kernel, FastFloat's formula).
 //   HardSwish (x) -> y                    x · max(0, min(1, x/6 + 1/2)) for opsets before ONNX's HardSwish (14).
 //   MatMulAdd (A, B, bias) -> Y           A [..., K] times the matrix B [K, N] plus bias [N], float32: Y [..., N].
 //   MeanVarianceNormalization (x) -> y    (x - mean) / sqrt(var + `epsilon`) over `axes` (biased variance).
@@ -47,12 +47,7 @@ let fusedOperators: [Registration] = [
                 guard x.dtype.isFloatingPoint else { throw KernelError("x is \(x.dtype); Silu takes a floating-point tensor") }
                 return [try withKernelErrors { try Tensor(shape: x.shape, scalars: x.doubles().map { $0 / (1 + exp(-$0)) }).converted(to: x.dtype) }]
             }
-            let y = Tensor(uninitialized: x.shape, dtype: .float32)
-            let src = UnsafePointer(x.pointer(as: Float.self)), dst = y.pointer(as: Float.self)
-            parallelChunks(x.count) { range in
-                for i in range { dst[i] = src[i] * FastFloat.sigmoid(src[i]) }
-            }
-            return [y]
+            return [siluForward(x)]
         }
     },
     Registration("HardSwish", 1...1, domain: GraphRewrites.domain) { _ in

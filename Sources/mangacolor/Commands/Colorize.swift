@@ -52,8 +52,10 @@ struct ColorizeCommand: ParsableCommand {
     @Flag(help: "One clean colour per region bounded by ink lines (segment colour correction).")
     var flat = false
 
-    @Option(help: "A coloured page of the same series (repeatable): each ink-bounded region takes the colour of the reference region it looks most like in black and white (lightness, texture, size, place, and the model's guess).")
+    @Option(help: "A coloured page of the same series (repeatable): the generator is first fine-tuned on it (--adapt-steps; cached), then each ink-bounded region takes the colour of the reference region it looks most like in black and white (lightness, texture, size, place, and the model's guess).")
     var reference: [String] = []
+
+    @OptionGroup var adaptation: AdaptationFlags
 
     @Flag(help: "One palette across the run's pages: ink-bounded regions that look alike in black and white (and got similar colours) take one colour on every page, the one most of them were given. Runs the model twice per page.")
     var consistent = false
@@ -93,7 +95,9 @@ struct ColorizeCommand: ParsableCommand {
     }
 
     private func colorize(_ collective: any Collective) throws {
-        let modelPath = try resolveModel(model)
+        let allJobs = try collectPages(inputs)
+        guard !allJobs.isEmpty else { throw CLIError("no pages to colorize in \(inputs.joined(separator: ", "))") }
+        let modelPath = try adaptation.adaptedModel(try resolveModel(model), references: reference, collective: collective)
         let plan = try generatorOptions.loadGenerator(modelPath)
         guard plan.inputs.count == 1 else { throw CLIError("\(modelPath) takes \(plan.inputs.count) inputs; a generator takes one grey page") }
         var options = ColorizeOptions(keepLines: keepLines, flat: flat,
@@ -106,8 +110,6 @@ struct ColorizeCommand: ParsableCommand {
         options.composite.paintByRegion = paperPaint == .region
         try adaptOptions(&options, to: plan)
         options.palette = try referencePalette(reference, colorShare: options.colorShare)
-        let allJobs = try collectPages(inputs)
-        guard !allJobs.isEmpty else { throw CLIError("no pages to colorize in \(inputs.joined(separator: ", "))") }
         let jobs = allJobs.enumerated().filter { $0.offset % collective.size == collective.rank }.map(\.element)
         if consistent {
             // The chapter palette needs every page: each process makes the same one from all of them.

@@ -30,8 +30,10 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Evaluate with --flat segment colour correction, as colorize would.")
     var flat = false
 
-    @Option(help: "Evaluate with colorize's --reference: regions take the colours of this coloured page's regions (repeatable; leave the reference out of --data).")
+    @Option(help: "Evaluate with colorize's --reference: the generator fine-tuned on this coloured page (--adapt-steps; cached), then regions take the colours of its regions (repeatable; leave the reference out of --data).")
     var reference: [String] = []
+
+    @OptionGroup var adaptation: AdaptationFlags
 
     @Option(help: "What the model is given: grey (each page's luma) or manga (each page rendered as ink + screentone with three screens — 5 px dots at 45°, 7 px dots at 15° with scan blur, 6 px lines at 60° — and colorized through the whole pipeline).")
     var input: EvaluationInput = .grey
@@ -60,7 +62,7 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         memory.apply()
-        let modelPath = try resolveModel(model)
+        let modelPath = try adaptation.adaptedModel(try resolveModel(model), references: reference)
         let plan = try generatorOptions.loadGenerator(modelPath)
         var options = ColorizeOptions(keepLines: keepLines, flat: flat)
         options.pageKind = pageKind.kind

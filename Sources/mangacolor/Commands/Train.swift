@@ -9,8 +9,10 @@ struct Train: ParsableCommand {
         abstract: "Train the generator and discriminator as a conditional GAN on colour pages.",
         discussion: """
         Pairs are made from colour pages: the grey (or manga-style: ink and screentone, then descreened as colorize does) version is the input, \
-        the page the target. --data DIR trains on a folder of pages; --reference PAGE trains on crops of one \
-        coloured page of a series (Hensman & Aizawa 2017), with defaults that finish in minutes. \
+        the page the target. --data DIR trains on a folder of pages; --reference PAGE fine-tunes a generator (the default model, \
+        or --init) on crops of one coloured page of a series (Hensman & Aizawa 2017) with the recipe colorize --reference \
+        uses: the architecture from the model, 300 steps of 128-pixel crops, L1 x10 + feature matching 10; export the run \
+        to get the adapted model file. \
         Rerunning the same command resumes from RUN's checkpoint. Writes RUN/metrics.jsonl (one line per step), \
         RUN/checkpoint.mcc, RUN/config.json and RUN/report.html. \
         Under mpirun -n N (a build with Open MPI) the N processes train one model: each takes --batch-size pairs \
@@ -20,14 +22,14 @@ struct Train: ParsableCommand {
     @Option(help: "Folder of colour pages (PNG or JPEG, searched recursively).")
     var data: String?
 
-    @Option(help: "One coloured page to learn a series' colours from.")
+    @Option(help: "One coloured page to adapt a generator to (the default model, or --init; the generator's settings come from it).")
     var reference: String?
 
     @Option(help: "Run folder: checkpoint, metrics, report.")
     var out: String
 
-    @Option(help: "Side of the square training crops (a multiple of 2^(levels-1)).")
-    var size: Int = 256
+    @Option(help: "Side of the square training crops (a multiple of 2^(levels-1)). Default: 256 (--data), 128 (--reference).")
+    var size: Int?
 
     @Option(help: "Train until this many steps are done. Default: 2000 (--data), 300 (--reference).")
     var steps: Int?
@@ -53,16 +55,16 @@ struct Train: ParsableCommand {
     @Option(help: "Keep an exponential moving average of the generator's weights with this decay (e.g. 0.999); export, verify, validation and the report use it. Default: off.")
     var averageDecay: Float?
 
-    @Option(help: "Weight of the L1 loss in the generator's objective.")
-    var l1Weight: Float = 100
+    @Option(help: "Weight of the L1 loss in the generator's objective. Default: 100 (--data), 10 (--reference).")
+    var l1Weight: Float?
 
-    @Option(help: "Weight of discriminator feature matching (0 = off).")
-    var featureMatching: Float = 0
+    @Option(help: "Weight of discriminator feature matching (0 = off). Default: 0 (--data), 10 (--reference).")
+    var featureMatching: Float?
 
-    @Option(help: "Discriminator: seed (3x3 convs + fully connected, fixed size) or patch (PatchGAN, any size). Default: seed (--data), patch (--reference).")
+    @Option(help: "Discriminator: seed (3x3 convs + fully connected, fixed size) or patch (PatchGAN, any size). Default: seed (--data), patch (--reference, always).")
     var discriminator: DiscriminatorKind?
 
-    @Option(help: "Generator width multiplier (1 = the seed's 16..512 channels). Default: 1 (--data), 0.25 (--reference).")
+    @Option(help: "Generator width multiplier (1 = the seed's 16..512 channels). Default: 1. With --reference the generator's settings (widths, levels, colour, page scale) are the model's.")
     var widthMultiplier: Double?
 
     @Option(help: "U-Net levels (7 = the seed's, down to 1/64).")
@@ -119,17 +121,18 @@ struct Train: ParsableCommand {
     @Option(help: "Validate every N steps (needs --val).")
     var validateEvery: Int = 100
 
-    @Option(name: .customLong("init"), help: "Start the generator from this ONNX generator's weights (same architecture): fine-tune a model made elsewhere.")
+    @Option(name: .customLong("init"), help: "Start the generator from this ONNX generator's weights (same architecture): fine-tune a model made elsewhere. With --reference: the model to adapt (default: the default model).")
     var initModel: String?
 
-    @Option(help: "Random seed (weights, pairs, noise, labels).")
-    var seed: UInt64 = 0
+    @Option(help: "Random seed (weights, pairs, noise, labels). Default: 0 (--data), 3 (--reference).")
+    var seed: UInt64?
 
     /// Bounds what an --init model may declare (the trainer's own tensors are sized by --size and the widths).
     @OptionGroup var memory: MemoryOptions
 
     func validate() throws {
         guard (data == nil) != (reference == nil) else { throw ValidationError("give exactly one of --data DIR or --reference PAGE") }
+        let size = self.size ?? 256
         guard size >= 16 else { throw ValidationError("--size must be at least 16") }
         guard batchSize >= 1, (steps ?? 1) >= 0, checkpointEvery >= 1, validateEvery >= 1 else {
             throw ValidationError("--batch-size, --checkpoint-every and --validate-every must be positive")
@@ -144,7 +147,7 @@ struct Train: ParsableCommand {
         }
         guard pageScale > 0, pageScale <= 1 else { throw ValidationError("--page-scale is a fraction in (0, 1], not \(pageScale)") }
         guard (1...9).contains(levels) else { throw ValidationError("--levels must be 1 to 9") }
-        guard size % (1 << (levels - 1)) == 0 else {
+        guard reference != nil || size % (1 << (levels - 1)) == 0 else {
             throw ValidationError("--size \(size) must be a multiple of \(1 << (levels - 1)) for a \(levels)-level U-Net")
         }
     }
@@ -159,6 +162,9 @@ struct Train: ParsableCommand {
     /// N x --batch-size, rank 0 alone prints, validates and writes the run folder.
     private func train(_ collective: any Collective) throws {
         let pages: [PageSource]
+        var config: TrainingConfiguration
+        var initPath = initModel
+        var initial: (() throws -> Model)? = nil
         if let data {
             let files = try collectPages([data]).map(\.source)
             guard !files.isEmpty else { throw CLIError("\(data) holds no PNG or JPEG pages") }
@@ -168,39 +174,36 @@ struct Train: ParsableCommand {
                 throw CLIError("none of the \(files.count) pages in \(data) can be a colour target (see above)")
             }
             pages = screening.usable.map { .file($0) }
+            config = try dataConfiguration(pages: pages, collective: collective)
+            // --init is read by rank 0 only, and only for a new run (a resumed one keeps its checkpoint's weights).
+            initial = initModel.map { path in
+                { () throws -> Model in
+                    do { return try Model(contentsOf: path) } catch { throw CLIError("--init \(path): \(error)") }
+                }
+            }
         } else {
-            // One page, decoded once: every pair is a fresh crop of it.
-            pages = [.image(try readImage(path: reference!))]
+            // One page, decoded once: every pair is a fresh crop of it. The model to adapt gives the generator.
+            let page = try readImage(path: reference!)
+            guard page.channels == 3 else { throw CLIError("--reference \(reference!) is not a colour page; give a coloured page of the series") }
+            pages = [.image(page)]
+            let path = try initModel ?? resolveModel(nil)
+            initPath = path
+            let model: Model
+            do { model = try Model(contentsOf: path) } catch { throw CLIError("--init \(path): \(error)") }
+            let generator: GeneratorConfiguration
+            do { generator = try GeneratorConfiguration(exportedGenerator: model) } catch {
+                throw CLIError("--reference fine-tunes a generator of this package, and \(path) is not one: \(error)")
+            }
+            config = try adaptationConfiguration(generator: generator, references: [page], options: adaptationOptions)
+            initial = { model }
         }
-        let discriminatorKind = discriminator ?? (reference != nil ? .patch : .seed)
-        var config = TrainingConfiguration(imageSize: size, widthMultiplier: widthMultiplier ?? (reference != nil ? 0.25 : 1),
-                                           discriminator: discriminatorKind, seed: seed)
-        config.generator = .seed(widthMultiplier: widthMultiplier ?? (reference != nil ? 0.25 : 1), levels: levels)
-        config.generator.skips = !noSkips
-        config.generator.colour = colour
-        config.generator.pageScale = pageScale
-        if colour == .abClasses {
-            let bins = inGamutABBins(binSize: abBinSize)
-            let sigma = abBinSize / 2
-            collective.say("a*b* classes: \(bins.count) in-gamut bins of \(abBinSize); rebalancing weights from the training pages\n")
-            // Only rank 0's configuration is used (the others receive its training state): they skip the count.
-            let weights = collective.isRoot
-                ? rebalancingWeights(pages: try classPriorPages(pages), bins: bins, sigma: sigma, mix: rebalance)
-                : [Float](repeating: 1, count: bins.count)
-            config.generator.bins = ABBins(centres: bins, temperature: temperature)
-            config.classification = ClassificationLoss(binWeights: weights, sigma: sigma, weight: classWeight)
-        }
-        let totalSteps = steps ?? (reference != nil ? 300 : 2000)
-        config.generatorLearningRate = lr
-        config.discriminatorLearningRate = lr
+        let totalSteps = config.totalSteps
+        let size = config.discriminator.imageSize
         config.beta1 = beta1
         config.beta2 = beta2
         config.learningRateDecayStart = lrDecayStart
-        config.totalSteps = totalSteps
         config.generatorWarmupSteps = warmup > 0 ? warmup : nil
         config.generatorAverageDecay = averageDecay
-        config.l1Weight = l1Weight
-        config.featureMatchingWeight = featureMatching
         config.instanceNoise = noise
         config.instanceNoiseDecaySteps = noiseDecaySteps
         config.instanceNoiseLayerDecay = noiseLayerDecay
@@ -215,12 +218,6 @@ struct Train: ParsableCommand {
         let options = TrainingSessionOptions(pages: pages, validationPages: validation, augment: augment, steps: totalSteps,
                                              batchSize: batchSize, checkpointEvery: checkpointEvery,
                                              validateEvery: validateEvery, validationWidth: size)
-        // --init is read by rank 0 only, and only for a new run (a resumed one keeps its checkpoint's weights).
-        let initial = initModel.map { path in
-            { () throws -> Model in
-                do { return try Model(contentsOf: path) } catch { throw CLIError("--init \(path): \(error)") }
-            }
-        }
         let session = try TrainingSession(folder: out, configuration: config, options: options,
                                           initialGenerator: initial, collective: collective)
         let stored = session.run.trainer.configuration
@@ -233,11 +230,11 @@ struct Train: ParsableCommand {
                     + "the given \(difference.given) is ignored\(why)\n")
             }
         }
-        if let initPath = initModel, !session.run.resumed {
+        if let initPath, !session.run.resumed {
             let fresh = session.run.freshFromInitialGenerator
             collective.say("generator initialised from \(initPath)"
                 + (fresh.isEmpty ? "" : " (its output colour differs: \(fresh.joined(separator: ", ")) start fresh)") + "\n")
-        } else if let initPath = initModel {
+        } else if let initPath {
             collective.say("warning: --init \(initPath) is ignored: \(out) resumes from its checkpoint\n")
         }
         let g = session.run.trainer.generator.configuration
@@ -268,6 +265,47 @@ struct Train: ParsableCommand {
         let report = TrainingReport(folder: out)
         if let warning = report.collapseWarning { writeStderr("warning: \(warning)\n") }
         print("trained to step \(session.run.trainer.completedSteps); checkpoint \(session.run.checkpointURL.path); report \(out)/\(TrainingReport.fileName)")
+    }
+
+    /// `--reference`'s recipe from the flags; unset ones take colorize --reference's defaults.
+    private var adaptationOptions: AdaptationOptions {
+        var o = AdaptationOptions()
+        if let steps { o.steps = steps }
+        if let size { o.cropSize = size }
+        o.learningRate = lr
+        if let l1Weight { o.l1Weight = l1Weight }
+        if let featureMatching { o.featureMatching = featureMatching }
+        o.mangaShare = inputStyle == "manga" ? 1 : inputStyle == "mixed" ? 0.5 : 0
+        if let seed { o.seed = seed }
+        return o
+    }
+
+    /// `--data`'s configuration from the flags (the generator built from --levels, --width-multiplier, --colour).
+    private func dataConfiguration(pages: [PageSource], collective: any Collective) throws -> TrainingConfiguration {
+        let size = self.size ?? 256
+        var config = TrainingConfiguration(imageSize: size, widthMultiplier: widthMultiplier ?? 1,
+                                           discriminator: discriminator ?? .seed, seed: seed ?? 0)
+        config.generator = .seed(widthMultiplier: widthMultiplier ?? 1, levels: levels)
+        config.generator.skips = !noSkips
+        config.generator.colour = colour
+        config.generator.pageScale = pageScale
+        if colour == .abClasses {
+            let bins = inGamutABBins(binSize: abBinSize)
+            let sigma = abBinSize / 2
+            collective.say("a*b* classes: \(bins.count) in-gamut bins of \(abBinSize); rebalancing weights from the training pages\n")
+            // Only rank 0's configuration is used (the others receive its training state): they skip the count.
+            let weights = collective.isRoot
+                ? rebalancingWeights(pages: try classPriorPages(pages), bins: bins, sigma: sigma, mix: rebalance)
+                : [Float](repeating: 1, count: bins.count)
+            config.generator.bins = ABBins(centres: bins, temperature: temperature)
+            config.classification = ClassificationLoss(binWeights: weights, sigma: sigma, weight: classWeight)
+        }
+        config.totalSteps = steps ?? 2000
+        config.generatorLearningRate = lr
+        config.discriminatorLearningRate = lr
+        config.l1Weight = l1Weight ?? 100
+        config.featureMatchingWeight = featureMatching ?? 0
+        return config
     }
 }
 

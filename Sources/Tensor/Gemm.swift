@@ -6,6 +6,7 @@
 // op(A) = A (m x k, leading dimension lda >= k) or A^T (A stored k x m, lda >= m); likewise for B.
 
 import CBLAS
+import CKernels
 import Foundation
 
 /// C = alpha * op(A) * op(B) + beta * C in row-major layout, on OpenBLAS.
@@ -118,12 +119,24 @@ public let parallelGemmThreshold = 1 << 18
 private func blockSgemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
                         _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                         _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    if ownGemmKernels,
+       mc_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) != 0 {
+        return
+    }
     cblas_sgemm(CblasRowMajor,
                 transposeA ? CblasTrans : CblasNoTrans,
                 transposeB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha,
                 a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
+
+/// Products run on the package's AVX-512 kernels (CKernels/gemm.c) where the CPU has AVX-512 — OpenBLAS may
+/// have been told to use its AVX2 ones there (OPENBLAS_CORETYPE) — and on OpenBLAS elsewhere, or when
+/// MANGACOLOR_GEMM=blas asks for it. Matrix-vector products (one row or column) stay on OpenBLAS.
+public let ownGemmKernels: Bool = {
+    if ProcessInfo.processInfo.environment["MANGACOLOR_GEMM"] == "blas" { return false }
+    return mc_sgemm_available() != 0
+}()
 
 /// OpenBLAS set to one thread, once, before the first product.
 let blasIsSingleThreaded: Bool = {

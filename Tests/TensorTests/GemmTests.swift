@@ -49,6 +49,28 @@ func splitSgemmMatchesReference(transposeA: Bool, transposeB: Bool) {
     }
 }
 
+/// The AVX-512 kernels' edges (CKernels/gemm.c; on a CPU without AVX-512 this checks OpenBLAS the same way):
+/// more rows than one row block (128), more columns than one column block (480), k deeper than one slice
+/// (256), ragged 8 x 48 tiles, the in-place B of few rows and a short k, every layout; with beta 0 a C full of
+/// NaN must not leak into the result.
+@Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+func gemmKernelEdgesMatchReference(transposeA: Bool, transposeB: Bool) {
+    for (m, n, k) in [(133, 517, 300), (16, 100, 27), (9, 50, 5), (3, 1000, 31), (130, 30, 257)] {
+        for beta: Float in [0, 0.5] {
+            let r = sgemmAgainstReference(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1.25,
+                                          beta: beta, padA: 1, padB: 3, padC: 2, seed: 21)
+            #expect(r.worst < 1e-4, "\(m)x\(n)x\(k) tA=\(transposeA) tB=\(transposeB) beta=\(beta): max abs diff \(r.worst)")
+            #expect((0..<m).allSatisfy { i in (n..<r.ldc).allSatisfy { r.fast[i * r.ldc + $0] == r.c0[i * r.ldc + $0] } })
+        }
+        let lda = transposeA ? m : k, ldb = transposeB ? k : n
+        let a = testFloats(m * k, seed: 3), b = testFloats(k * n, seed: 5)
+        var c = [Float](repeating: .nan, count: m * n)
+        sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
+              beta: 0, c: &c, ldc: n)
+        #expect(c.allSatisfy { $0.isFinite }, "\(m)x\(n)x\(k): beta 0 read C")
+    }
+}
+
 /// A single row of C goes to sgemv (and big ones over the threads): every layout, small and split.
 @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
 func rowVectorSgemmMatchesReference(transposeA: Bool, transposeB: Bool) {

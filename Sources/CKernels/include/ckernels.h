@@ -27,6 +27,15 @@ enum mc_activation {
     MC_ACT_GELU = 9,         // x (1 + erf(x / sqrt 2)) / 2
 };
 
+/// Whether this CPU runs `mc_sgemm` (AVX-512F).
+int mc_sgemm_available(void);
+
+/// C = alpha op(A) op(B) + beta C, row-major (BLAS's sgemm contract; beta 0: C is not read), on one thread with
+/// AVX-512 (gemm.c). Returns 0, doing nothing, where it cannot run (no AVX-512, no memory for its panels):
+/// the caller then uses BLAS.
+int mc_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+             const float *b, long ldb, float beta, float *c, long ldc);
+
 /// y[i] = activation(y[i]) for i < n, in place.
 void mc_activate(float *y, long n, int kind, float alpha, float beta);
 

@@ -80,7 +80,8 @@ struct Bench: ParsableCommand {
         // Three decimals below 10 ms: tiny models' fixed per-run cost is tens of microseconds.
         let digits = median < 10 ? 3 : 1
         print(String(format: "min %.\(digits)f ms, median %.\(digits)f ms, %.1f GFLOP/s", times[0], median, gflops))
-        print(String(format: "%.2f GFLOP per run, %d runs, peak memory %.0f MiB", flops / 1e9, runs, peakMemoryMiB()))
+        print(String(format: "%.2f GFLOP per run, %d runs, peak memory %.0f MiB", flops / 1e9, runs, peakMemoryMiB())
+            + ", \(kernelThreadCount) threads, matrix products on \(ownGemmKernels ? "mangacolor's AVX-512 kernels" : "OpenBLAS")")
         if profile { printProfile(byOp) }
         if top > 0 { printSlowest(byStep, count: top) }
     }

@@ -1,0 +1,180 @@
+// mc_sgemm: C = alpha op(A) op(B) + beta C, row-major, single-threaded, with AVX-512 (Gemm.swift splits the
+// work over the threads and calls this per block; without AVX-512 it uses OpenBLAS instead).
+//
+// Why our own: OpenBLAS chooses its kernels per CPU model when it loads, and where it cannot trust a CPU
+// (OPENBLAS_CORETYPE=Haswell is set on machines whose newer cores older OpenBLAS builds mishandle) it runs
+// 8-wide AVX2 kernels on hardware with 16-wide AVX-512 FMA: half the speed onnxruntime gets there. This is the
+// GotoBLAS / BLIS scheme at one cache level:
+//
+//   for each NC-wide block of C's columns:
+//     for each KC-deep slice of k:             pack op(B)[k slice, block] into NR-wide panels (zero-padded)
+//       for each MC-tall block of rows:        pack op(A)[rows, k slice] into MR-tall panels (zero-padded)
+//         for each NR panel, each MR panel:    the 8 x 48 micro-kernel: 24 zmm accumulators over the slice,
+//                                              then C = alpha acc + beta C (first slice) or C += alpha acc
+//
+// The C block (MC x NC) stays in L2 across the k slices; 8-row panels fit channel counts (8, 16, 64, ...)
+// without padding.
+//
+// Every element of C is summed in the same order (k ascending, slice by slice), whatever its position, so
+// equal rows or columns give equal results. Pack buffers are per thread and grow as needed.
+
+#include "ckernels.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+enum { MR = 8, NR = 48, KC = 256, MC = 128, NC = 480 };
+
+static _Thread_local float *pack_a, *pack_b;
+static _Thread_local size_t pack_a_size, pack_b_size;
+
+static float *grow(float **buffer, size_t *size, size_t floats) {
+    if (*size < floats) {
+        free(*buffer);
+        *buffer = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
+        *size = *buffer ? floats : 0;
+    }
+    return *buffer;
+}
+
+// op(A)[i0 ..< i0 + mc][p0 ..< p0 + kc] into panels of MR rows: panel r holds, for each p, the MR values of
+// rows i0 + MR r ..< i0 + MR (r + 1) (zeros past mc).
+static void pack_a_block(int trans, const float *a, long lda, long i0, long mc, long p0, long kc, float *out) {
+    for (long r = 0; r < mc; r += MR) {
+        long rows = mc - r < MR ? mc - r : MR;
+        for (long p = 0; p < kc; p++) {
+            float *dst = out + (r / MR) * MR * kc + p * MR;
+            for (long i = 0; i < rows; i++) {
+                long row = i0 + r + i, col = p0 + p;
+                dst[i] = trans ? a[col * lda + row] : a[row * lda + col];
+            }
+            for (long i = rows; i < MR; i++) dst[i] = 0;
+        }
+    }
+}
+
+// op(B)[p0 ..< p0 + kc][j0 ..< j0 + nc] into panels of NR columns, each kc x NR (zeros past nc).
+static void pack_b_block(int trans, const float *b, long ldb, long p0, long kc, long j0, long nc, float *out) {
+    for (long s = 0; s < nc; s += NR) {
+        long cols = nc - s < NR ? nc - s : NR;
+        float *panel = out + (s / NR) * NR * kc;
+        if (!trans) {
+            for (long p = 0; p < kc; p++) {
+                const float *src = b + (p0 + p) * ldb + j0 + s;
+                float *dst = panel + p * NR;
+                if (cols == NR) {
+                    memcpy(dst, src, NR * sizeof(float));
+                } else {
+                    memcpy(dst, src, (size_t)cols * sizeof(float));
+                    memset(dst + cols, 0, (size_t)(NR - cols) * sizeof(float));
+                }
+            }
+        } else {
+            // B stored n x k: column j of op(B) is row j of B.
+            for (long p = 0; p < kc; p++) {
+                float *dst = panel + p * NR;
+                for (long j = 0; j < cols; j++) dst[j] = b[(j0 + s + j) * ldb + p0 + p];
+                for (long j = cols; j < NR; j++) dst[j] = 0;
+            }
+        }
+    }
+}
+
+// The 8 x 48 tile of C at c (mr x nr valid) from packed panels over kc: first slice: alpha acc + beta C
+// (beta 0: C not read); later slices: C + alpha acc.
+__attribute__((target("avx512f")))
+static void micro_kernel(long kc, const float *ap, const float *bp, long bstride, float *c, long ldc, long mr,
+                         long nr, float alpha, float beta, int first) {
+    __mmask16 mask[3];
+    for (int j = 0; j < 3; j++) {
+        long left = nr - 16 * j;
+        mask[j] = left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1);
+    }
+    __m512 acc[MR][3];
+    for (int i = 0; i < MR; i++) for (int j = 0; j < 3; j++) acc[i][j] = _mm512_setzero_ps();
+    for (long p = 0; p < kc; p++) {
+        const float *bk = bp + p * bstride;
+        __m512 b0 = _mm512_maskz_loadu_ps(mask[0], bk), b1 = _mm512_maskz_loadu_ps(mask[1], bk + 16),
+               b2 = _mm512_maskz_loadu_ps(mask[2], bk + 32);
+        const float *ak = ap + p * MR;
+#define MC_ROW(i) { __m512 av = _mm512_set1_ps(ak[i]); acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]); \
+                    acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]); acc[i][2] = _mm512_fmadd_ps(av, b2, acc[i][2]); }
+        MC_ROW(0) MC_ROW(1) MC_ROW(2) MC_ROW(3) MC_ROW(4) MC_ROW(5) MC_ROW(6) MC_ROW(7)
+#undef MC_ROW
+    }
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    for (long i = 0; i < mr; i++) {
+        float *row = c + i * ldc;
+        for (int j = 0; j < 3; j++) {
+            __m512 r = _mm512_mul_ps(va, acc[i][j]);
+            if (!first) {
+                r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(mask[j], row + 16 * j));
+            } else if (beta != 0) {
+                r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask[j], row + 16 * j), r);
+            }
+            _mm512_mask_storeu_ps(row + 16 * j, mask[j], r);
+        }
+    }
+}
+
+__attribute__((target("avx512f")))
+static int sgemm_avx512(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+                        const float *b, long ldb, float beta, float *c, long ldc) {
+    long kc_max = k < KC ? k : KC;
+    // Few rows and a short k (a first 3x3 convolution on RGB: k 27): each B panel would serve one or two row
+    // panels and packing it costs as much as using it, so the kernel reads op(B) in place (masked at the
+    // block's edge). With a longer k the in-place rows are too many pages apart: packing wins again.
+    int direct_b = !trans_b && m <= 2 * MR && k <= 32;
+    long nc_max = (n < NC ? n : NC), mc_max = (m < MC ? m : MC);
+    float *bp = grow(&pack_b, &pack_b_size, (size_t)((nc_max + NR - 1) / NR * NR * kc_max));
+    float *ap = grow(&pack_a, &pack_a_size, (size_t)((mc_max + MR - 1) / MR * MR * kc_max));
+    if (!bp || !ap) return 0;
+    for (long j0 = 0; j0 < n; j0 += NC) {
+        long nc = n - j0 < NC ? n - j0 : NC;
+        for (long p0 = 0; p0 < k; p0 += KC) {
+            long kc = k - p0 < KC ? k - p0 : KC;
+            if (!direct_b) pack_b_block(trans_b, b, ldb, p0, kc, j0, nc, bp);
+            for (long i0 = 0; i0 < m; i0 += MC) {
+                long mc = m - i0 < MC ? m - i0 : MC;
+                pack_a_block(trans_a, a, lda, i0, mc, p0, kc, ap);
+                for (long s = 0; s < nc; s += NR) {
+                    long nr = nc - s < NR ? nc - s : NR;
+                    for (long r = 0; r < mc; r += MR) {
+                        long mr = mc - r < MR ? mc - r : MR;
+                        const float *panel = direct_b ? b + p0 * ldb + j0 + s : bp + (s / NR) * NR * kc;
+                        micro_kernel(kc, ap + (r / MR) * MR * kc, panel, direct_b ? ldb : NR,
+                                     c + (i0 + r) * ldc + j0 + s, ldc, mr, nr, alpha, beta, p0 == 0);
+                    }
+                }
+            }
+        }
+    }
+    return 1;
+}
+
+int mc_sgemm_available(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+}
+
+int mc_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+             const float *b, long ldb, float beta, float *c, long ldc) {
+    if (m <= 0 || n <= 0 || k <= 0 || !mc_sgemm_available()) return 0;
+    return sgemm_avx512(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+#else
+
+int mc_sgemm_available(void) { return 0; }
+
+int mc_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+             const float *b, long ldb, float beta, float *c, long ldc) {
+    (void)trans_a; (void)trans_b; (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda;
+    (void)b; (void)ldb; (void)beta; (void)c; (void)ldc;
+    return 0;
+}
+
+#endif

@@ -40,23 +40,72 @@ static float *grow(float **buffer, size_t *size, size_t floats) {
     return *buffer;
 }
 
+// r[i][j] <- r[j][i]: a 16 x 16 block transposed in registers (unpack, then 128-bit lane shuffles).
+__attribute__((target("avx512f")))
+static inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[4 * i + 0] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int h = 0; h < 2; h++) {
+        for (int i = 0; i < 4; i++) {
+            t[8 * h + i] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + i + 4], 0x88);
+            t[8 * h + i + 4] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + i + 4], 0xdd);
+        }
+    }
+    for (int i = 0; i < 8; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+    }
+}
+
+// Rows src[0 .. rows) (row stride ld, rows <= 16) at columns p ..< p + 16 (only `width` <= 16 of them valid):
+// column x of that block goes to dst + x * dst_stride, `lanes` (8 or 16) values, zeros past `rows`.
+__attribute__((target("avx512f")))
+static inline void transpose_block(const float *src, long ld, long rows, long width, float *dst, long dst_stride,
+                                   int lanes) {
+    __m512 r[16];
+    __mmask16 mask = width >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << width) - 1);
+    for (long i = 0; i < 16; i++) r[i] = i < rows ? _mm512_maskz_loadu_ps(mask, src + i * ld) : _mm512_setzero_ps();
+    transpose16(r);
+    for (long x = 0; x < width; x++) {
+        if (lanes == 16) _mm512_storeu_ps(dst + x * dst_stride, r[x]);
+        else _mm256_storeu_ps(dst + x * dst_stride, _mm512_castps512_ps256(r[x]));
+    }
+}
+
 // op(A)[i0 ..< i0 + mc][p0 ..< p0 + kc] into panels of MR rows: panel r holds, for each p, the MR values of
 // rows i0 + MR r ..< i0 + MR (r + 1) (zeros past mc).
+__attribute__((target("avx512f")))
 static void pack_a_block(int trans, const float *a, long lda, long i0, long mc, long p0, long kc, float *out) {
     for (long r = 0; r < mc; r += MR) {
         long rows = mc - r < MR ? mc - r : MR;
-        for (long p = 0; p < kc; p++) {
-            float *dst = out + (r / MR) * MR * kc + p * MR;
-            for (long i = 0; i < rows; i++) {
-                long row = i0 + r + i, col = p0 + p;
-                dst[i] = trans ? a[col * lda + row] : a[row * lda + col];
+        float *panel = out + (r / MR) * MR * kc;
+        if (trans) {
+            // A stored k x m: each p's MR values are contiguous.
+            for (long p = 0; p < kc; p++) {
+                const float *src = a + (p0 + p) * lda + i0 + r;
+                for (long i = 0; i < rows; i++) panel[p * MR + i] = src[i];
+                for (long i = rows; i < MR; i++) panel[p * MR + i] = 0;
             }
-            for (long i = rows; i < MR; i++) dst[i] = 0;
+        } else {
+            // MR rows x 16 columns at a time, transposed in registers.
+            for (long p = 0; p < kc; p += 16) {
+                transpose_block(a + (i0 + r) * lda + p0 + p, lda, rows, kc - p < 16 ? kc - p : 16, panel + p * MR, MR, MR);
+            }
         }
     }
 }
 
 // op(B)[p0 ..< p0 + kc][j0 ..< j0 + nc] into panels of NR columns, each kc x NR (zeros past nc).
+__attribute__((target("avx512f")))
 static void pack_b_block(int trans, const float *b, long ldb, long p0, long kc, long j0, long nc, float *out) {
     for (long s = 0; s < nc; s += NR) {
         long cols = nc - s < NR ? nc - s : NR;
@@ -73,11 +122,14 @@ static void pack_b_block(int trans, const float *b, long ldb, long p0, long kc, 
                 }
             }
         } else {
-            // B stored n x k: column j of op(B) is row j of B.
-            for (long p = 0; p < kc; p++) {
-                float *dst = panel + p * NR;
-                for (long j = 0; j < cols; j++) dst[j] = b[(j0 + s + j) * ldb + p0 + p];
-                for (long j = cols; j < NR; j++) dst[j] = 0;
+            // B stored n x k: column j of op(B) is row j of B; 16 rows x 16 columns at a time, transposed in
+            // registers (zeros past the last row).
+            for (long g = 0; g < NR; g += 16) {
+                long rows = cols - g < 0 ? 0 : cols - g < 16 ? cols - g : 16;
+                for (long p = 0; p < kc; p += 16) {
+                    transpose_block(b + (j0 + s + g) * ldb + p0 + p, ldb, rows, kc - p < 16 ? kc - p : 16,
+                                    panel + p * NR + g, NR, 16);
+                }
             }
         }
     }
@@ -87,7 +139,7 @@ static void pack_b_block(int trans, const float *b, long ldb, long p0, long kc, 
 // (beta 0: C not read); later slices: C + alpha acc.
 __attribute__((target("avx512f")))
 static void micro_kernel(long kc, const float *ap, const float *bp, long bstride, float *c, long ldc, long mr,
-                         long nr, float alpha, float beta, int first) {
+                         long nr, float alpha, float beta, int first, int transposed_c) {
     __mmask16 mask[3];
     for (int j = 0; j < 3; j++) {
         long left = nr - 16 * j;
@@ -106,6 +158,19 @@ static void micro_kernel(long kc, const float *ap, const float *bp, long bstride
 #undef MC_ROW
     }
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    if (transposed_c) {
+        // The tile is C^T's: element (i, j) goes to c[j ldc + i].
+        float tile[MR][NR] __attribute__((aligned(64)));
+        for (int i = 0; i < MR; i++) for (int j = 0; j < 3; j++) _mm512_store_ps(&tile[i][16 * j], acc[i][j]);
+        for (long j = 0; j < nr; j++) {
+            float *col = c + j * ldc;
+            for (long i = 0; i < mr; i++) {
+                float r = alpha * tile[i][j];
+                col[i] = !first ? col[i] + r : beta != 0 ? beta * col[i] + r : r;
+            }
+        }
+        return;
+    }
     for (long i = 0; i < mr; i++) {
         float *row = c + i * ldc;
         for (int j = 0; j < 3; j++) {
@@ -121,13 +186,13 @@ static void micro_kernel(long kc, const float *ap, const float *bp, long bstride
 }
 
 __attribute__((target("avx512f")))
-static int sgemm_avx512(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
-                        const float *b, long ldb, float beta, float *c, long ldc) {
+static int gemm_blocks(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+                       const float *b, long ldb, float beta, float *c, long ldc, int transposed_c) {
     long kc_max = k < KC ? k : KC;
     // Few rows and a short k (a first 3x3 convolution on RGB: k 27): each B panel would serve one or two row
     // panels and packing it costs as much as using it, so the kernel reads op(B) in place (masked at the
     // block's edge). With a longer k the in-place rows are too many pages apart: packing wins again.
-    int direct_b = !trans_b && m <= 2 * MR && k <= 32;
+    int direct_b = !trans_b && m <= 2 * MR && k <= 32 && !transposed_c;
     long nc_max = (n < NC ? n : NC), mc_max = (m < MC ? m : MC);
     float *bp = grow(&pack_b, &pack_b_size, (size_t)((nc_max + NR - 1) / NR * NR * kc_max));
     float *ap = grow(&pack_a, &pack_a_size, (size_t)((mc_max + MR - 1) / MR * MR * kc_max));
@@ -146,13 +211,30 @@ static int sgemm_avx512(int trans_a, int trans_b, long m, long n, long k, float 
                         long mr = mc - r < MR ? mc - r : MR;
                         const float *panel = direct_b ? b + p0 * ldb + j0 + s : bp + (s / NR) * NR * kc;
                         micro_kernel(kc, ap + (r / MR) * MR * kc, panel, direct_b ? ldb : NR,
-                                     c + (i0 + r) * ldc + j0 + s, ldc, mr, nr, alpha, beta, p0 == 0);
+                                     transposed_c ? c + (j0 + s) * ldc + i0 + r : c + (i0 + r) * ldc + j0 + s, ldc,
+                                     mr, nr, alpha, beta, p0 == 0, transposed_c);
                     }
                 }
             }
         }
     }
     return 1;
+}
+
+// The share of the computed tiles' elements that are C's (the rest is padding of ragged 8 x 48 tiles).
+static double tile_use(long rows, long cols) {
+    return (double)(rows * cols) / (double)(((rows + MR - 1) / MR * MR) * ((cols + NR - 1) / NR * NR));
+}
+
+// A narrow C (a 1x1 convolution on a 7x7 map: 512 x 49) wastes half of a 48-wide tile row; its transpose
+// C^T = op(B)^T op(A)^T fills 8-row tiles instead, at the cost of writing the tiles transposed.
+__attribute__((target("avx512f")))
+static int sgemm_avx512(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+                        const float *b, long ldb, float beta, float *c, long ldc) {
+    if (tile_use(n, m) > 1.15 * tile_use(m, n)) {
+        return gemm_blocks(!trans_b, !trans_a, n, m, k, alpha, b, ldb, a, lda, beta, c, ldc, 1);
+    }
+    return gemm_blocks(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0);
 }
 
 int mc_sgemm_available(void) {

@@ -136,32 +136,33 @@ static void pack_b_block(int trans, const float *b, long ldb, long p0, long kc, 
 }
 
 // The 8 x 48 tile of C at c (mr x nr valid) from packed panels over kc: first slice: alpha acc + beta C
-// (beta 0: C not read); later slices: C + alpha acc.
-__attribute__((target("avx512f")))
-static void micro_kernel(long kc, const float *ap, const float *bp, long bstride, float *c, long ldc, long mr,
-                         long nr, float alpha, float beta, int first, int transposed_c) {
+// (beta 0: C not read); later slices: C + alpha acc. `nv` (1 to 3) vectors of 16 columns are computed: the
+// ragged last panel of a row costs only the vectors it needs. Inlined with nv constant.
+__attribute__((target("avx512f"), always_inline))
+static inline void micro_body(long kc, const float *ap, const float *bp, long bstride, float *c, long ldc, long mr,
+                              long nr, float alpha, float beta, int first, int transposed_c, const int nv) {
     __mmask16 mask[3];
     for (int j = 0; j < 3; j++) {
         long left = nr - 16 * j;
         mask[j] = left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1);
     }
     __m512 acc[MR][3];
-    for (int i = 0; i < MR; i++) for (int j = 0; j < 3; j++) acc[i][j] = _mm512_setzero_ps();
+    for (int i = 0; i < MR; i++) for (int j = 0; j < nv; j++) acc[i][j] = _mm512_setzero_ps();
     for (long p = 0; p < kc; p++) {
         const float *bk = bp + p * bstride;
-        __m512 b0 = _mm512_maskz_loadu_ps(mask[0], bk), b1 = _mm512_maskz_loadu_ps(mask[1], bk + 16),
-               b2 = _mm512_maskz_loadu_ps(mask[2], bk + 32);
+        __m512 bv[3];
+        for (int j = 0; j < nv; j++) bv[j] = _mm512_maskz_loadu_ps(mask[j], bk + 16 * j);
         const float *ak = ap + p * MR;
-#define MC_ROW(i) { __m512 av = _mm512_set1_ps(ak[i]); acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]); \
-                    acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]); acc[i][2] = _mm512_fmadd_ps(av, b2, acc[i][2]); }
-        MC_ROW(0) MC_ROW(1) MC_ROW(2) MC_ROW(3) MC_ROW(4) MC_ROW(5) MC_ROW(6) MC_ROW(7)
-#undef MC_ROW
+        for (int i = 0; i < MR; i++) {
+            __m512 av = _mm512_set1_ps(ak[i]);
+            for (int j = 0; j < nv; j++) acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
+        }
     }
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
     if (transposed_c) {
         // The tile is C^T's: element (i, j) goes to c[j ldc + i].
         float tile[MR][NR] __attribute__((aligned(64)));
-        for (int i = 0; i < MR; i++) for (int j = 0; j < 3; j++) _mm512_store_ps(&tile[i][16 * j], acc[i][j]);
+        for (int i = 0; i < MR; i++) for (int j = 0; j < nv; j++) _mm512_store_ps(&tile[i][16 * j], acc[i][j]);
         for (long j = 0; j < nr; j++) {
             float *col = c + j * ldc;
             for (long i = 0; i < mr; i++) {
@@ -173,7 +174,7 @@ static void micro_kernel(long kc, const float *ap, const float *bp, long bstride
     }
     for (long i = 0; i < mr; i++) {
         float *row = c + i * ldc;
-        for (int j = 0; j < 3; j++) {
+        for (int j = 0; j < nv; j++) {
             __m512 r = _mm512_mul_ps(va, acc[i][j]);
             if (!first) {
                 r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(mask[j], row + 16 * j));
@@ -183,6 +184,14 @@ static void micro_kernel(long kc, const float *ap, const float *bp, long bstride
             _mm512_mask_storeu_ps(row + 16 * j, mask[j], r);
         }
     }
+}
+
+__attribute__((target("avx512f")))
+static void micro_kernel(long kc, const float *ap, const float *bp, long bstride, float *c, long ldc, long mr,
+                         long nr, float alpha, float beta, int first, int transposed_c) {
+    if (nr > 32) micro_body(kc, ap, bp, bstride, c, ldc, mr, nr, alpha, beta, first, transposed_c, 3);
+    else if (nr > 16) micro_body(kc, ap, bp, bstride, c, ldc, mr, nr, alpha, beta, first, transposed_c, 2);
+    else micro_body(kc, ap, bp, bstride, c, ldc, mr, nr, alpha, beta, first, transposed_c, 1);
 }
 
 __attribute__((target("avx512f")))
@@ -221,12 +230,12 @@ static int gemm_blocks(int trans_a, int trans_b, long m, long n, long k, float a
     return 1;
 }
 
-// The share of the computed tiles' elements that are C's (the rest is padding of ragged 8 x 48 tiles).
+// The share of the computed tiles' elements that are C's (the rest is padding: rows to 8, columns to 16).
 static double tile_use(long rows, long cols) {
-    return (double)(rows * cols) / (double)(((rows + MR - 1) / MR * MR) * ((cols + NR - 1) / NR * NR));
+    return (double)(rows * cols) / (double)(((rows + MR - 1) / MR * MR) * ((cols + 15) / 16 * 16));
 }
 
-// A narrow C (a 1x1 convolution on a 7x7 map: 512 x 49) wastes half of a 48-wide tile row; its transpose
+// A narrow C (a 1x1 convolution on a 7x7 map: 512 x 49) wastes a quarter of its 16-wide vectors; its transpose
 // C^T = op(B)^T op(A)^T fills 8-row tiles instead, at the cost of writing the tiles transposed.
 __attribute__((target("avx512f")))
 static int sgemm_avx512(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,

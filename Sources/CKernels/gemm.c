@@ -196,7 +196,8 @@ static void micro_kernel(long kc, const float *ap, const float *bp, long bstride
 
 __attribute__((target("avx512f")))
 static int gemm_blocks(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
-                       const float *b, long ldb, float beta, float *c, long ldc, int transposed_c) {
+                       const float *b, long ldb, float beta, float *c, long ldc, int transposed_c,
+                       const float *prepacked_a) {
     long kc_max = k < KC ? k : KC;
     // Few rows and a short k (a first 3x3 convolution on RGB: k 27): each B panel would serve one or two row
     // panels and packing it costs as much as using it, so the kernel reads op(B) in place (masked at the
@@ -204,8 +205,9 @@ static int gemm_blocks(int trans_a, int trans_b, long m, long n, long k, float a
     int direct_b = !trans_b && m <= 2 * MR && k <= 32 && !transposed_c;
     long nc_max = (n < NC ? n : NC), mc_max = (m < MC ? m : MC);
     float *bp = grow(&pack_b, &pack_b_size, (size_t)((nc_max + NR - 1) / NR * NR * kc_max));
-    float *ap = grow(&pack_a, &pack_a_size, (size_t)((mc_max + MR - 1) / MR * MR * kc_max));
-    if (!bp || !ap) return 0;
+    float *ap = prepacked_a ? NULL : grow(&pack_a, &pack_a_size, (size_t)((mc_max + MR - 1) / MR * MR * kc_max));
+    if (!bp || (!ap && !prepacked_a)) return 0;
+    const long m_padded = (m + MR - 1) / MR * MR;
     for (long j0 = 0; j0 < n; j0 += NC) {
         long nc = n - j0 < NC ? n - j0 : NC;
         for (long p0 = 0; p0 < k; p0 += KC) {
@@ -213,13 +215,15 @@ static int gemm_blocks(int trans_a, int trans_b, long m, long n, long k, float a
             if (!direct_b) pack_b_block(trans_b, b, ldb, p0, kc, j0, nc, bp);
             for (long i0 = 0; i0 < m; i0 += MC) {
                 long mc = m - i0 < MC ? m - i0 : MC;
-                pack_a_block(trans_a, a, lda, i0, mc, p0, kc, ap);
+                // A prepacked once (mc_sgemm_pack_a: slice p0 at p0 m_padded, its panels in row order) or now.
+                const float *ablock = prepacked_a ? prepacked_a + p0 * m_padded + i0 * kc : ap;
+                if (!prepacked_a) pack_a_block(trans_a, a, lda, i0, mc, p0, kc, ap);
                 for (long s = 0; s < nc; s += NR) {
                     long nr = nc - s < NR ? nc - s : NR;
                     for (long r = 0; r < mc; r += MR) {
                         long mr = mc - r < MR ? mc - r : MR;
                         const float *panel = direct_b ? b + p0 * ldb + j0 + s : bp + (s / NR) * NR * kc;
-                        micro_kernel(kc, ap + (r / MR) * MR * kc, panel, direct_b ? ldb : NR,
+                        micro_kernel(kc, ablock + (r / MR) * MR * kc, panel, direct_b ? ldb : NR,
                                      transposed_c ? c + (j0 + s) * ldc + i0 + r : c + (i0 + r) * ldc + j0 + s, ldc,
                                      mr, nr, alpha, beta, p0 == 0, transposed_c);
                     }
@@ -241,9 +245,30 @@ __attribute__((target("avx512f")))
 static int sgemm_avx512(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
                         const float *b, long ldb, float beta, float *c, long ldc) {
     if (tile_use(n, m) > 1.15 * tile_use(m, n)) {
-        return gemm_blocks(!trans_b, !trans_a, n, m, k, alpha, b, ldb, a, lda, beta, c, ldc, 1);
+        return gemm_blocks(!trans_b, !trans_a, n, m, k, alpha, b, ldb, a, lda, beta, c, ldc, 1, NULL);
     }
-    return gemm_blocks(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0);
+    return gemm_blocks(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0, NULL);
+}
+
+long mc_sgemm_packed_a_floats(long m, long k) { return (m + MR - 1) / MR * MR * k; }
+
+__attribute__((target("avx512f")))
+static void pack_whole_a(int trans_a, long m, long k, const float *a, long lda, float *packed) {
+    const long m_padded = (m + MR - 1) / MR * MR;
+    for (long p0 = 0; p0 < k; p0 += KC) {
+        long kc = k - p0 < KC ? k - p0 : KC;
+        pack_a_block(trans_a, a, lda, 0, m, p0, kc, packed + p0 * m_padded);
+    }
+}
+
+void mc_sgemm_pack_a(int trans_a, long m, long k, const float *a, long lda, float *packed) {
+    if (m > 0 && k > 0 && mc_sgemm_available()) pack_whole_a(trans_a, m, k, a, lda, packed);
+}
+
+int mc_sgemm_prepacked_a(long m, long n, long k, float alpha, const float *packed_a, int trans_b, const float *b,
+                         long ldb, float beta, float *c, long ldc) {
+    if (m <= 0 || n <= 0 || k <= 0 || !mc_sgemm_available()) return 0;
+    return gemm_blocks(0, trans_b, m, n, k, alpha, NULL, 0, b, ldb, beta, c, ldc, 0, packed_a);
 }
 
 int mc_sgemm_available(void) {
@@ -260,6 +285,19 @@ int mc_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, cons
 #else
 
 int mc_sgemm_available(void) { return 0; }
+
+long mc_sgemm_packed_a_floats(long m, long k) { (void)m; (void)k; return 0; }
+
+void mc_sgemm_pack_a(int trans_a, long m, long k, const float *a, long lda, float *packed) {
+    (void)trans_a; (void)m; (void)k; (void)a; (void)lda; (void)packed;
+}
+
+int mc_sgemm_prepacked_a(long m, long n, long k, float alpha, const float *packed_a, int trans_b, const float *b,
+                         long ldb, float beta, float *c, long ldc) {
+    (void)m; (void)n; (void)k; (void)alpha; (void)packed_a; (void)trans_b; (void)b; (void)ldb; (void)beta;
+    (void)c; (void)ldc;
+    return 0;
+}
 
 int mc_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
              const float *b, long ldb, float beta, float *c, long ldc) {

@@ -62,6 +62,39 @@ public func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, al
     }
 }
 
+/// op(A) (m x k) packed once for the AVX-512 kernels (CKernels/gemm.c): a layer's weights that many products
+/// share (Winograd's 16 transformed weight matrices, one per chunk of tiles) are then not packed again for each.
+/// nil where those kernels do not run (products then take the plain `sgemm`).
+public struct PackedGemmMatrix: @unchecked Sendable {
+    public let m: Int
+    public let k: Int
+    let storage: Tensor
+
+    public init?(transposed: Bool = false, m: Int, k: Int, a: UnsafePointer<Float>, lda: Int) {
+        guard ownGemmKernels, m > 0, k > 0 else { return nil }
+        self.m = m
+        self.k = k
+        storage = Tensor(uninitialized: [mc_sgemm_packed_a_floats(m, k)])
+        mc_sgemm_pack_a(transposed ? 1 : 0, m, k, a, lda, storage.pointer(as: Float.self))
+    }
+}
+
+/// C = alpha * A * op(B) + beta * C with A packed (`PackedGemmMatrix`): as `sgemm`, C's columns split over the
+/// threads when the product is big.
+public func sgemm(packedA a: PackedGemmMatrix, transposeB: Bool, n: Int, alpha: Float, b: UnsafePointer<Float>, ldb: Int,
+                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    guard n > 0 else { return }
+    let (m, k) = (a.m, a.k)
+    nonisolated(unsafe) let (packed, b, c) = (UnsafePointer(a.storage.pointer(as: Float.self)), b, c)
+    let pieces = m * n * k < parallelGemmThreshold || n < 32 ? 1 : min(kernelThreadCount, n / 16)
+    inBlocks(n, pieces: pieces) { j0, j1 in
+        let done = mc_sgemm_prepacked_a(m, j1 - j0, k, alpha, packed, transposeB ? 1 : 0,
+                                        transposeB ? b + j0 * ldb : b + j0, ldb, beta, c + j0, ldc)
+        precondition(done != 0, "sgemm(packedA:): the AVX-512 kernels refused a product they packed for")
+    }
+    withExtendedLifetime(a.storage) {}
+}
+
 /// body(start, end) for `pieces` blocks of 0 ..< count (sizes multiples of 16 but the last) on `concurrentFor`;
 /// one block, inline, when `pieces` is 1.
 private func inBlocks(_ count: Int, pieces: Int, _ body: (Int, Int) -> Void) {

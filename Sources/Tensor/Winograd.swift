@@ -32,8 +32,11 @@ import Foundation
 public struct WinogradWeights: @unchecked Sendable {
     public let outputChannels: Int
     public let inputChannels: Int
-    /// (16, OC, C) float32.
+    /// (16, OC, C) float32; empty when `packed` holds them.
     let u: Tensor
+    /// The 16 matrices packed for the AVX-512 GEMM once (every chunk of tiles multiplies by them), instead of
+    /// `u`; nil where those kernels do not run.
+    let packed: [PackedGemmMatrix]?
 
     /// `weight` is (OC, C, 3, 3) float32 (OIHW, group 1).
     public init(weight: Tensor) {
@@ -42,8 +45,8 @@ public struct WinogradWeights: @unchecked Sendable {
         let (oc, c) = (weight.shape[0], weight.shape[1])
         outputChannels = oc
         inputChannels = c
-        u = Tensor(uninitialized: [16, oc, c])
-        nonisolated(unsafe) let src = weight.pointer(as: Float.self), dst = u.pointer(as: Float.self)
+        let transformed = Tensor(uninitialized: [16, oc, c])
+        nonisolated(unsafe) let src = weight.pointer(as: Float.self), dst = transformed.pointer(as: Float.self)
         let plane = oc * c
         // t = G g (4x3), in Double so U is the correctly rounded transform; then U = t G^T (4x4). The trainer
         // transforms every 3x3 weight each step (forward and backward-data), so output channels are split over
@@ -76,6 +79,10 @@ public struct WinogradWeights: @unchecked Sendable {
         } else {
             for o in 0..<oc { transform(o) }
         }
+        let matrices = (0..<16).map { k in PackedGemmMatrix(m: oc, k: c, a: dst + k * plane, lda: c) }
+        packed = matrices.allSatisfy { $0 != nil } ? matrices.map { $0! } : nil
+        // Packed, the plain matrices are not needed (a model's Winograd weights would be held twice).
+        u = packed == nil ? transformed : Tensor(uninitialized: [0])
     }
 }
 
@@ -140,7 +147,7 @@ public func conv2dForwardWinograd(x: Tensor, weights: WinogradWeights, bias: Ten
     let problem = WinogradProblem(batch: x.shape[0], channels: x.shape[1], outputChannels: weights.outputChannels,
                                   height: x.shape[2], width: x.shape[3], outputHeight: out[0], outputWidth: out[1],
                                   padTop: geometry.padsBegin[0], padLeft: geometry.padsBegin[1])
-    winogradForwardCore(x: x.pointer(as: Float.self), u: weights.u.pointer(as: Float.self),
+    winogradForwardCore(x: x.pointer(as: Float.self), u: weights.u.pointer(as: Float.self), packed: weights.packed,
                         bias: bias.map { UnsafePointer($0.pointer(as: Float.self)) },
                         y: y.pointer(as: Float.self), problem: problem)
     return y
@@ -172,7 +179,8 @@ struct WinogradProblem {
 }
 
 /// y = conv(x, w) + bias by F(2x2, 3x3), `u` the transformed weights (16, OC, C). y is written entirely.
-func winogradForwardCore(x: UnsafePointer<Float>, u: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+func winogradForwardCore(x: UnsafePointer<Float>, u: UnsafePointer<Float>, packed: [PackedGemmMatrix]? = nil,
+                         bias: UnsafePointer<Float>?,
                          y: UnsafeMutablePointer<Float>, problem p: WinogradProblem,
                          chunkFloats: Int = defaultColumnChunkFloats, parallelThreshold: Int = 1 << 21,
                          minimumChunkTiles: Int = WinogradProblem.minimumChunkTiles) {
@@ -200,9 +208,14 @@ func winogradForwardCore(x: UnsafePointer<Float>, u: UnsafePointer<Float>, bias:
         winogradInputTransform(x + n * C * p.height * p.width, problem: p, tileRows: rows, v: v, tiles: tiles,
                                lines: lines, zeros: zeros)
         for k in 0..<16 {
-            sgemm(transposeA: false, transposeB: false, m: OC, n: tiles, k: C, alpha: 1,
-                  a: u + k * OC * C, lda: C, b: v + k * C * tiles, ldb: tiles,
-                  beta: 0, c: m + k * OC * tiles, ldc: tiles)
+            if let packed {
+                sgemm(packedA: packed[k], transposeB: false, n: tiles, alpha: 1, b: v + k * C * tiles, ldb: tiles,
+                      beta: 0, c: m + k * OC * tiles, ldc: tiles)
+            } else {
+                sgemm(transposeA: false, transposeB: false, m: OC, n: tiles, k: C, alpha: 1,
+                      a: u + k * OC * C, lda: C, b: v + k * C * tiles, ldb: tiles,
+                      beta: 0, c: m + k * OC * tiles, ldc: tiles)
+            }
         }
         winogradOutputTransform(m, tiles: tiles, problem: p, tileRows: rows, bias: bias,
                                 y: y + n * OC * p.outputHeight * p.outputWidth)

@@ -50,9 +50,9 @@ func winogradMatchesReference(_ c: WinogradCase) {
     let y = Tensor(uninitialized: want.shape)
     let p = WinogradProblem(batch: 2, channels: 9, outputChannels: 12, height: 13, width: 11,
                             outputHeight: 13, outputWidth: 11, padTop: 1, padLeft: 1)
-    let u = WinogradWeights(weight: weight).u
+    let weights = WinogradWeights(weight: weight), u = weights.u
     withExtendedLifetime((x, u, bias, y)) {
-        winogradForwardCore(x: x.pointer(as: Float.self), u: u.pointer(as: Float.self),
+        winogradForwardCore(x: x.pointer(as: Float.self), u: u.pointer(as: Float.self), packed: weights.packed,
                             bias: bias.pointer(as: Float.self), y: y.pointer(as: Float.self), problem: p,
                             chunkFloats: 1, parallelThreshold: 0, minimumChunkTiles: 1)
     }

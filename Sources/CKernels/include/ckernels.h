@@ -36,6 +36,17 @@ int mc_sgemm_available(void);
 int mc_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
              const float *b, long ldb, float beta, float *c, long ldc);
 
+/// Floats of op(A) (m x k) packed once for `mc_sgemm_prepacked_a` (a layer's weights, reused across calls).
+long mc_sgemm_packed_a_floats(long m, long k);
+
+/// Packs op(A) (m x k; trans_a: A stored k x m) into `packed` (mc_sgemm_packed_a_floats of them).
+void mc_sgemm_pack_a(int trans_a, long m, long k, const float *a, long lda, float *packed);
+
+/// C = alpha A op(B) + beta C with A packed by `mc_sgemm_pack_a`; 0 where it cannot run (then use mc_sgemm
+/// or BLAS on the unpacked A).
+int mc_sgemm_prepacked_a(long m, long n, long k, float alpha, const float *packed_a, int trans_b, const float *b,
+                         long ldb, float beta, float *c, long ldc);
+
 /// y[i] = activation(y[i]) for i < n, in place.
 void mc_activate(float *y, long n, int kind, float alpha, float beta);
 

@@ -8,8 +8,7 @@
 // All four also take 1-D (N, C, W) and 3-D (N, C, D, H, W) tensors: the spatial rank is the geometry's.
 // Geometry (kernel, strides, dilations, pads, group) is `ConvolutionGeometry` (ConvolutionGeometry.swift).
 // Oracle: ConvolutionReference.swift. Transposed convolution: ConvTranspose.swift.
-// 3x3 stride-1 group-1 forward convolutions with >= 8 channels each side go to Winograd.swift instead, and so
-// do their backward-data passes (the adjoint is such a convolution of dY with the turned kernel);
+// 3x3 stride-1 group-1 forward convolutions with >= 8 channels each side go to Winograd.swift instead;
 // depthwise ones (one input channel per group, 1-D or 2-D) to DepthwiseConvolution.swift.
 //
 // Method: per image and group, y_g (OC/g x OH*OW) = W_g (OC/g x C/g*KH*KW) * col (C/g*KH*KW x OH*OW) with
@@ -207,13 +206,6 @@ public func conv2dBackwardData(dY: Tensor, weight: Tensor, geometry: Convolution
     let outputSpatial = geometry.outputSpatialShape(inputSpatialShape: inputSpatial)
     precondition(dY.shape == [inputShape[0], weight.shape[0]] + outputSpatial,
                  "conv2dBackwardData: dY is \(dY.shape), the convolution's output is \([inputShape[0], weight.shape[0]] + outputSpatial)")
-    if dY.dtype == .float32, dY.count > 0, let adjoint = winogradAdjoint(dYShape: dY.shape, weight: weight, geometry: geometry) {
-        // 3x3 stride 1: the adjoint is a convolution of dY with the turned kernel (Winograd.swift).
-        let dX = conv2dForwardWinograd(x: dY, weights: WinogradWeights(weight: adjoint.weight), bias: nil,
-                                       geometry: adjoint.geometry)
-        precondition(dX.shape == inputShape, "conv2dBackwardData: the Winograd adjoint made \(dX.shape), not \(inputShape)")
-        return dX
-    }
     let dX = Tensor(zeros: inputShape)
     guard dX.count > 0, dY.count > 0 else { return dX }
     let plan = ConvolutionPlan(batch: inputShape[0], inputChannels: inputShape[1], outputChannels: weight.shape[0],

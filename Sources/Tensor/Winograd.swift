@@ -3,7 +3,6 @@
 //   winogradApplies(inputShape:weightShape:geometry:)  -> Bool    the shape is one F(2x2, 3x3) computes
 //   winogradPreferred(inputShape:weightShape:geometry:) -> Bool   ... and it is likely faster than im2col
 //   conv2dForwardWinograd(x:weights:bias:geometry:)    -> Tensor  y (N, OC, OH, OW), as conv2dForward
-//   winogradAdjoint(dYShape:weight:geometry:)          -> the backward-data pass as a Winograd convolution
 //
 // Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural
 // Networks", 2015) for 2-D float32 convolutions with a 3x3 kernel, stride 1, dilation 1, group 1 and any
@@ -49,7 +48,7 @@ public struct WinogradWeights: @unchecked Sendable {
         nonisolated(unsafe) let src = weight.pointer(as: Float.self), dst = transformed.pointer(as: Float.self)
         let plane = oc * c
         // t = G g (4x3), in Double so U is the correctly rounded transform; then U = t G^T (4x4). The trainer
-        // transforms every 3x3 weight each step (forward and backward-data), so output channels are split over
+        // transforms every 3x3 weight each step, so output channels are split over
         // the threads when there are many.
         func transform(_ o: Int) {
             for i in 0..<c {
@@ -102,30 +101,6 @@ public func winogradPreferred(inputShape x: [Int], weightShape w: [Int], geometr
     let out = g.outputSpatialShape(inputSpatialShape: [x[2], x[3]])
     let tiles = ((out[0] + 1) / 2) * ((out[1] + 1) / 2)
     return x[1] >= 8 && w[0] >= 8 && tiles >= winogradMinimumTiles
-}
-
-/// The backward-data pass of a 3x3 stride-1 convolution is itself one: dX = conv(dY, W') with W'[c][oc] the
-/// kernel W[oc][c] turned by 180 degrees and pads 2 - p on each side (y[o] = sum_k x[o + k - pb] w[k] gives
-/// dx[i] = sum_k dy[i + k - (2 - pb)] w[2 - k]). Returns that convolution's geometry and weight when it can take
-/// the Winograd path (pads at most 2, so the adjoint's pads are not negative), else nil. The trainer's 3x3
-/// convolutions get 2.25x fewer multiplies and no col2im in their backward-data pass.
-public func winogradAdjoint(dYShape: [Int], weight: Tensor, geometry g: ConvolutionGeometry)
-    -> (geometry: ConvolutionGeometry, weight: Tensor)? {
-    guard weight.dtype == .float32, weight.rank == 4, g.spatialRank == 2, g.kernelShape == [3, 3],
-          g.strides == [1, 1], g.dilations == [1, 1], g.group == 1,
-          (g.padsBegin + g.padsEnd).allSatisfy({ (0...2).contains($0) }) else { return nil }
-    let adjoint = ConvolutionGeometry(kernelShape: [3, 3], padsBegin: g.padsBegin.map { 2 - $0 },
-                                      padsEnd: g.padsEnd.map { 2 - $0 })
-    let (oc, c) = (weight.shape[0], weight.shape[1])
-    guard winogradPreferred(inputShape: dYShape, weightShape: [c, oc, 3, 3], geometry: adjoint) else { return nil }
-    let flipped = Tensor(uninitialized: [c, oc, 3, 3])
-    let src = weight.pointer(as: Float.self), dst = flipped.pointer(as: Float.self)
-    for o in 0..<oc {
-        for i in 0..<c {
-            for t in 0..<9 { dst[(i * oc + o) * 9 + t] = src[(o * c + i) * 9 + 8 - t] }
-        }
-    }
-    return (adjoint, flipped)
 }
 
 /// Fewer tiles than this per image make 16 GEMMs too narrow to beat one im2col GEMM.

@@ -77,27 +77,3 @@ func winogradMatchesReference(_ c: WinogradCase) {
                 conv2dForwardReference(x: x, weight: w, bias: bias, geometry: g), tolerance: 1e-5, "routed conv")
 }
 
-/// The backward-data pass of 3x3 stride-1 convolutions runs as a Winograd convolution of dY with the turned
-/// kernel (pads 2 - p); against the reference adjoint for symmetric, asymmetric and zero pads, and refused
-/// where an adjoint pad would be negative (pad 3) or the shape is not Winograd's.
-@Test func winogradBackwardDataMatchesReference() {
-    let cases: [(x: [Int], oc: Int, pb: [Int], pe: [Int])] = [
-        // (dX at least 16 x 16: Winograd wants 64 tiles.)
-        ([2, 9, 17, 18], 10, [1, 1], [1, 1]), ([1, 8, 18, 19], 12, [0, 0], [0, 0]),
-        ([1, 10, 18, 16], 8, [0, 2], [1, 0]), ([1, 8, 16, 16], 9, [2, 2], [2, 2]),
-    ]
-    for c in cases {
-        let g = ConvolutionGeometry(kernelShape: [3, 3], padsBegin: c.pb, padsEnd: c.pe)
-        let w = convolutionTestTensor([c.oc, c.x[1], 3, 3], seed: 41)
-        let out = g.outputSpatialShape(inputSpatialShape: [c.x[2], c.x[3]])
-        let dY = convolutionTestTensor([c.x[0], c.oc] + out, seed: 42)
-        #expect(winogradAdjoint(dYShape: dY.shape, weight: w, geometry: g) != nil, "\(c) takes the Winograd path")
-        expectClose(conv2dBackwardData(dY: dY, weight: w, geometry: g, inputShape: c.x),
-                    conv2dBackwardDataReference(dY: dY, weight: w, geometry: g, inputShape: c.x),
-                    tolerance: 1e-5, "winograd adjoint \(c)")
-    }
-    let w = convolutionTestTensor([8, 8, 3, 3], seed: 43)
-    #expect(winogradAdjoint(dYShape: [1, 8, 16, 16], weight: w,
-                            geometry: .init(kernelShape: [3, 3], padsBegin: [3, 1], padsEnd: [1, 1])) == nil)
-    #expect(winogradAdjoint(dYShape: [1, 8, 16, 16], weight: w, geometry: .init(kernelSize: 3, stride: 2, padding: 1)) == nil)
-}

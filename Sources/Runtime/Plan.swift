@@ -30,6 +30,10 @@ public final class Plan: @unchecked Sendable {
 
     private var slotOf: [String: Int] = [:]
     private var constants: [Int: Tensor] = [:]
+    /// Every run starts from these: the value slots with the constants in place, and their bytes counted
+    /// (made once, so a run does not walk the constants' dictionary: tiny models run in tens of microseconds).
+    private var slotTemplate: [Tensor?] = []
+    private var constantLive = LiveBytes()
     private var inputSlots: [Int] = []
     private var outputSlots: [Int] = []
     private var slotCount = 0
@@ -125,6 +129,8 @@ public final class Plan: @unchecked Sendable {
         steps = pending.enumerated().map { i, p in
             Step(node: p.0, op: p.1, inputs: p.2, outputs: p.3, frees: freesAt[i])
         }
+        slotTemplate = [Tensor?](repeating: nil, count: slotCount)
+        for (s, t) in constants { slotTemplate[s] = t; constantLive.add(t) }
     }
 
     /// Called after each step with the step, its inputs, its outputs and the nanoseconds it took.
@@ -135,9 +141,8 @@ public final class Plan: @unchecked Sendable {
         guard values.count == inputs.count else {
             throw RuntimeError.wrongInputCount(expected: inputs.map(\.name), got: values.count)
         }
-        var slots = [Tensor?](repeating: nil, count: slotCount)
-        var live = LiveBytes()
-        for (s, t) in constants { slots[s] = t; live.add(t) }
+        var slots = slotTemplate
+        var live = constantLive
         for (i, info) in inputs.enumerated() {
             try Plan.check(values[i], against: info)
             slots[inputSlots[i]] = values[i]

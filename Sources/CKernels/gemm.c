@@ -31,6 +31,9 @@ enum { MR = 8, NR = 48, KC = 256, MC = 128, NC = 480 };
 static _Thread_local float *pack_a, *pack_b;
 static _Thread_local size_t pack_a_size, pack_b_size;
 
+// Rows rounded up to whole MR-row panels.
+static long padded_rows(long m) { return (m + MR - 1) / MR * MR; }
+
 static float *grow(float **buffer, size_t *size, size_t floats) {
     if (*size < floats) {
         free(*buffer);
@@ -205,9 +208,9 @@ static int gemm_blocks(int trans_a, int trans_b, long m, long n, long k, float a
     int direct_b = !trans_b && m <= 2 * MR && k <= 32 && !transposed_c;
     long nc_max = (n < NC ? n : NC), mc_max = (m < MC ? m : MC);
     float *bp = grow(&pack_b, &pack_b_size, (size_t)((nc_max + NR - 1) / NR * NR * kc_max));
-    float *ap = prepacked_a ? NULL : grow(&pack_a, &pack_a_size, (size_t)((mc_max + MR - 1) / MR * MR * kc_max));
+    float *ap = prepacked_a ? NULL : grow(&pack_a, &pack_a_size, (size_t)(padded_rows(mc_max) * kc_max));
     if (!bp || (!ap && !prepacked_a)) return 0;
-    const long m_padded = (m + MR - 1) / MR * MR;
+    const long m_padded = padded_rows(m);
     for (long j0 = 0; j0 < n; j0 += NC) {
         long nc = n - j0 < NC ? n - j0 : NC;
         for (long p0 = 0; p0 < k; p0 += KC) {
@@ -250,14 +253,13 @@ static int sgemm_avx512(int trans_a, int trans_b, long m, long n, long k, float 
     return gemm_blocks(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0, NULL);
 }
 
-long mc_sgemm_packed_a_floats(long m, long k) { return (m + MR - 1) / MR * MR * k; }
+long mc_sgemm_packed_a_floats(long m, long k) { return padded_rows(m) * k; }
 
 __attribute__((target("avx512f")))
 static void pack_whole_a(int trans_a, long m, long k, const float *a, long lda, float *packed) {
-    const long m_padded = (m + MR - 1) / MR * MR;
     for (long p0 = 0; p0 < k; p0 += KC) {
         long kc = k - p0 < KC ? k - p0 : KC;
-        pack_a_block(trans_a, a, lda, 0, m, p0, kc, packed + p0 * m_padded);
+        pack_a_block(trans_a, a, lda, 0, m, p0, kc, packed + p0 * padded_rows(m));
     }
 }
 
@@ -271,9 +273,14 @@ int mc_sgemm_prepacked_a(long m, long n, long k, float alpha, const float *packe
     return gemm_blocks(0, trans_b, m, n, k, alpha, NULL, 0, b, ldb, beta, c, ldc, 0, packed_a);
 }
 
+// Asked on every product: the CPU is queried once (a benign race: every thread stores the same answer).
 int mc_sgemm_available(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
+    static int available = -1;
+    if (available < 0) {
+        __builtin_cpu_init();
+        available = __builtin_cpu_supports("avx512f") ? 1 : 0;
+    }
+    return available;
 }
 
 int mc_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,

@@ -12,8 +12,9 @@ import Training
 // model's bytes, the references' bytes and the recipe: a rerun on the same reference reuses it, and an
 // interrupted adaptation resumes from its run folder's checkpoint.
 //
-// API: AdaptationOptions, AdaptationCache(folder:), cache.key(model:references:options:), cache.modelURL(key:),
-//      adaptationConfiguration(generator:references:options:), adaptGenerator(model:modelPath:references:options:runFolder:output:progress:)
+// API: AdaptationOptions, AdaptationCache(folder:), cache.key(modelData:referenceData:options:), cache.modelURL(key:),
+//      cache.runURL(key:), adaptationConfiguration(generator:references:options:),
+//      adaptGenerator(model:references:options:runFolder:output:progress:)
 
 /// The recipe of a reference adaptation: `colorize --reference` and `train --reference` share these defaults.
 public struct AdaptationOptions: Sendable, Equatable, Codable {
@@ -74,7 +75,7 @@ func binSide(_ bins: ABBins) -> Float {
     return side.isFinite ? side : 20
 }
 
-/// Fine-tunes the generator `model` (read from `modelPath`) on `references` with `options`, training in
+/// Fine-tunes the generator `model` (one this package exported) on `references` with `options`, training in
 /// `runFolder` (resumed if it holds a checkpoint of the same run), and writes the adapted generator to
 /// `output` (a temporary name, then renamed). Returns the adapted model.
 @discardableResult

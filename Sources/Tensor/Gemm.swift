@@ -70,12 +70,13 @@ public struct PackedGemmMatrix: @unchecked Sendable {
     public let k: Int
     let storage: Tensor
 
-    public init?(transposed: Bool = false, m: Int, k: Int, a: UnsafePointer<Float>, lda: Int) {
+    /// A is m x k, row-major with row stride `lda`.
+    public init?(m: Int, k: Int, a: UnsafePointer<Float>, lda: Int) {
         guard ownGemmKernels, m > 0, k > 0 else { return nil }
         self.m = m
         self.k = k
         storage = Tensor(uninitialized: [mc_sgemm_packed_a_floats(m, k)])
-        mc_sgemm_pack_a(transposed ? 1 : 0, m, k, a, lda, storage.pointer(as: Float.self))
+        mc_sgemm_pack_a(0, m, k, a, lda, storage.pointer(as: Float.self))
     }
 }
 

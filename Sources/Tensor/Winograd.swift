@@ -48,8 +48,8 @@ public struct WinogradWeights: @unchecked Sendable {
         nonisolated(unsafe) let src = weight.pointer(as: Float.self), dst = transformed.pointer(as: Float.self)
         let plane = oc * c
         // t = G g (4x3), in Double so U is the correctly rounded transform; then U = t G^T (4x4). The trainer
-        // transforms every 3x3 weight each step, so output channels are split over
-        // the threads when there are many.
+        // transforms every 3x3 weight each step, so output channels are split over the threads when there are
+        // many.
         func transform(_ o: Int) {
             for i in 0..<c {
                 let g = src + (o * c + i) * 9, out = dst + o * c + i

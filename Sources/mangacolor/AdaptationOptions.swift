@@ -37,7 +37,7 @@ struct AdaptationFlags: ParsableArguments {
             if FileManager.default.fileExists(atPath: url.path) {
                 writeStderr("reusing the model adapted to \(references.joined(separator: ", ")): \(url.path)\n")
             } else {
-                try adapt(modelPath, references: references, cache: cache, key: key)
+                try adapt(modelPath, modelData: modelData, references: references, cache: cache, key: key)
             }
         }
         if collective.size > 1 {
@@ -48,18 +48,19 @@ struct AdaptationFlags: ParsableArguments {
         return url.path
     }
 
-    private func adapt(_ modelPath: String, references: [String], cache: AdaptationCache, key: String) throws {
+    private func adapt(_ modelPath: String, modelData: Data, references: [String], cache: AdaptationCache,
+                       key: String) throws {
         let model: Model
-        do { model = try Model(contentsOf: modelPath) } catch { throw CLIError("\(modelPath): \(error)") }
+        // The bytes the cache key was made of, decoded (not read again).
+        let folder = (modelPath as NSString).deletingLastPathComponent
+        do { model = try Model(bytes: modelData, externalDataFolder: folder.isEmpty ? "." : folder) } catch {
+            throw CLIError("\(modelPath): \(error)")
+        }
         do { _ = try GeneratorConfiguration(exportedGenerator: model) } catch {
             throw CLIError("--reference fine-tunes the generator, and \(modelPath) is not one this package can train (\(error)); "
                 + "pass --adapt-steps 0 to use the reference's region colours alone")
         }
-        let pages = try references.map { path -> Image in
-            let page = try readImage(path: path)
-            guard page.channels == 3 else { throw CLIError("--reference \(path) is not a colour page; give a coloured page of the series") }
-            return page
-        }
+        let pages = try references.map { try readReferencePage($0) }
         do {
             try FileManager.default.createDirectory(at: cache.folder, withIntermediateDirectories: true)
         } catch {

@@ -12,16 +12,20 @@ func adaptOptions(_ options: inout ColorizeOptions, to plan: Plan) throws {
     options.outputColour = try OutputColour(metadata: plan.model.metadata)
 }
 
+/// A `--reference` page, refused unless it is in colour (`colorShare`: also its share of vivid pixels must pass
+/// colorize's colour-page test).
+func readReferencePage(_ path: String, colorShare: Double? = nil) throws -> Image {
+    let page = try readImage(path: path)
+    guard page.channels == 3, colorShare.map({ chromaStatistics(page).vividShare > $0 }) ?? true else {
+        throw CLIError("--reference \(path) is not a colour page; give a coloured page of the series")
+    }
+    return page
+}
+
 /// The palette of `--reference` pages (nil when none are given); refuses pages that are not in colour.
 func referencePalette(_ paths: [String], colorShare: Double) throws -> ReferencePalette? {
     guard !paths.isEmpty else { return nil }
-    let pages = try paths.map { path in
-        let page = try readImage(path: path)
-        guard page.channels == 3, chromaStatistics(page).vividShare > colorShare else {
-            throw CLIError("--reference \(path) is not a colour page; give a coloured page of the series")
-        }
-        return page
-    }
+    let pages = try paths.map { try readReferencePage($0, colorShare: colorShare) }
     let palette = try ReferencePalette(references: pages)
     writeStderr("reference palette: \(palette.regions.count) colour regions from \(paths.count) page(s)\n")
     return palette

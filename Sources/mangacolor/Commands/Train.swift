@@ -183,8 +183,7 @@ struct Train: ParsableCommand {
             }
         } else {
             // One page, decoded once: every pair is a fresh crop of it. The model to adapt gives the generator.
-            let page = try readImage(path: reference!)
-            guard page.channels == 3 else { throw CLIError("--reference \(reference!) is not a colour page; give a coloured page of the series") }
+            let page = try readReferencePage(reference!)
             pages = [.image(page)]
             let path = try initModel ?? resolveModel(nil)
             initPath = path

@@ -49,7 +49,9 @@ public func leakyReluBackward(_ dY: Tensor, x: Tensor, negativeSlope: Float) -> 
     precondition(dY.shape == x.shape, "leakyReluBackward: dY \(dY.shape) vs X \(x.shape)")
     let out = Tensor(uninitialized: x.shape, dtype: .float32)
     let g = dY.pointer(as: Float.self), v = x.pointer(as: Float.self), d = out.pointer(as: Float.self)
-    for i in 0..<x.count { d[i] = v[i] > 0 ? g[i] : g[i] * negativeSlope }
+    parallelChunks(x.count) { range in
+        for i in range { d[i] = v[i] > 0 ? g[i] : g[i] * negativeSlope }
+    }
     return out
 }
 

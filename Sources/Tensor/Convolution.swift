@@ -242,14 +242,26 @@ public func conv2dBackwardBias(dY: Tensor) -> Tensor {
     let (n, c) = (dY.shape[0], dY.shape[1])
     let size = dY.shape[2...].reduce(1, *)
     let src = dY.pointer(as: Float.self)
-    var sums = [Double](repeating: 0, count: c)
-    for i in 0..<n {
-        for j in 0..<c {
-            let row = src + (i * c + j) * size
-            var s: Float = 0
-            for p in 0..<size { s += row[p] }
-            sums[j] += Double(s)
-        }
+    let out = Tensor(uninitialized: [c], dtype: .float32)
+    let sums = out.pointer(as: Float.self)
+    // One task per channel (disjoint outputs); each image's plane summed in Float by `planeSum`, the images
+    // added in Double in order, so a channel's bits depend neither on the threads nor on the batch split.
+    let workers = n * c * size >= 1 << 16 ? kernelThreadCount : 1
+    parallelTasks(count: c, workers: workers) { j, _ in
+        var total = 0.0
+        for i in 0..<n { total += Double(planeSum(src + (i * c + j) * size, count: size)) }
+        sums[j] = Float(total)
     }
-    return Tensor(shape: [c], floats: sums.map { Float($0) })
+    return out
+}
+
+/// The sum of `count` floats in 16 lanes (the lanes added pairwise at the end).
+@inline(__always)
+func planeSum(_ p: UnsafePointer<Float>, count: Int) -> Float {
+    var lanes = SIMD16<Float>(repeating: 0)
+    let raw = UnsafeRawPointer(p)
+    for b in 0..<count / 16 { lanes += raw.loadUnaligned(fromByteOffset: b * 64, as: SIMD16<Float>.self) }
+    var i = count / 16 * 16, rest: Float = 0
+    while i < count { rest += p[i]; i += 1 }
+    return lanes.sum() + rest
 }

@@ -28,6 +28,14 @@ private let sample: [Float] = [-2.5, -1, -0.3, 0, 0.2, 0.7, 1.5, 3]
     #expect(leakyReluBackward(dY, x: x, negativeSlope: 0.2).scalars(as: Float.self) == [1, 1, 5])
 }
 
+/// Split over the threads (more than one 64 Ki chunk), every element still takes its own side of the kink.
+@Test func leakyReluBackwardOverSeveralChunks() {
+    let count = 3 * 65_536 + 7
+    let xs = (0..<count).map { Float(($0 * 7919) % 201) - 100 }, gs = (0..<count).map { Float($0 % 13) - 6 }
+    let dX = leakyReluBackward(Tensor(shape: [count], floats: gs), x: Tensor(shape: [count], floats: xs), negativeSlope: 0.2)
+    #expect(dX.scalars(as: Float.self) == zip(xs, gs).map { $0 > 0 ? $1 : $1 * 0.2 })
+}
+
 /// Central finite differences of L = sum(dY * f(X)) against the analytic dX, away from kinks.
 @Test(arguments: [Activation.relu, .leakyRelu(negativeSlope: 0.2), .tanh, .sigmoid])
 func activationBackwardMatchesFiniteDifferences(_ act: Activation) {

@@ -124,3 +124,22 @@ func convolutionGradientsMatchFiniteDifferences(_ c: ConvolutionCase) {
     #expect(g.convolutionShapeProblem(inputShape: [1, 64, 8, 8], weightShape: [4, 64, 3, 3]) == nil)
     #expect(g.outputSpatialShape(inputSpatialShape: [2, 8]) == [0, 6])
 }
+
+/// The bias gradient (16-lane sums, one task per channel) against a Double sum, on planes with ragged tails
+/// and big enough to be split over the threads; one image's sum is the same bits alone or in a batch.
+@Test func biasGradientSumsEachChannel() {
+    for (n, c, h, w) in [(1, 3, 1, 1), (2, 5, 7, 9), (3, 4, 67, 131)] {
+        let dY = convolutionTestTensor([n, c, h, w], seed: 17)
+        let v = dY.scalars(as: Float.self), size = h * w
+        let sums = conv2dBackwardBias(dY: dY).scalars(as: Float.self)
+        for j in 0..<c {
+            var exact = 0.0, magnitude = 0.0
+            for i in 0..<n { for p in 0..<size { exact += Double(v[(i * c + j) * size + p]); magnitude += abs(Double(v[(i * c + j) * size + p])) } }
+            #expect(abs(Double(sums[j]) - exact) <= 1e-6 * magnitude + 1e-6, "n \(n) c \(c) \(h)x\(w) channel \(j)")
+        }
+        let first = Tensor(shape: [1, c, h, w], floats: Array(v[0..<c * size]))
+        let alone = conv2dBackwardBias(dY: first).scalars(as: Float.self)
+        let batched = conv2dBackwardBias(dY: Tensor(shape: [2, c, h, w], floats: Array(v[0..<c * size]) + Array(repeating: 0, count: c * size)))
+        #expect(alone == batched.scalars(as: Float.self))
+    }
+}

@@ -324,6 +324,88 @@ def recurrent(m):
                                                   activations=("HardSigmoid", "Tanh", "Tanh"), alpha=(0.25,), beta=(0.45,)))
 
 
+def quantized_operand(a):
+    """onnxruntime's dynamic quantisation of a float32 GEMM operand (rnn_helpers ComputeGemm): uint8 over the
+    range [min(a, 0), max(a, 0)], returned less its zero point, with the scale (float32 arithmetic)."""
+    a = a.astype(np.float32)
+    low, high = np.float32(min(a.min(), 0)), np.float32(max(a.max(), 0))
+    scale = np.float32(1) if high == low else np.float32((high - low) / np.float32(255))
+    zero = np.float32(np.rint(np.clip(np.float32(0) - low / scale, 0, 255)))
+    return np.rint(np.clip(a / scale, -zero, np.float32(255) - zero)).astype(np.float64), np.float64(scale)
+
+
+def numpy_quantized_lstm(x, wq, wzp, wscale, rq, rzp, rscale, b, h0=None, c0=None, direction="forward"):
+    """com.microsoft DynamicQuantizeLSTM for batch 1 in numpy: W [dirs, input, 4h] and R [dirs, h, 4h] integer
+    weights with per-tensor ([dirs]) or per-column ([dirs, 4h]) scales and zero points; X quantised once over
+    every step, H at every step (the second oracle: onnx's reference evaluator has no contrib operators)."""
+    sigmoid = lambda v: 1 / (1 + np.exp(-v))
+    steps, batch, _ = x.shape
+    assert batch == 1
+    dirs, hidden = wq.shape[0], rq.shape[1]
+    xq, xs = quantized_operand(x.reshape(steps, -1))
+    y, yh, yc = np.zeros((steps, dirs, 1, hidden)), np.zeros((dirs, 1, hidden)), np.zeros((dirs, 1, hidden))
+    for d in range(dirs):
+        wd = wq[d].astype(np.float64) - np.reshape(wzp[d], (1, -1)).astype(np.float64)
+        rd = rq[d].astype(np.float64) - np.reshape(rzp[d], (1, -1)).astype(np.float64)
+        projected = (xq @ wd) * (xs * np.float64(np.float32(1)) * np.reshape(wscale[d], (1, -1)).astype(np.float64))
+        hs = np.zeros(hidden) if h0 is None else h0[d, 0].astype(np.float64)
+        cs = np.zeros(hidden) if c0 is None else c0[d, 0].astype(np.float64)
+        for s in range(steps):
+            t = steps - 1 - s if (direction == "reverse" or d == 1) else s
+            hq, hsc = quantized_operand(hs)
+            z = projected[t] + (hq @ rd) * (hsc * np.reshape(rscale[d], (-1,)).astype(np.float64)) + b[d, :4 * hidden] + b[d, 4 * hidden:]
+            zi, zo, zf, zc = np.split(z, 4)
+            cs = sigmoid(zf) * cs + sigmoid(zi) * np.tanh(zc)
+            hs = sigmoid(zo) * np.tanh(cs)
+            y[t, d, 0] = hs
+        yh[d, 0], yc[d, 0] = hs, cs
+    return [y, yh, yc]
+
+
+@case
+def quantized_recurrent(m):
+    # com.microsoft DynamicQuantizeLSTM (onnxruntime's quantize_dynamic writes it for LSTMs), batch 1: the
+    # case whose quantisation onnxruntime does not split by its thread count.
+    steps, inputs, hidden = 9, 7, 5
+
+    def weights(directions, dtype, per_column):
+        low, high = (-127, 128) if dtype == np.int8 else (0, 256)
+        shape = (directions, 4 * hidden) if per_column else (directions,)
+        zp = np.zeros(shape, dtype) if dtype == np.int8 else np.full(shape, 131, dtype)
+        return {"W": m.rng.integers(low, high, (directions, inputs, 4 * hidden)).astype(dtype),
+                "R": m.rng.integers(low, high, (directions, hidden, 4 * hidden)).astype(dtype),
+                "B": m.normal(directions, 8 * hidden, scale=0.1),
+                "Ws": (m.rng.uniform(0.5, 1.5, shape) / 200).astype(np.float32), "Wz": zp,
+                "Rs": (m.rng.uniform(0.5, 1.5, shape) / 200).astype(np.float32), "Rz": zp.copy()}
+
+    for name, why, directions, dtype, per_column, direction, states in [
+        ("dq_lstm_bidirectional_int8", "DynamicQuantizeLSTM bidirectional, int8 weights, per-tensor scales",
+         2, np.int8, False, "bidirectional", False),
+        ("dq_lstm_uint8_initial_states", "DynamicQuantizeLSTM forward, uint8 weights (zero point 131), initial h and c",
+         1, np.uint8, False, "forward", True),
+        ("dq_lstm_reverse_per_column", "DynamicQuantizeLSTM reverse, int8 weights, per-column scales",
+         1, np.int8, True, "reverse", False)]:
+        init = weights(directions, dtype, per_column)
+        x = m.normal(steps, 1, inputs, scale=1.5)
+        names = ["X", "W", "R", "B", "", "", "", "", "Ws", "Wz", "Rs", "Rz"]
+        if states:
+            init["H0"], init["C0"] = m.normal(directions, 1, hidden, scale=0.5), m.normal(directions, 1, hidden, scale=0.5)
+            names[5], names[6] = "H0", "C0"
+        node = helper.make_node("DynamicQuantizeLSTM", names, ["Y", "Y_h", "Y_c"], domain="com.microsoft",
+                                hidden_size=hidden, direction=direction)
+        graph = helper.make_graph(
+            [node], name, [helper.make_tensor_value_info("X", TensorProto.FLOAT, list(x.shape))],
+            [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in ("Y", "Y_h", "Y_c")],
+            [numpy_helper.from_array(v, k) for k, v in init.items()])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)],
+                                  producer_name="mangacolor-tools/make-fixtures")
+        model.ir_version = 8
+        model.doc_string = why
+        m.save(name, why, model, {"X": x},
+               oracle=lambda i=init, x=x, d=direction: numpy_quantized_lstm(
+                   x, i["W"], i["Wz"], i["Ws"], i["R"], i["Rz"], i["Rs"], i["B"], i.get("H0"), i.get("C0"), d))
+
+
 README = """# Golden cases: single operators at shapes the node suite does not reach
 
 Made by `tools/make-fixtures.py` (seed {seed}) with onnx {onnx_version} and onnxruntime {ort_version}:

@@ -9,7 +9,7 @@ public enum OperatorRegistry {
         + convolutionOperators + poolingOperators + normalizationOperators
         + shapeOperators + indexingOperators + concatOperators + scatterOperators + selectionOperators
         + uniqueOperators + gridSampleOperators + tensorCreationOperators + paddingOperators + resizeOperators
-        + matrixOperators + recurrentOperators + controlFlowOperators + quantizationOperators
+        + matrixOperators + recurrentOperators + quantizedRecurrentOperators + controlFlowOperators + quantizationOperators
         + reductionOperators + lossOperators + castOperators + fusedOperators
         // Operators/Extended: ops no image model uses (see its README).
         + attentionOperators + linearAttentionOperators + rotaryEmbeddingOperators + linearAlgebraOperators

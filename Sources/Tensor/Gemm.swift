@@ -206,3 +206,13 @@ private func scaleMatrix(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: I
         }
     }
 }
+
+/// C (m x n) = A (m x k) B (k x n) in float64, row-major, untransposed (OpenBLAS cblas_dgemm, one call: the
+/// float64 MatMul and the integer products, which are exact in float64 while every sum stays below 2^53).
+public func dgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Double>, b: UnsafePointer<Double>, c: UnsafeMutablePointer<Double>) {
+    guard m > 0, n > 0 else { return }
+    guard k > 0 else { c.update(repeating: 0, count: m * n); return }
+    precondition(m < Int(Int32.max) && n < Int(Int32.max) && k < Int(Int32.max), "dgemm: dimensions beyond 32 bits")
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
+                a, Int32(k), b, Int32(n), 0, c, Int32(n))
+}

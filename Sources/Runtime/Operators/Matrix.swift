@@ -206,6 +206,22 @@ struct MatMulOperator: Operator {
         }
         let av = a.doubles(), bv = b.doubles()
         var y = [Double](repeating: 0, count: batches * m * n)
+        if a.dtype == .float64 || a.dtype.isInteger {
+            // In float64 on BLAS: float64 itself, and integers (exact while every sum stays below 2^53, as in
+            // the loop below, which the other types keep).
+            av.withUnsafeBufferPointer { ap in
+                bv.withUnsafeBufferPointer { bp in
+                    y.withUnsafeMutableBufferPointer { yp in
+                        for bi in 0..<batches where m * n > 0 {
+                            let (ao, bo) = offsets(bi)
+                            dgemm(m: m, n: n, k: k, a: ap.baseAddress! + ao * m * k, b: bp.baseAddress! + bo * k * n,
+                                  c: yp.baseAddress! + bi * m * n)
+                        }
+                    }
+                }
+            }
+            return [Tensor.fromDoubles(y, shape: outShape, dtype: a.dtype)]
+        }
         for bi in 0..<batches {
             let (ao, bo) = offsets(bi)
             for i in 0..<m {

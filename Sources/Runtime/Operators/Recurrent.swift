@@ -137,8 +137,9 @@ struct Recurrence {
         return [y, state] + (cellState ? [state] : [])
     }
 
-    /// Runs the operator: [Y, Y_h] and, with `cellState`, Y_c.
-    func run(_ inputs: [Tensor?], cellState: Bool, _ cell: Cell) throws -> [Tensor] {
+    /// Runs the operator: [Y, Y_h] and, with `cellState`, Y_c. With `quantization`, W and R hold integer
+    /// weights less their zero points and X and each step's H are quantised on the fly (QuantizedRecurrent.swift).
+    func run(_ inputs: [Tensor?], cellState: Bool, quantization: RecurrentQuantization? = nil, _ cell: Cell) throws -> [Tensor] {
         let x = try inputs.required(0, "X"), w = try inputs.required(1, "W"), r = try inputs.required(2, "R")
         for (t, name) in [(x, "X"), (w, "W"), (r, "R")] where t.dtype != .float32 || t.rank != 3 {
             throw KernelError("\(name) is \(t.dtype) \(shapeString(t.shape)); \(op) takes float32 tensors of rank 3")
@@ -158,6 +159,14 @@ struct Recurrence {
         try requireAllocatable([steps, directions, batch, g * h], .float32)
 
         let xs = a.batchFirst ? transposed(x, perm: [1, 0, 2]) : x     // [steps, batch, input]
+        // Quantised: X as onnxruntime quantises it, once over every step (one GEMM), and that scale.
+        var xQuantized: [Float] = [], xScale: Float = 1
+        if quantization != nil {
+            xQuantized = [Float](repeating: 0, count: xs.count)
+            xScale = xQuantized.withUnsafeMutableBufferPointer {
+                dynamicallyQuantized(xs.pointer(as: Float.self), count: xs.count, into: $0.baseAddress!)
+            }
+        }
         var y = [Float](repeating: 0, count: steps * directions * batch * h)   // [steps, directions, batch, h]
         var lastH = [Float](repeating: 0, count: directions * batch * h), lastC = lastH
         let stateIndex = { (d: Int, b: Int) -> Int in a.batchFirst ? (b * directions + d) * h : (d * batch + b) * h }
@@ -170,13 +179,16 @@ struct Recurrence {
                     concurrentFor(directions) { d in
                         var projected = [Float](repeating: 0, count: steps * batch * g * h)
                         var recurrent = [Float](repeating: 0, count: batch * g * h)
-                        var hState = [Float](repeating: 0, count: batch * h), cState = hState
+                        var hState = [Float](repeating: 0, count: batch * h), cState = hState, hQuantized = hState
                         let wd = w.pointer(as: Float.self) + d * g * h * inputSize
                         let rd = UnsafePointer(r.pointer(as: Float.self) + d * g * h * h)
                         projected.withUnsafeMutableBufferPointer { p in
-                            sgemm(transposeA: false, transposeB: true, m: steps * batch, n: g * h, k: inputSize, alpha: 1,
-                                  a: xs.pointer(as: Float.self), lda: inputSize, b: wd, ldb: inputSize, beta: 0,
-                                  c: p.baseAddress!, ldc: g * h)
+                            xQuantized.withUnsafeBufferPointer { xq in
+                                sgemm(transposeA: false, transposeB: true, m: steps * batch, n: g * h, k: inputSize, alpha: 1,
+                                      a: quantization == nil ? UnsafePointer(xs.pointer(as: Float.self)) : xq.baseAddress!, lda: inputSize,
+                                      b: wd, ldb: inputSize, beta: 0, c: p.baseAddress!, ldc: g * h)
+                            }
+                            quantization?.rescale(p.baseAddress!, rows: steps * batch, by: xScale, columns: d, of: \.input)
                         }
                         for row in 0..<steps * batch {
                             for j in 0..<g * h { projected[row * g * h + j] += bias[d * 2 * g * h + j] }
@@ -191,9 +203,23 @@ struct Recurrence {
                             let rb = bp.baseAddress! + d * 2 * g * h + g * h
                             for s in 0..<steps {
                                 hState.withUnsafeBufferPointer { hp in
-                                    recurrent.withUnsafeMutableBufferPointer { rp in
-                                        sgemm(transposeA: false, transposeB: true, m: batch, n: g * h, k: h, alpha: 1,
-                                              a: hp.baseAddress!, lda: h, b: rd, ldb: h, beta: 0, c: rp.baseAddress!, ldc: g * h)
+                                    hQuantized.withUnsafeMutableBufferPointer { hq in
+                                        recurrent.withUnsafeMutableBufferPointer { rp in
+                                            // Quantised: each batch row's state at its own scale (onnxruntime runs the
+                                            // recurrent GEMM a batch row at a time).
+                                            var hScales = [Float](repeating: 1, count: batch)
+                                            if quantization != nil {
+                                                for b in 0..<batch {
+                                                    hScales[b] = dynamicallyQuantized(hp.baseAddress! + b * h, count: h, into: hq.baseAddress! + b * h)
+                                                }
+                                            }
+                                            sgemm(transposeA: false, transposeB: true, m: batch, n: g * h, k: h, alpha: 1,
+                                                  a: quantization == nil ? hp.baseAddress! : UnsafePointer(hq.baseAddress!), lda: h,
+                                                  b: rd, ldb: h, beta: 0, c: rp.baseAddress!, ldc: g * h)
+                                            for b in 0..<batch {
+                                                quantization?.rescale(rp.baseAddress! + b * g * h, rows: 1, by: hScales[b], columns: d, of: \.recurrent)
+                                            }
+                                        }
                                     }
                                 }
                                 for b in 0..<batch where s < lengths[b] {
@@ -265,7 +291,9 @@ struct LSTMOperator: Operator {
         try recurrence.outputShapes(shapes, cellState: true)
     }
 
-    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] { try run(inputs, quantization: nil) }
+
+    func run(_ inputs: [Tensor?], quantization: RecurrentQuantization?) throws -> [Tensor] {
         let a = recurrence.attributes
         let directions = a.reversed.count
         // Peepholes P [directions, 3h]: i, o, f.
@@ -277,7 +305,7 @@ struct LSTMOperator: Operator {
         }
         let peepholes = p.map { Array(UnsafeBufferPointer(start: $0.pointer(as: Float.self), count: $0.count)) }
         let inputForget = self.inputForget
-        return try recurrence.run(inputs, cellState: true) { d, hidden, projected, recurrent, rb, hRow, cRow, _ in
+        return try recurrence.run(inputs, cellState: true, quantization: quantization) { d, hidden, projected, recurrent, rb, hRow, cRow, _ in
             let (f, g, act) = (a.activations[3 * d], a.activations[3 * d + 1], a.activations[3 * d + 2])
             for j in 0..<hidden {
                 let c = cRow[j]

@@ -104,13 +104,14 @@ def pytorch_steps(size, steps, levels, threads):
     return times, sum(p.numel() for p in g.parameters())
 
 
-def our_steps(binary, size, steps, width, levels):
+def our_steps(binary, size, steps, width, levels, threads):
+    env = dict(os.environ, MANGACOLOR_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([binary, "synth", "--out", f"{tmp}/pages", "--count", "2", "--width", str(2 * size),
                         "--height", str(2 * size)], check=True, capture_output=True)
         subprocess.run([binary, "train", "--data", f"{tmp}/pages", "--out", f"{tmp}/run", "--size", str(size),
                         "--steps", str(steps + 1), "--discriminator", "patch", "--width-multiplier", str(width),
-                        "--levels", str(levels), "--checkpoint-every", "100000"], check=True, capture_output=True)
+                        "--levels", str(levels), "--checkpoint-every", "100000"], check=True, capture_output=True, env=env)
         rows = [json.loads(line) for line in open(f"{tmp}/run/metrics.jsonl")]
     return [r["seconds"] for r in rows[1:]]
 
@@ -125,7 +126,7 @@ def main():
     ap.add_argument("--mangacolor", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "mangacolor"))
     a = ap.parse_args()
     levels = [[max(1, round(w * a.width_multiplier)) for w in ws] for ws in SEED_LEVELS[: a.levels]]
-    ours = our_steps(a.mangacolor, a.size, a.steps, a.width_multiplier, a.levels)
+    ours = our_steps(a.mangacolor, a.size, a.steps, a.width_multiplier, a.levels, a.threads)
     theirs, params = pytorch_steps(a.size, a.steps, levels, a.threads)
     mo, mt = statistics.median(ours), statistics.median(theirs)
     print(f"G+D step, batch 1, {a.size}x{a.size}, U-Net {params:,} parameters, PatchGAN, {a.threads} threads")

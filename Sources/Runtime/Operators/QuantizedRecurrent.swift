@@ -8,7 +8,8 @@ import Tensor
 // [directions, 4h] (per output column). Attributes as LSTM's (no `layout`).
 //
 // What it computes, as onnxruntime does (its rnn_helpers ComputeGemm for quantised weights): each GEMM's
-// float operand A — X over every step at once, then each step's H over the batch — is quantised to uint8 on
+// float operand A — X over every step at once, then each step's H a batch row at a time (onnxruntime splits
+// the batch by its thread count; with a thread per row, or batch 1, this is its result) — is quantised to uint8 on
 // the fly: range [min(A, 0), max(A, 0)], scale = range / 255 (1 for an empty range), zero point = that
 // range's 0 rounded half to even; A_q = round-half-even(A / scale), clamped, + zero point. The product is
 // then scale_A * scale_W[column] * sum((A_q - zp_A)(W_q - zp_W)). Here both factors are held as small

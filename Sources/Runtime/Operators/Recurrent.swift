@@ -180,6 +180,7 @@ struct Recurrence {
                         var projected = [Float](repeating: 0, count: steps * batch * g * h)
                         var recurrent = [Float](repeating: 0, count: batch * g * h)
                         var hState = [Float](repeating: 0, count: batch * h), cState = hState, hQuantized = hState
+                        var hScales = [Float](repeating: 1, count: batch)
                         let wd = w.pointer(as: Float.self) + d * g * h * inputSize
                         let rd = UnsafePointer(r.pointer(as: Float.self) + d * g * h * h)
                         projected.withUnsafeMutableBufferPointer { p in
@@ -207,7 +208,6 @@ struct Recurrence {
                                         recurrent.withUnsafeMutableBufferPointer { rp in
                                             // Quantised: each batch row's state at its own scale (onnxruntime runs the
                                             // recurrent GEMM a batch row at a time).
-                                            var hScales = [Float](repeating: 1, count: batch)
                                             if quantization != nil {
                                                 for b in 0..<batch {
                                                     hScales[b] = dynamicallyQuantized(hp.baseAddress! + b * h, count: h, into: hq.baseAddress! + b * h)

@@ -354,12 +354,24 @@ struct ConvIntegerOperator: Operator {
         guard w.rank >= 1, wZero.count == 1 || wZero.count == w.shape[0] else {
             throw KernelError("w_zero_point has \(wZero.count) values, expected 1 or \(w.rank >= 1 ? w.shape[0] : 1)")
         }
-        let xf = Tensor(shape: x.shape, floats: x.doubles().map { Float($0 - xZero[0]) })
         let perChannel = w.rank >= 1 && w.shape[0] > 0 ? w.count / w.shape[0] : 1
-        let wf = Tensor(shape: w.shape, floats: w.doubles().enumerated().map { i, v in
-            Float(v - wZero[wZero.count == 1 ? 0 : i / perChannel])
-        })
+        let xf = Self.shifted(x, by: xZero.map { Float($0) }, every: max(1, x.count))
+        let wf = Self.shifted(w, by: wZero.map { Float($0) }, every: wZero.count == 1 ? max(1, w.count) : perChannel)
         let y = try conv.run([xf, wf])[0]
-        return [Tensor(shape: y.shape, scalars: y.scalars(as: Float.self).map { Int32($0.rounded()) })]
+        let out = Tensor(uninitialized: y.shape, dtype: .int32)
+        let (src, dst) = (y.pointer(as: Float.self), out.pointer(as: Int32.self))
+        for i in 0..<y.count { dst[i] = Int32(src[i].rounded()) }
+        return [out]
+    }
+
+    /// An 8-bit tensor as float32 less its zero point: `zeros[i / every]` for element i.
+    private static func shifted(_ t: Tensor, by zeros: [Float], every: Int) -> Tensor {
+        let out = Tensor(uninitialized: t.shape, dtype: .float32)
+        let dst = out.pointer(as: Float.self)
+        func convert<T: BinaryInteger>(_ src: UnsafePointer<T>) {
+            for i in 0..<t.count { dst[i] = Float(src[i]) - zeros[i / every] }
+        }
+        if t.dtype == .int8 { convert(t.pointer(as: Int8.self)) } else { convert(t.pointer(as: UInt8.self)) }
+        return out
     }
 }

@@ -39,9 +39,35 @@ private func shiftedProduct(_ a: Tensor, _ azp: Tensor?, _ b: Tensor, _ bzp: Ten
     return try MatMulOperator().run([Tensor(shape: a.shape, scalars: av), Tensor(shape: b.shape, scalars: bv)])[0]
 }
 
+/// The common case in one dgemm: A [..., K] times a weight B [K, N], zero points per tensor (or none); nil
+/// where it does not apply (then `shiftedProduct`'s general broadcasting runs).
+private func weightProduct(_ a: Tensor, _ azp: Tensor?, _ b: Tensor, _ bzp: Tensor?) throws -> Tensor? {
+    guard a.rank >= 2, b.rank == 2, a.shape[a.rank - 1] == b.shape[0], azp.map({ $0.count == 1 }) ?? true,
+          bzp.map({ $0.count == 1 }) ?? true else { return nil }
+    let (k, n) = (b.shape[0], b.shape[1]), rows = a.count / max(1, k)
+    let outShape = Array(a.shape.dropLast()) + [n]
+    try requireAllocatable(outShape, .float64)
+    func shifted(_ t: Tensor, _ zero: Tensor?) -> [Double] {
+        let z = zero?.doubles()[0] ?? 0
+        return t.doubles().map { $0 - z }
+    }
+    let av = shifted(a, azp), bv = shifted(b, bzp)
+    var y = [Double](repeating: 0, count: rows * n)
+    av.withUnsafeBufferPointer { ap in
+        bv.withUnsafeBufferPointer { bp in
+            y.withUnsafeMutableBufferPointer { yp in
+                dgemm(m: rows, n: n, k: k, a: ap.baseAddress!, b: bp.baseAddress!, c: yp.baseAddress!)
+            }
+        }
+    }
+    // int32 accumulation as the spec has it: the exact sum, wrapped to 32 bits.
+    return Tensor(shape: outShape, scalars: y.map { Int32(truncatingIfNeeded: Int64($0)) })
+}
+
 struct MatMulIntegerOperator: Operator {
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let a = try inputs.required(0, "A"), b = try inputs.required(1, "B")
+        if let product = try weightProduct(a, inputs.optional(2), b, inputs.optional(3)) { return [product] }
         let product = try shiftedProduct(a, inputs.optional(2), b, inputs.optional(3))
         return [Tensor.fromDoubles(product.doubles(), shape: product.shape, dtype: .int32)]
     }

@@ -106,3 +106,18 @@ import Tensor
     let h = try runRegisteredOperator("Softmax", opset: 13, [Tensor(shape: [2], scalars: [Float16(1), Float16(1)])])[0]
     expectClose(h, [0.5, 0.5])
 }
+
+/// A [2, 3, 5] int8 times a uint8 weight [5, 4], zero points per tensor (the one-dgemm path), against the sums
+/// written out.
+@Test func integerMatMulOfBatchedActivationsAndAWeight() throws {
+    let av = (0..<30).map { Int8($0 * 7 % 23 - 11) }, bv = (0..<20).map { UInt8($0 * 13 % 251) }
+    let y = try runRegisteredOperator("MatMulInteger", opset: 10, [
+        Tensor(shape: [2, 3, 5], scalars: av), Tensor(shape: [5, 4], scalars: bv),
+        Tensor(scalar: Int8(-3)), Tensor(scalar: UInt8(128))])[0]
+    #expect(y.dtype == .int32 && y.shape == [2, 3, 4])
+    var want: [Int] = []
+    for row in 0..<6 {
+        for j in 0..<4 { want.append((0..<5).reduce(0) { $0 + (Int(av[row * 5 + $1]) + 3) * (Int(bv[$1 * 4 + j]) - 128) }) }
+    }
+    #expect(y.ints() == want)
+}

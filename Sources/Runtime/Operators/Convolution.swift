@@ -355,23 +355,12 @@ struct ConvIntegerOperator: Operator {
             throw KernelError("w_zero_point has \(wZero.count) values, expected 1 or \(w.rank >= 1 ? w.shape[0] : 1)")
         }
         let perChannel = w.rank >= 1 && w.shape[0] > 0 ? w.count / w.shape[0] : 1
-        let xf = Self.shifted(x, by: xZero.map { Float($0) }, every: max(1, x.count))
-        let wf = Self.shifted(w, by: wZero.map { Float($0) }, every: wZero.count == 1 ? max(1, w.count) : perChannel)
+        let xf = eightBitFloats(x, less: xZero.map { Float($0) }, every: x.count)
+        let wf = eightBitFloats(w, less: wZero.map { Float($0) }, every: wZero.count == 1 ? w.count : perChannel)
         let y = try conv.run([xf, wf])[0]
         let out = Tensor(uninitialized: y.shape, dtype: .int32)
         let (src, dst) = (y.pointer(as: Float.self), out.pointer(as: Int32.self))
         for i in 0..<y.count { dst[i] = Int32(src[i].rounded()) }
         return [out]
-    }
-
-    /// An 8-bit tensor as float32 less its zero point: `zeros[i / every]` for element i.
-    private static func shifted(_ t: Tensor, by zeros: [Float], every: Int) -> Tensor {
-        let out = Tensor(uninitialized: t.shape, dtype: .float32)
-        let dst = out.pointer(as: Float.self)
-        func convert<T: BinaryInteger>(_ src: UnsafePointer<T>) {
-            for i in 0..<t.count { dst[i] = Float(src[i]) - zeros[i / every] }
-        }
-        if t.dtype == .int8 { convert(t.pointer(as: Int8.self)) } else { convert(t.pointer(as: UInt8.self)) }
-        return out
     }
 }

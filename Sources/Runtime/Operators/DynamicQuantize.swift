@@ -35,3 +35,17 @@ struct DynamicQuantizeLinearOperator: Operator {
                 Tensor(shape: [], scalars: [zeroPoint])]
     }
 }
+
+/// An int8 or uint8 tensor as float32 less its zero points: `zeros[i / every]` for element i (one zero point:
+/// `every` = the count; per output channel: the channel's size). ConvInteger's and DynamicQuantizeLSTM's
+/// operands.
+func eightBitFloats(_ t: Tensor, less zeros: [Float], every: Int) -> Tensor {
+    precondition(t.dtype == .int8 || t.dtype == .uint8, "eightBitFloats: \(t.dtype)")
+    let out = Tensor(uninitialized: t.shape, dtype: .float32)
+    let dst = out.pointer(as: Float.self), every = max(1, every)
+    func convert<T: BinaryInteger>(_ src: UnsafePointer<T>) {
+        for i in 0..<t.count { dst[i] = Float(src[i]) - zeros[i / every] }
+    }
+    if t.dtype == .int8 { convert(t.pointer(as: Int8.self)) } else { convert(t.pointer(as: UInt8.self)) }
+    return out
+}

@@ -54,8 +54,19 @@ func dynamicallyQuantized(_ values: UnsafePointer<Float>, count: Int, into out: 
 
 struct DynamicQuantizeLSTMOperator: Operator {
     let lstm: LSTMOperator
+    /// W's and R's float form, made once at load where they and their scales and zero points are constants
+    /// (they are in quantize_dynamic's output); otherwise made every run.
+    let constantW: (Tensor, [Float])?, constantR: (Tensor, [Float])?
 
-    init(_ ctx: OperatorContext) throws { lstm = try LSTMOperator(ctx, layoutAllowed: false) }
+    init(_ ctx: OperatorContext) throws {
+        lstm = try LSTMOperator(ctx, layoutAllowed: false)
+        func prepared(_ weight: Int, _ scale: Int, _ zero: Int, _ name: String) throws -> (Tensor, [Float])? {
+            guard let q = ctx.constant(weight), let s = ctx.constant(scale), let z = ctx.constant(zero) else { return nil }
+            return try Self.dequantizedWeights(q, scale: s, zeroPoint: z, name: name)
+        }
+        constantW = try prepared(1, 8, 9, "W")
+        constantR = try prepared(2, 10, 11, "R")
+    }
 
     func outputShapes(_ shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]?] {
         // W and R are [directions, K, 4h]: LSTM's rule reads the hidden size from R's last dimension / 4.
@@ -66,10 +77,10 @@ struct DynamicQuantizeLSTMOperator: Operator {
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let w = try inputs.required(1, "W"), r = try inputs.required(2, "R")
-        let (wFloat, wScales) = try dequantizedWeights(w, scale: inputs.required(8, "W_scale"),
-                                                       zeroPoint: inputs.required(9, "W_zero_point"), name: "W")
-        let (rFloat, rScales) = try dequantizedWeights(r, scale: inputs.required(10, "R_scale"),
-                                                       zeroPoint: inputs.required(11, "R_zero_point"), name: "R")
+        let (wFloat, wScales) = try constantW ?? Self.dequantizedWeights(w, scale: inputs.required(8, "W_scale"),
+                                                                          zeroPoint: inputs.required(9, "W_zero_point"), name: "W")
+        let (rFloat, rScales) = try constantR ?? Self.dequantizedWeights(r, scale: inputs.required(10, "R_scale"),
+                                                                          zeroPoint: inputs.required(11, "R_zero_point"), name: "R")
         guard wFloat.shape[1] == rFloat.shape[1], rFloat.shape[1] == 4 * rFloat.shape[2] else {
             throw KernelError("W \(shapeString(w.shape)) and R \(shapeString(r.shape)) must be [directions, input, 4h] and [directions, h, 4h]")
         }
@@ -83,7 +94,7 @@ struct DynamicQuantizeLSTMOperator: Operator {
 
     /// An int8/uint8 [directions, K, N] weight as float32 [directions, N, K] of (q - zero point), and its
     /// per-column scales [directions * N].
-    private func dequantizedWeights(_ q: Tensor, scale: Tensor, zeroPoint: Tensor, name: String) throws -> (Tensor, [Float]) {
+    private static func dequantizedWeights(_ q: Tensor, scale: Tensor, zeroPoint: Tensor, name: String) throws -> (Tensor, [Float]) {
         guard q.rank == 3, q.dtype == .int8 || q.dtype == .uint8 else {
             throw KernelError("\(name) is \(q.dtype) \(shapeString(q.shape)); DynamicQuantizeLSTM takes int8 or uint8 [directions, K, 4h]")
         }
@@ -96,11 +107,8 @@ struct DynamicQuantizeLSTMOperator: Operator {
             throw KernelError("\(name)_zero_point is \(zeroPoint.dtype) \(shapeString(zeroPoint.shape)); expected \(q.dtype) \(shapeString(scale.shape))")
         }
         try requireAllocatable([directions, n, k], .float32)
-        func values(_ t: Tensor) -> [Float] {
-            t.dtype == .int8 ? UnsafeBufferPointer(start: t.pointer(as: Int8.self), count: t.count).map { Float($0) }
-                : UnsafeBufferPointer(start: t.pointer(as: UInt8.self), count: t.count).map { Float($0) }
-        }
-        let weights = values(q), zeros = values(zeroPoint), scales = Array(scale.floats)
+        let weights = eightBitFloats(q, less: [0], every: q.count).scalars(as: Float.self)
+        let zeros = zeroPoint.doubles().map { Float($0) }, scales = Array(scale.floats)
         var out = [Float](repeating: 0, count: directions * n * k), columnScales = [Float](repeating: 0, count: directions * n)
         for d in 0..<directions {
             for j in 0..<n {

@@ -47,11 +47,9 @@ private func weightProduct(_ a: Tensor, _ azp: Tensor?, _ b: Tensor, _ bzp: Tens
     let (k, n) = (b.shape[0], b.shape[1]), rows = a.count / max(1, k)
     let outShape = Array(a.shape.dropLast()) + [n]
     try requireAllocatable(outShape, .float64)
-    func shifted(_ t: Tensor, _ zero: Tensor?) -> [Double] {
-        let z = zero?.doubles()[0] ?? 0
-        return t.doubles().map { $0 - z }
-    }
-    let av = shifted(a, azp), bv = shifted(b, bzp)
+    var av = a.doubles(), bv = b.doubles()
+    try subtractBroadcast(&av, a.shape, azp)
+    try subtractBroadcast(&bv, b.shape, bzp)
     var y = [Double](repeating: 0, count: rows * n)
     av.withUnsafeBufferPointer { ap in
         bv.withUnsafeBufferPointer { bp in

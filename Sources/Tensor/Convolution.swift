@@ -244,24 +244,16 @@ public func conv2dBackwardBias(dY: Tensor) -> Tensor {
     let src = dY.pointer(as: Float.self)
     let out = Tensor(uninitialized: [c], dtype: .float32)
     let sums = out.pointer(as: Float.self)
-    // One task per channel (disjoint outputs); each image's plane summed in Float by `planeSum`, the images
-    // added in Double in order, so a channel's bits depend neither on the threads nor on the batch split.
+    // One task per channel (disjoint outputs); each image's plane summed by `relaxedChunkedSum`, the images
+    // added in order, so a channel's bits depend neither on the threads nor on the batch split.
     let workers = n * c * size >= 1 << 16 ? kernelThreadCount : 1
     parallelTasks(count: c, workers: workers) { j, _ in
         var total = 0.0
-        for i in 0..<n { total += Double(planeSum(src + (i * c + j) * size, count: size)) }
+        for i in 0..<n {
+            let plane = src + (i * c + j) * size
+            total += relaxedChunkedSum(size) { plane[$0] }
+        }
         sums[j] = Float(total)
     }
     return out
-}
-
-/// The sum of `count` floats in 16 lanes (the lanes added pairwise at the end).
-@inline(__always)
-func planeSum(_ p: UnsafePointer<Float>, count: Int) -> Float {
-    var lanes = SIMD16<Float>(repeating: 0)
-    let raw = UnsafeRawPointer(p)
-    for b in 0..<count / 16 { lanes += raw.loadUnaligned(fromByteOffset: b * 64, as: SIMD16<Float>.self) }
-    var i = count / 16 * 16, rest: Float = 0
-    while i < count { rest += p[i]; i += 1 }
-    return lanes.sum() + rest
 }

@@ -125,7 +125,7 @@ func convolutionGradientsMatchFiniteDifferences(_ c: ConvolutionCase) {
     #expect(g.outputSpatialShape(inputSpatialShape: [2, 8]) == [0, 6])
 }
 
-/// The bias gradient (16-lane sums, one task per channel) against a Double sum, on planes with ragged tails
+/// The bias gradient (chunked relaxed sums, one task per channel) against a Double sum, on planes with ragged tails
 /// and big enough to be split over the threads; one image's sum is the same bits alone or in a batch.
 @Test func biasGradientSumsEachChannel() {
     for (n, c, h, w) in [(1, 3, 1, 1), (2, 5, 7, 9), (3, 4, 67, 131)] {

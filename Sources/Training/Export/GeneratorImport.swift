@@ -3,7 +3,8 @@ import Tensor
 
 extension GeneratorConfiguration {
     /// The configuration of a generator exported by this trainer, read from its initializers
-    /// (`enc{i}.{j}.conv.weight` give the level widths, `out.weight` the output channels) and its
+    /// (`enc{i}.{j}.conv.weight` give the level widths, `out.weight` the output channels,
+    /// `context.encode.weight` the global-context branch's width) and its
     /// LeakyRelu slope. Lets `train --init G.onnx` build the matching U-Net before loading the weights.
     public init(exportedGenerator model: Model) throws {
         let inits = model.graph.initializers
@@ -34,7 +35,8 @@ extension GeneratorConfiguration {
         self.init(levels: levels, inputChannels: first.shape[1], outputChannels: colour == .abClasses ? 3 : out.shape[0],
                   negativeSlope: slope, affineNorm: inits["enc0.0.norm.weight"] != nil,
                   skips: model.metadata["mangacolor.skips"] != "false", colour: colour, bins: bins,
-                  pageScale: try Self.pageScale(exportedMetadata: model.metadata))
+                  pageScale: try Self.pageScale(exportedMetadata: model.metadata),
+                  globalContext: inits["context.encode.weight"].map { $0.rank == 2 ? $0.shape[0] : 0 } ?? 0)
     }
 
     /// The page scale an exported generator was trained for (`mangacolor.page_scale`; absent: 1).

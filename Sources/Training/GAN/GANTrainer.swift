@@ -300,12 +300,20 @@ public final class GANTrainer {
     /// Loads generator weights from a decoded ONNX model of the same architecture (`train --init G.onnx`):
     /// every generator parameter must be an initializer of the same name and shape — except the output
     /// head (`out.*`, `classes.*`), which stays freshly initialised when the model's output colour differs
-    /// from this generator's (an RGB model starting a Lab or a*b*-class run). Returns the names left fresh.
+    /// from this generator's (an RGB model starting a Lab or a*b*-class run), and the global-context branch
+    /// (`context.*`) when the model has none (it starts as the identity). Returns the names left fresh.
     @discardableResult
     public func loadGeneratorWeights(from model: Model) throws -> [String] {
         let colour = try GeneratorColour(exportedMetadata: model.metadata)
         let isHead: (Variable) -> Bool = { $0.name.hasPrefix("out.") || $0.name.hasPrefix("classes.") }
-        let fresh = colour == configuration.generator.colour ? [] : generator.parameters.filter(isHead)
+        let modelHasContext = model.graph.initializers["context.encode.weight"] != nil
+        if let branch = model.graph.initializers["context.encode.weight"], configuration.generator.globalContext == 0 {
+            throw TrainingError.weights("the model has a global-context branch of \(branch.shape.first ?? 0) units and this generator none (train --global-context \(branch.shape.first ?? 0))")
+        }
+        let fresh = generator.parameters.filter { p in
+            (colour != configuration.generator.colour && isHead(p))
+                || (!modelHasContext && p.name.hasPrefix(GlobalContext.prefix))
+        }
         try Self.load(generator.parameters.filter { p in !fresh.contains { $0 === p } },
                       from: model.graph.initializers, what: "generator")
         resetAverage()

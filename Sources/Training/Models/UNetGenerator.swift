@@ -21,6 +21,8 @@ public struct GeneratorConfiguration: Codable, Sendable, Equatable {
     /// The page scale the generator is trained for and run at (its input is the page shrunk by this; 1: the
     /// page as it is). Exported as metadata `mangacolor.page_scale`, which colorize uses by default.
     public var pageScale: Double
+    /// Units of the global-context branch (`GlobalContext`; 0: none, as before it existed).
+    public var globalContext: Int
 
     /// The exported generator's metadata key holding `pageScale` (absent: 1, as before it existed).
     public static let pageScaleMetadataKey = "mangacolor.page_scale"
@@ -30,8 +32,10 @@ public struct GeneratorConfiguration: Codable, Sendable, Equatable {
 
     public init(levels: [[Int]] = GeneratorConfiguration.seedLevels, inputChannels: Int = 1, outputChannels: Int = 3,
                 negativeSlope: Float = 0.2, dropout: Float = 0, affineNorm: Bool = true, skips: Bool = true,
-                colour: GeneratorColour = .rgb, bins: ABBins? = nil, pageScale: Double = 1) {
+                colour: GeneratorColour = .rgb, bins: ABBins? = nil, pageScale: Double = 1,
+                globalContext: Int = 0) {
         self.levels = levels
+        self.globalContext = globalContext
         self.pageScale = pageScale
         self.skips = skips
         self.colour = colour
@@ -44,11 +48,11 @@ public struct GeneratorConfiguration: Codable, Sendable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case levels, inputChannels, outputChannels, negativeSlope, dropout, affineNorm, skips, colour, bins, pageScale
+        case levels, inputChannels, outputChannels, negativeSlope, dropout, affineNorm, skips, colour, bins, pageScale, globalContext
     }
 
-    /// Checkpoints from before `skips`, `colour`, `bins` and `pageScale` existed decode as the U-Net with RGB
-    /// output at page scale 1.
+    /// Checkpoints from before `skips`, `colour`, `bins`, `pageScale` and `globalContext` existed decode as the
+    /// U-Net with RGB output at page scale 1 without the global-context branch.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(levels: try c.decode([[Int]].self, forKey: .levels), inputChannels: try c.decode(Int.self, forKey: .inputChannels),
@@ -58,7 +62,8 @@ public struct GeneratorConfiguration: Codable, Sendable, Equatable {
                   skips: try c.decodeIfPresent(Bool.self, forKey: .skips) ?? true,
                   colour: try c.decodeIfPresent(GeneratorColour.self, forKey: .colour) ?? .rgb,
                   bins: try c.decodeIfPresent(ABBins.self, forKey: .bins),
-                  pageScale: try c.decodeIfPresent(Double.self, forKey: .pageScale) ?? 1)
+                  pageScale: try c.decodeIfPresent(Double.self, forKey: .pageScale) ?? 1,
+                  globalContext: try c.decodeIfPresent(Int.self, forKey: .globalContext) ?? 0)
     }
 
     /// The seed widths scaled by `multiplier` (at least 1 channel each), optionally with fewer levels.
@@ -79,6 +84,11 @@ public struct GeneratorConfiguration: Codable, Sendable, Equatable {
             var c = skips ? 2 * skip : skip
             for w in levels[i].reversed() { total += conv(c, w); c = w }
             below = c
+        }
+        if globalContext > 0 {
+            let k = globalContext, decoderWidths = levels.dropLast().map { $0.last! }
+            total += (levels.last!.last! + 1) * k + decoderWidths.reduce(0) { $0 + 2 * (k + 1) * $1 }
+            if colour == .abClasses, let bins { total += (k + 1) * bins.count }
         }
         if colour == .abClasses, let bins { return total + (below * 9 + 1) * (1 + bins.count) }
         return total + below * outputChannels * 9 + outputChannels
@@ -116,6 +126,8 @@ public final class UNetGenerator: Layer {
     let output: Conv2d
     /// The a*b* class logits (`abClasses` only).
     let classes: Conv2d?
+    /// The global-context branch (`globalContext > 0`).
+    let context: GlobalContext?
     let pool = MaxPool2d(kernelSize: 2)
     let tanh = Tanh()
 
@@ -159,6 +171,12 @@ public final class UNetGenerator: Layer {
         output = Conv2d(name: "out", inChannels: below, outChannels: config.headChannels, negativeSlope: 1, rng: &rng)
         classes = config.colour == .abClasses
             ? Conv2d(name: "classes", inChannels: below, outChannels: config.bins?.count ?? 2, negativeSlope: 1, rng: &rng) : nil
+        // Made last, so a generator with the branch draws the same weights as one without for the rest.
+        context = config.globalContext > 0
+            ? GlobalContext(width: config.globalContext, bottleneck: config.levels.last!.last!,
+                            levelWidths: config.levels.dropLast().map { $0.last! },
+                            classes: config.colour == .abClasses ? config.bins?.count ?? 2 : nil, slope: s, rng: &rng)
+            : nil
     }
 
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable { forward(x, ctx).output }
@@ -172,6 +190,8 @@ public final class UNetGenerator: Layer {
     /// The U-Net's wiring, written once: the forward pass walks it on the tape, the export into ONNX nodes.
     /// Encoder levels with max-pools between; from the second deepest level up, the up-convolution (and
     /// dropout), the concatenation with the encoder's output of that level, the level's decoder; the heads.
+    /// With the global-context branch: its vector from the deepest level, each up-convolution modulated by it
+    /// between its norm and its activation, the class logits shifted by it.
     func walk<W: UNetWalker>(_ w: inout W, _ x: W.Value) -> (output: W.Value, logits: W.Value?) {
         var skips: [W.Value] = []
         var h = x
@@ -180,14 +200,24 @@ public final class UNetGenerator: Layer {
             h = w.apply(e, h)
             skips.append(h)
         }
+        let global = context.map { c in w.apply(c.activation, w.apply(c.encode, w.spatialMean(h))) }
         for i in stride(from: encoders.count - 2, through: 0, by: -1) {
-            h = w.apply(dropouts[i], w.apply(ups[i], h))
+            if let context, let global {
+                let up = ups[i].layers  // ConvTranspose, InstanceNorm, LeakyReLU
+                h = w.apply(up[1], w.apply(up[0], h))
+                h = w.modulate(h, scale: w.apply(context.scales[i], global), shift: w.apply(context.shifts[i], global))
+                h = w.apply(up[2], h)
+            } else {
+                h = w.apply(ups[i], h)
+            }
+            h = w.apply(dropouts[i], h)
             if configuration.skips { h = w.concat([h, skips[i]], name: "concat\(i)") }
             h = w.apply(decoders[i], h)
         }
         let head = w.apply(tanh, w.apply(output, h))
         guard let classes, let bins = configuration.bins else { return (head, nil) }
-        let logits = w.apply(classes, h)
+        var logits = w.apply(classes, h)
+        if let bias = context?.logitBias, let global { logits = w.modulate(logits, scale: nil, shift: w.apply(bias, global)) }
         return (w.concat([head, w.annealedMean(logits, bins: bins)], name: "lab"), logits)
     }
 
@@ -238,6 +268,10 @@ protocol UNetWalker {
     mutating func concat(_ parts: [Value], name: String) -> Value
     /// softmax(logits / T) over the channels, then its mean onto the bin centres.
     mutating func annealedMean(_ logits: Value, bins: ABBins) -> Value
+    /// [N, C, H, W] -> [N, C]: each channel's mean over its plane.
+    mutating func spatialMean(_ x: Value) -> Value
+    /// x * (1 + scale) + shift, per image and channel.
+    mutating func modulate(_ x: Value, scale: Value?, shift: Value?) -> Value
 }
 
 /// The forward pass, recorded on the tape.
@@ -248,6 +282,8 @@ struct TapeWalk: UNetWalker {
     func annealedMean(_ logits: Variable, bins: ABBins) -> Variable {
         ctx.tape.annealedMean(logits, weight: bins.decodingWeight, temperature: bins.temperature)
     }
+    func spatialMean(_ x: Variable) -> Variable { ctx.tape.spatialMean(x) }
+    func modulate(_ x: Variable, scale: Variable?, shift: Variable?) -> Variable { ctx.tape.modulate(x, scale: scale, shift: shift) }
 }
 
 /// The layers in the order the walk meets them.
@@ -256,6 +292,8 @@ struct LayerWalk: UNetWalker {
     mutating func apply(_ layer: any Layer, _ x: Void) { layers.append(layer) }
     func concat(_ parts: [Void], name: String) {}
     func annealedMean(_ logits: Void, bins: ABBins) {}
+    func spatialMean(_ x: Void) {}
+    func modulate(_ x: Void, scale: Void?, shift: Void?) {}
 }
 
 /// The export: each layer appends its inference-mode nodes.
@@ -272,6 +310,10 @@ struct ExportWalk: UNetWalker {
         let probabilities = builder.node("Softmax", [scaled], ["axis": .int(1)], name: "classes.softmax")
         return builder.node("Conv", [probabilities, builder.constant("classes.decoding", bins.decodingWeight)],
                             ["kernel_shape": .ints([1, 1])], name: "classes.mean")
+    }
+    mutating func spatialMean(_ x: String) -> String { builder.spatialMean(x) }
+    mutating func modulate(_ x: String, scale: String?, shift: String?) -> String {
+        builder.modulate(x, scale: scale, shift: shift)
     }
 }
 

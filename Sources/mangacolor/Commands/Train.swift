@@ -79,6 +79,9 @@ struct Train: ParsableCommand {
     @Option(help: "Page scale the generator works at: crops cover --size / this many page pixels and are reduced to --size, as colorize --model-scale runs it (stored in the model; colorize uses it by default).")
     var pageScale: Double = 1
 
+    @Option(help: "Units of the generator's global-context branch (the page's pooled features scale and shift every decoder level and bias the a*b* classes; 0 = none). With --init from a model without it, the branch starts as the identity.")
+    var globalContext: Int = 0
+
     @Option(help: "ab-classes: side of the square a*b* bins (the in-gamut ones are kept).")
     var abBinSize: Float = 20
 
@@ -141,6 +144,7 @@ struct Train: ParsableCommand {
         guard abBinSize >= 2, temperature > 0, (0...1).contains(rebalance), classWeight >= 0 else {
             throw ValidationError("need --ab-bin-size >= 2, --temperature > 0, --rebalance in [0, 1] and --class-weight >= 0")
         }
+        guard (0...4096).contains(globalContext) else { throw ValidationError("--global-context is 0 (off) to 4096 units, not \(globalContext)") }
         guard warmup >= 0 else { throw ValidationError("--warmup must not be negative") }
         if let averageDecay, !(averageDecay > 0 && averageDecay < 1) {
             throw ValidationError("--average-decay is in (0, 1), e.g. 0.999; not \(averageDecay)")
@@ -288,6 +292,7 @@ struct Train: ParsableCommand {
         config.generator.skips = !noSkips
         config.generator.colour = colour
         config.generator.pageScale = pageScale
+        config.generator.globalContext = globalContext
         if colour == .abClasses {
             let bins = inGamutABBins(binSize: abBinSize)
             let sigma = abBinSize / 2

@@ -36,7 +36,7 @@ extension GeneratorConfiguration {
                   negativeSlope: slope, affineNorm: inits["enc0.0.norm.weight"] != nil,
                   skips: model.metadata["mangacolor.skips"] != "false", colour: colour, bins: bins,
                   pageScale: try Self.pageScale(exportedMetadata: model.metadata),
-                  globalContext: inits["context.encode.weight"].map { $0.rank == 2 ? $0.shape[0] : 0 } ?? 0)
+                  globalContext: inits[GlobalContext.encodeWeightName].map { $0.rank == 2 ? $0.shape[0] : 0 } ?? 0)
     }
 
     /// The page scale an exported generator was trained for (`mangacolor.page_scale`; absent: 1).

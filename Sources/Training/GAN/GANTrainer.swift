@@ -306,13 +306,13 @@ public final class GANTrainer {
     public func loadGeneratorWeights(from model: Model) throws -> [String] {
         let colour = try GeneratorColour(exportedMetadata: model.metadata)
         let isHead: (Variable) -> Bool = { $0.name.hasPrefix("out.") || $0.name.hasPrefix("classes.") }
-        let modelHasContext = model.graph.initializers["context.encode.weight"] != nil
-        if let branch = model.graph.initializers["context.encode.weight"], configuration.generator.globalContext == 0 {
+        let branch = model.graph.initializers[GlobalContext.encodeWeightName]
+        if let branch, configuration.generator.globalContext == 0 {
             throw TrainingError.weights("the model has a global-context branch of \(branch.shape.first ?? 0) units and this generator none (train --global-context \(branch.shape.first ?? 0))")
         }
         let fresh = generator.parameters.filter { p in
             (colour != configuration.generator.colour && isHead(p))
-                || (!modelHasContext && p.name.hasPrefix(GlobalContext.prefix))
+                || (branch == nil && p.name.hasPrefix(GlobalContext.prefix))
         }
         try Self.load(generator.parameters.filter { p in !fresh.contains { $0 === p } },
                       from: model.graph.initializers, what: "generator")

@@ -34,6 +34,8 @@ public final class GlobalContext {
 
     /// The branch's parameter-name prefix (an `--init` model without the branch leaves these fresh).
     static let prefix = "context."
+    /// The initializer whose presence (and first dimension, the width) says an exported generator has the branch.
+    static let encodeWeightName = "context.encode.weight"
 }
 
 /// The exported form of `Tape.spatialMean` and `Tape.modulate`.

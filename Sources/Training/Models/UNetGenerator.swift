@@ -86,13 +86,16 @@ public struct GeneratorConfiguration: Codable, Sendable, Equatable {
             below = c
         }
         if globalContext > 0 {
-            let k = globalContext, decoderWidths = levels.dropLast().map { $0.last! }
-            total += (levels.last!.last! + 1) * k + decoderWidths.reduce(0) { $0 + 2 * (k + 1) * $1 }
+            let k = globalContext
+            total += (levels.last!.last! + 1) * k + upWidths.reduce(0) { $0 + 2 * (k + 1) * $1 }
             if colour == .abClasses, let bins { total += (k + 1) * bins.count }
         }
         if colour == .abClasses, let bins { return total + (below * 9 + 1) * (1 + bins.count) }
         return total + below * outputChannels * 9 + outputChannels
     }
+
+    /// Output channels of each level's up-convolution (level i's last width), for every level but the deepest.
+    var upWidths: [Int] { levels.dropLast().map { $0.last! } }
 
     /// Output channels of the last convolution: 1 (L*) beside the class head for `abClasses`, else all.
     var headChannels: Int { colour == .abClasses ? 1 : outputChannels }
@@ -174,7 +177,7 @@ public final class UNetGenerator: Layer {
         // Made last, so a generator with the branch draws the same weights as one without for the rest.
         context = config.globalContext > 0
             ? GlobalContext(width: config.globalContext, bottleneck: config.levels.last!.last!,
-                            levelWidths: config.levels.dropLast().map { $0.last! },
+                            levelWidths: config.upWidths,
                             classes: config.colour == .abClasses ? config.bins?.count ?? 2 : nil, slope: s, rng: &rng)
             : nil
     }

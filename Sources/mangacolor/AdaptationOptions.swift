@@ -73,7 +73,9 @@ struct AdaptationFlags: ParsableArguments {
         try adaptGenerator(model: model, references: pages, options: options, runFolder: run,
                            output: cache.modelURL(key: key)) { event in
             switch event {
-            case .resumed(let step): writeStderr("resuming the interrupted adaptation at step \(step)\n")
+            case .resumed(let step):
+                bar.resumed(at: step)
+                writeStderr("resuming the interrupted adaptation at step \(step)\n")
             case .step(let m, _): bar.update(m.step, status: String(format: "%.2f img/s", m.imagesPerSecond))
             case .validated, .checkpointed: break
             }

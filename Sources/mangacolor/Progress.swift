@@ -8,11 +8,17 @@ final class ProgressBar {
     let start = Date()
     private var lastDraw = Date.distantPast
     private let interactive = isatty(2) != 0
+    /// Work already done before this process began (a resumed run): the ETA counts only what it has done.
+    private var startDone = 0
 
     init(total: Int, label: String) {
         self.total = max(total, 1)
         self.label = label
     }
+
+    /// Marks `done` units as finished before this process started (a resumed run), so the ETA is
+    /// (time so far) / (units this process did) x (units left), not extrapolated from the whole count.
+    func resumed(at done: Int) { startDone = max(0, min(done, total)) }
 
     /// Redraws with `done` of `total` finished and a free-form status.
     func update(_ done: Int, status: String, force: Bool = false) {
@@ -25,7 +31,8 @@ final class ProgressBar {
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         let elapsed = now.timeIntervalSince(start)
-        let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
+        let doneHere = done - startDone
+        let eta = doneHere > 0 ? elapsed / Double(doneHere) * Double(max(0, total - done)) : done >= total ? 0 : .infinity
         let line = "\(label) [\(bar)] \(done)/\(total) \(status) \(formatDuration(elapsed)) elapsed, ETA \(formatDuration(eta))"
         writeStderr(interactive ? "\r\u{1B}[K" + line : line + "\n")
     }

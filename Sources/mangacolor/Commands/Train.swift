@@ -251,7 +251,9 @@ struct Train: ParsableCommand {
         try session.train { event in
             guard collective.isRoot else { return }
             switch event {
-            case .resumed(let step): writeStderr("resuming \(out) at step \(step)\n")
+            case .resumed(let step):
+                bar.resumed(at: step)
+                writeStderr("resuming \(out) at step \(step)\n")
             case .step(let m, _):
                 let classes = m.crossEntropy.map { String(format: " CE %.3f", $0) } ?? ""
                 bar.update(m.step, status: String(format: "G %.3f D %.3f L1 %.4f%@ acc %.2f/%.2f %.2f img/s",
